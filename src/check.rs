@@ -1,0 +1,91 @@
+//! `cong check`: validate the config, every theme and every site folder, and report each
+//! problem as `file:line: message` with the fix. Exit 1 when anything is wrong.
+
+use crate::config::Config;
+use crate::platform::PlatformPages;
+use crate::state::{members_from_sites, Sources};
+use serde::Serialize;
+
+/// The outcome for one site folder.
+#[derive(Debug, Serialize)]
+pub struct SiteReport {
+    pub label: String,
+    pub ok: bool,
+    pub pages: usize,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Everything `cong check` found.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub config: String,
+    pub theme_errors: Vec<String>,
+    pub platform_errors: Vec<String>,
+    pub sites: Vec<SiteReport>,
+}
+
+/// Check everything `config` points at.
+pub fn run(config: &Config) -> Report {
+    let sources = Sources::load(config);
+    let mut sites: Vec<SiteReport> = sources
+        .sites
+        .iter()
+        .map(|(label, s)| SiteReport {
+            label: label.clone(),
+            ok: true,
+            pages: s.page_count,
+            errors: vec![],
+            warnings: s.warnings.clone(),
+        })
+        .collect();
+    for (label, errors) in &sources.site_errors {
+        sites.push(SiteReport { label: label.clone(), ok: false, pages: 0, errors: errors.clone(), warnings: vec![] });
+    }
+    sites.sort_by(|a, b| a.label.cmp(&b.label));
+    let platform_errors =
+        match PlatformPages::render(&sources.themes, &config.platform, &members_from_sites(&sources), "https") {
+            Ok(_) => vec![],
+            Err(e) => vec![e],
+        };
+    let ok = sources.theme_errors.is_empty() && platform_errors.is_empty() && sites.iter().all(|s| s.ok);
+    Report {
+        ok,
+        config: config.source.as_ref().map_or("(built-in defaults)".into(), |p| p.display().to_string()),
+        theme_errors: sources.theme_errors,
+        platform_errors,
+        sites,
+    }
+}
+
+impl Report {
+    /// The report for people: problems first, then one line per site, then a summary.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        for e in self.theme_errors.iter().chain(&self.platform_errors) {
+            out.push_str(&format!("error: {e}\n"));
+        }
+        for s in &self.sites {
+            for e in &s.errors {
+                out.push_str(&format!("error: {e}\n"));
+            }
+            for w in &s.warnings {
+                out.push_str(&format!("warning: {w}\n"));
+            }
+        }
+        for s in &self.sites {
+            let verdict =
+                if s.ok { format!("ok ({} pages)", s.pages) } else { format!("FAILED ({} problems)", s.errors.len()) };
+            out.push_str(&format!("site {:<12} {verdict}\n", s.label));
+        }
+        let bad = self.sites.iter().filter(|s| !s.ok).count();
+        let other = self.theme_errors.len() + self.platform_errors.len();
+        out.push_str(&format!(
+            "config {}: {} sites checked, {bad} with errors, {other} other problems\n",
+            self.config,
+            self.sites.len()
+        ));
+        out
+    }
+}

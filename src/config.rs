@@ -1,0 +1,432 @@
+//! `cong.toml`: raw serde structs (every key defaulted, unknown keys rejected), validated
+//! into [`Config`]. A pure [`parse`] plus [`Config::from_file`]; errors name file, line and key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, already phrased for a person: `cong.toml:4:1: unknown key ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Raw {
+    platform: RawPlatform,
+    paths: RawPaths,
+    http: RawHttp,
+    https: RawHttps,
+    acme: RawAcme,
+    admin: RawAdmin,
+    dns: RawDns,
+    limits: Limits,
+    reload: RawReload,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPlatform {
+    zone: String,
+    name_vi: String,
+    name_en: String,
+    addresses: Vec<String>,
+    cname_target: Option<String>,
+    reserved: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPaths {
+    tenants: PathBuf,
+    themes: PathBuf,
+    certs: PathBuf,
+    data: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttp {
+    listen: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttps {
+    listen: String,
+    tls: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAcme {
+    /// ACME directory URL.
+    pub directory: String,
+    /// `mailto:` contacts for the ACME account.
+    pub contact: Vec<String>,
+    /// Extra PEM root to trust for the ACME server's own HTTPS (test CAs); empty: none.
+    pub ca_root: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAdmin {
+    listen: String,
+    token_env: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDns {
+    resolvers: Vec<String>,
+    caa_issuers: Vec<String>,
+    check_interval_secs: u64,
+    allow_private: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawReload {
+    debounce_ms: u64,
+    registry_poll_ms: u64,
+}
+
+/// Protective limits on the public listeners (DESIGN: a hostile client must not hurt others).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Seconds a client has to send its whole request head (slowloris).
+    pub header_read_timeout_secs: u64,
+    /// Largest request head in bytes; larger gets 431.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; more gets 431.
+    pub max_headers: usize,
+    /// Largest request body in bytes on the public listeners (413 beyond).
+    pub max_body_bytes: u64,
+    /// Largest request body in bytes on the admin API (413 beyond).
+    pub max_admin_body_bytes: u64,
+    /// Seconds an idle keep-alive connection is kept open.
+    pub idle_timeout_secs: u64,
+    /// Most open connections per listener; further ones wait in the kernel backlog.
+    pub max_connections: usize,
+    /// Most concurrent HTTP/2 streams per connection.
+    pub h2_max_concurrent_streams: u32,
+    /// Most HTTP/2 streams a client may reset before the connection is closed.
+    pub h2_max_pending_reset_streams: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout_secs: 10,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            max_body_bytes: 64 * 1024,
+            max_admin_body_bytes: 64 * 1024,
+            idle_timeout_secs: 60,
+            max_connections: 10_000,
+            h2_max_concurrent_streams: 128,
+            h2_max_pending_reset_streams: 32,
+        }
+    }
+}
+
+impl Default for RawPlatform {
+    fn default() -> Self {
+        RawPlatform {
+            zone: "mic.gov.vn".into(),
+            name_vi: "Bộ Thông tin và Truyền thông".into(),
+            name_en: "Ministry of Information and Communications".into(),
+            addresses: vec!["127.0.0.1".into()],
+            cname_target: Some("portal.mic.gov.vn".into()),
+            reserved: Vec::new(),
+        }
+    }
+}
+
+impl Default for RawPaths {
+    fn default() -> Self {
+        RawPaths { tenants: "tenants".into(), themes: "themes".into(), certs: "certs".into(), data: "data".into() }
+    }
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        RawHttp { listen: "127.0.0.1:8080".into() }
+    }
+}
+
+impl Default for RawHttps {
+    fn default() -> Self {
+        RawHttps { listen: "127.0.0.1:8443".into(), tls: "off".into() }
+    }
+}
+
+impl Default for RawAcme {
+    fn default() -> Self {
+        RawAcme {
+            directory: "https://acme-v02.api.letsencrypt.org/directory".into(),
+            contact: Vec::new(),
+            ca_root: String::new(),
+        }
+    }
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        RawAdmin { listen: "127.0.0.1:9090".into(), token_env: "CONG_ADMIN_TOKEN".into() }
+    }
+}
+
+impl Default for RawDns {
+    fn default() -> Self {
+        RawDns {
+            resolvers: Vec::new(),
+            caa_issuers: vec!["letsencrypt.org".into()],
+            check_interval_secs: 6 * 3600,
+            allow_private: false,
+        }
+    }
+}
+
+impl Default for RawReload {
+    fn default() -> Self {
+        RawReload { debounce_ms: 200, registry_poll_ms: 250 }
+    }
+}
+
+/// How the HTTPS listener gets its certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    Off,
+    Internal,
+    Acme,
+}
+
+/// The platform itself: its zone and names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Platform {
+    /// The zone members live under (`mic.gov.vn`), lower-case, no trailing dot.
+    pub zone: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Where shared members' names must point (DNS check).
+    pub addresses: Vec<String>,
+    /// A name shared members may CNAME to instead.
+    pub cname_target: Option<String>,
+    /// Labels reserved on top of the built-in list.
+    pub reserved: Vec<String>,
+}
+
+/// Validated configuration: every path absolute, every address parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from; `None` for the built-in defaults.
+    pub source: Option<PathBuf>,
+    pub platform: Platform,
+    pub tenants_dir: PathBuf,
+    pub themes_dir: PathBuf,
+    pub certs_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub http_listen: SocketAddr,
+    pub https_listen: SocketAddr,
+    pub tls: TlsMode,
+    pub acme: RawAcme,
+    pub admin_listen: SocketAddr,
+    pub admin_token_env: String,
+    pub dns_resolvers: Vec<SocketAddr>,
+    pub caa_issuers: Vec<String>,
+    pub dns_check_interval_secs: u64,
+    pub dns_allow_private: bool,
+    pub limits: Limits,
+    pub debounce_ms: u64,
+    pub registry_poll_ms: u64,
+}
+
+impl Config {
+    /// Read and validate `path`; relative paths inside resolve against its folder.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        let mut config = parse(&text, &path.display().to_string(), &base)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// `--config FILE`, else `./cong.toml` where it exists, else the built-in defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        match explicit {
+            Some(path) => Config::from_file(path),
+            None if Path::new("cong.toml").exists() => Config::from_file(Path::new("cong.toml")),
+            None => parse("", "(defaults)", Path::new(".")),
+        }
+    }
+
+    /// The registry database file.
+    pub fn registry_path(&self) -> PathBuf {
+        self.data_dir.join("registry.db")
+    }
+}
+
+/// Parse and validate config text; `file` names it in messages, `base` anchors relative paths.
+pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError(toml_error(file, text, &e, 0)))?;
+    validate(raw, file, base)
+}
+
+fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
+    let bad = |key: &str, msg: String| ConfigError(format!("{file}: [{key}]: {msg}"));
+    let zone = raw.platform.zone.trim().trim_end_matches('.').to_ascii_lowercase();
+    if !crate::naming::is_valid_hostname(&zone) {
+        return Err(bad(
+            "platform] zone",
+            format!("\"{zone}\" is not a valid DNS zone (expected e.g. \"mic.gov.vn\")"),
+        ));
+    }
+    let addr = |key: &str, v: &str| -> Result<SocketAddr, ConfigError> {
+        v.parse().map_err(|_| bad(key, format!("\"{v}\" is not an address:port (e.g. \"127.0.0.1:8080\")")))
+    };
+    let tls = match raw.https.tls.as_str() {
+        "off" => TlsMode::Off,
+        "internal" => TlsMode::Internal,
+        "acme" => TlsMode::Acme,
+        other => return Err(bad("https] tls", format!("\"{other}\" is not one of \"off\", \"internal\", \"acme\""))),
+    };
+    let mut dns_resolvers = Vec::new();
+    for r in &raw.dns.resolvers {
+        dns_resolvers.push(addr("dns] resolvers", r)?);
+    }
+    let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    Ok(Config {
+        source: None,
+        platform: Platform {
+            zone,
+            name_vi: raw.platform.name_vi,
+            name_en: raw.platform.name_en,
+            addresses: raw.platform.addresses,
+            cname_target: raw.platform.cname_target.filter(|s| !s.is_empty()),
+            reserved: raw.platform.reserved.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        },
+        tenants_dir: abs(&raw.paths.tenants),
+        themes_dir: abs(&raw.paths.themes),
+        certs_dir: abs(&raw.paths.certs),
+        data_dir: abs(&raw.paths.data),
+        http_listen: addr("http] listen", &raw.http.listen)?,
+        https_listen: addr("https] listen", &raw.https.listen)?,
+        tls,
+        acme: raw.acme,
+        admin_listen: addr("admin] listen", &raw.admin.listen)?,
+        admin_token_env: raw.admin.token_env,
+        dns_resolvers,
+        caa_issuers: raw.dns.caa_issuers,
+        dns_check_interval_secs: raw.dns.check_interval_secs,
+        dns_allow_private: raw.dns.allow_private,
+        limits: raw.limits,
+        debounce_ms: raw.reload.debounce_ms,
+        registry_poll_ms: raw.reload.registry_poll_ms.max(10),
+    })
+}
+
+/// Phrase a TOML error as `file:line:col: message`, with "did you mean" for unknown keys.
+/// `line_offset` is added to the line (front matter starts below the `+++` line).
+pub fn toml_error(file: &str, src: &str, err: &toml::de::Error, line_offset: usize) -> String {
+    let (line, col) = match err.span() {
+        Some(span) => line_col(src, span.start),
+        None => (1, 1),
+    };
+    let message = err.message().trim().to_string();
+    let hint = unknown_key_hint(&message).unwrap_or_default();
+    format!("{file}:{}:{col}: {message}{hint}", line + line_offset)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// serde says "unknown field `thme`, expected one of `a`, `b`"; turn that into a suggestion.
+fn unknown_key_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, rest) = rest.split_once('`')?;
+    let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(key, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)?;
+    Some(format!(" (did you mean \"{}\"?)", best.1))
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_text_gives_the_documented_defaults() {
+        let c = parse("", "cong.toml", Path::new("/srv/cong")).unwrap();
+        assert_eq!(c.platform.zone, "mic.gov.vn");
+        assert_eq!(c.http_listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.tenants_dir, Path::new("/srv/cong/tenants"));
+        assert_eq!(c.tls, TlsMode::Off);
+        assert_eq!(c.admin_token_env, "CONG_ADMIN_TOKEN");
+        assert_eq!(c.registry_path(), Path::new("/srv/cong/data/registry.db"));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_suggestion() {
+        let text = "[platform]\nzone = \"hanoi.gov.vn\"\n\n[http]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n";
+        let err = parse(text, "cong.toml", Path::new(".")).unwrap_err().0;
+        assert!(err.starts_with("cong.toml:6:1: unknown field `lisen`"), "{err}");
+        assert!(err.ends_with("(did you mean \"listen\"?)"), "{err}");
+    }
+
+    #[test]
+    fn unknown_section_is_rejected() {
+        let err = parse("[htp]\n", "c.toml", Path::new(".")).unwrap_err().0;
+        assert!(err.contains("c.toml:1:") && err.contains("did you mean \"http\""), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = parse("[https]\ntls = \"yes\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        assert!(err.contains("[https] tls") && err.contains("\"acme\""), "{err}");
+        let err = parse("[http]\nlisten = \"nowhere\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        assert!(err.contains("[http] listen"), "{err}");
+        let err = parse("[platform]\nzone = \"bad zone\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        assert!(err.contains("[platform] zone"), "{err}");
+    }
+
+    #[test]
+    fn zone_is_normalised() {
+        let c = parse("[platform]\nzone = \"HaNoi.gov.vn.\"\n", "c", Path::new(".")).unwrap();
+        assert_eq!(c.platform.zone, "hanoi.gov.vn");
+    }
+
+    #[test]
+    fn edit_distance_table() {
+        for (a, b, d) in [("thme", "theme", 1), ("", "abc", 3), ("listen", "listen", 0), ("kitten", "sitting", 3)] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+        }
+    }
+}

@@ -1,0 +1,1006 @@
+//! The registry: the SQLite file (`data/registry.db`) that is the truth about names — which
+//! member owns which hostname, its kind and status, and who changed what. The CLI and the
+//! admin API write here; the server reads it into its routing table, never on a request.
+//!
+//! Durability: WAL with `synchronous=NORMAL`. A committed (acknowledged) change survives the
+//! process being killed, SIGKILL included; only a power loss or OS crash can drop the last
+//! few commits, which leaves the file consistent. Admin actions are rare and repeatable, so
+//! that trade is acceptable.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::Type;
+use rusqlite::{ffi, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::member::{Member, Membership, Status};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
+/// Append only: a released entry never changes.
+const MIGRATIONS: &[&str] = &[
+    // Version 1.
+    "CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        label TEXT NOT NULL UNIQUE CHECK (label = lower(label)),
+        name_vi TEXT NOT NULL,
+        name_en TEXT NOT NULL,
+        membership TEXT NOT NULL CHECK (membership IN ('shared', 'independent')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'suspended', 'archived')),
+        canonical TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    -- The primary key makes the database itself refuse a hostname held twice.
+    CREATE TABLE names (
+        host TEXT PRIMARY KEY CHECK (host = lower(host)),
+        member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('fourth_level', 'own_domain', 'alias'))
+    );
+    CREATE INDEX names_member ON names(member_id);
+    -- A member has exactly one fourth-level name.
+    CREATE UNIQUE INDEX names_one_fourth_level ON names(member_id) WHERE kind = 'fourth_level';
+    CREATE TABLE servers (
+        member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        UNIQUE (member_id, address)
+    );
+    -- No foreign key to members: the log must outlive anything it talks about.
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        label TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        reason TEXT
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+];
+
+/// What `register` is asked to record: a new member and all its names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// The fourth-level label (`ais`).
+    pub label: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub membership: Membership,
+    /// The member's own domains (`ais.gov.vn`).
+    pub own_domains: Vec<String>,
+    /// Hostnames that redirect to the canonical host.
+    pub aliases: Vec<String>,
+    /// The host that serves the site; `None`: the fourth-level name.
+    pub canonical: Option<String>,
+    /// An independent member's own servers (IP addresses or hostnames).
+    pub servers: Vec<String>,
+    /// `Pending` normally; `Active` for demo sites imported on a fresh start.
+    pub status: Status,
+    /// Why a name with naming warnings was accepted; recorded in the audit log.
+    pub override_reason: Option<String>,
+}
+
+/// Why a registry call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The file could not be opened, configured or migrated.
+    #[error("{path}: cannot open the registry: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// The folder that should hold the file could not be created.
+    #[error("{path}: cannot create the registry folder: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A hostname (or the label's fourth-level name) belongs to another member.
+    #[error("\"{host}\" is already registered to member \"{owner}\"")]
+    Taken { host: String, owner: String },
+    /// No member has this label.
+    #[error("no member \"{label}\"")]
+    NotFound { label: String },
+    /// The status change is not allowed from the member's current status.
+    #[error("member \"{label}\" is {from}; cannot {action}")]
+    InvalidTransition {
+        label: String,
+        from: Status,
+        action: &'static str,
+    },
+    /// Anything else SQLite reported.
+    #[error("registry database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The file was written by a newer cong; refuse rather than misread it.
+    #[error(
+        "{path}: registry schema version {found} is newer than this cong understands ({supported})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+}
+
+/// One line of the append-only audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// RFC 3339, UTC (`2025-01-31T08:00:00Z`).
+    pub at: String,
+    /// Who did it (a CLI user, an admin token name, `import`).
+    pub actor: String,
+    /// `register`, `activate`, `suspend`, `archive`.
+    pub action: String,
+    pub label: String,
+    /// What changed, as JSON.
+    pub detail: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+/// An open registry file. One connection, no statements kept between calls, so it is `Send`
+/// and can live behind a `Mutex` in a blocking thread.
+#[derive(Debug)]
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+    /// Commits made through this connection: `PRAGMA data_version` does not see them.
+    own_writes: i64,
+}
+
+impl Registry {
+    /// Opens (creating if needed) the registry at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, RegistryError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| RegistryError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| RegistryError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        migrate(&mut conn, path)?;
+        Ok(Registry {
+            conn,
+            path: path.to_path_buf(),
+            own_writes: 0,
+        })
+    }
+
+    /// The file this registry lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records a new member with its fourth-level name (`label.zone`), own domains, aliases
+    /// and servers, in one transaction with one `register` audit row. Hosts are stored
+    /// lower-case without a trailing dot; a host repeated within the registration is kept
+    /// once, under its first kind. A host held by any member (or a label already registered)
+    /// fails with `Taken`, naming the holder; nothing is written then.
+    pub fn register(
+        &mut self,
+        reg: &Registration,
+        zone: &str,
+        actor: &str,
+    ) -> Result<Member, RegistryError> {
+        let reg = normalized(reg);
+        let fourth_level = format!("{}.{}", reg.label, normalize_host(zone));
+        let now = rfc3339(SystemTime::now());
+        // IMMEDIATE takes the write lock up front, so concurrent registrations of one label
+        // queue behind each other (busy_timeout) and the later ones meet the constraint.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let member_id = insert_member(&tx, &reg, &now).map_err(|e| {
+            if is_unique_violation(&e) {
+                RegistryError::Taken {
+                    host: fourth_level.clone(),
+                    owner: reg.label.clone(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+        for (host, kind) in names_of(&reg, &fourth_level) {
+            insert_name(&tx, member_id, &host, kind)?;
+        }
+        for address in &reg.servers {
+            tx.execute(
+                "INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)",
+                (member_id, address),
+            )?;
+        }
+        let detail = serde_json::to_value(&reg).unwrap_or(serde_json::Value::Null);
+        let reason = reg.override_reason.as_deref();
+        append_audit(&tx, actor, "register", &reg.label, &detail, reason)?;
+        let member = load_one(&tx, &reg.label)?;
+        tx.commit()?;
+        self.own_writes += 1;
+        Ok(member)
+    }
+
+    /// Every member, sorted by label, with its own domains, aliases and servers.
+    pub fn members(&self) -> Result<Vec<Member>, RegistryError> {
+        Ok(load_members(&self.conn, None)?)
+    }
+
+    /// The member with this label, if any.
+    pub fn member(&self, label: &str) -> Result<Option<Member>, RegistryError> {
+        let label = normalize_host(label);
+        Ok(load_members(&self.conn, Some(&label))?.pop())
+    }
+
+    /// Moves a member to `to` and records it in the audit log (`activate`, `suspend`,
+    /// `archive`). Allowed: pending→active, active→suspended, suspended→active, and any
+    /// non-archived status→archived. Archived is final; the same status again is refused.
+    pub fn set_status(
+        &mut self,
+        label: &str,
+        to: Status,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Member, RegistryError> {
+        let label = normalize_host(label);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let from = tx
+            .query_row(
+                "SELECT status FROM members WHERE label = ?1",
+                [&label],
+                |row| parse_col(row, 0, Status::parse),
+            )
+            .optional()?
+            .ok_or_else(|| RegistryError::NotFound {
+                label: label.clone(),
+            })?;
+        let action = verb(to);
+        if !transition_allowed(from, to) {
+            return Err(RegistryError::InvalidTransition {
+                label,
+                from,
+                action,
+            });
+        }
+        tx.execute(
+            "UPDATE members SET status = ?1, updated_at = ?2 WHERE label = ?3",
+            (to.as_str(), rfc3339(SystemTime::now()), &label),
+        )?;
+        let detail = serde_json::json!({ "from": from, "to": to });
+        append_audit(&tx, actor, action, &label, &detail, reason)?;
+        let member = load_one(&tx, &label)?;
+        tx.commit()?;
+        self.own_writes += 1;
+        Ok(member)
+    }
+
+    /// The last `limit` audit entries, newest first.
+    pub fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>, RegistryError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, actor, action, label, detail, reason
+             FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |row| {
+            let detail: String = row.get(5)?;
+            Ok(AuditEntry {
+                id: row.get(0)?,
+                at: row.get(1)?,
+                actor: row.get(2)?,
+                action: row.get(3)?,
+                label: row.get(4)?,
+                // Written by us as JSON; keep a hand-edited value visible rather than fail.
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                reason: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// True when no member is registered (a fresh start: import the demo sites).
+    pub fn is_empty(&self) -> Result<bool, RegistryError> {
+        let any: bool =
+            self.conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM members)", [], |row| {
+                    row.get(0)
+                })?;
+        Ok(!any)
+    }
+
+    /// A number that changes whenever any connection, in any process, commits; compare it
+    /// for equality to decide whether to reload. `PRAGMA data_version` only moves for
+    /// commits by *other* connections, so this connection's own commits are counted
+    /// separately: `(data_version << 32) + own commits`.
+    pub fn change_marker(&self) -> Result<i64, RegistryError> {
+        let data_version: i64 = self
+            .conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))?;
+        Ok(data_version.wrapping_shl(32).wrapping_add(self.own_writes))
+    }
+
+    /// SQLite's own consistency check: `"ok"` when the file is sound, else its findings,
+    /// one per line.
+    pub fn integrity_check(&self) -> Result<String, RegistryError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let lines = stmt
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.join("\n"))
+    }
+}
+
+/// How long a call waits for another connection's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Per-connection settings; see the module note on durability.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // First, so that everything after it waits for another process instead of failing.
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    enable_wal(conn)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)
+}
+
+/// Switches the file to WAL (a lasting property of the file). SQLite answers "busy" at once,
+/// without the busy handler, when two connections make that switch on a new file together,
+/// so retry here within the same time budget.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        let set = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        match set {
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.map(drop),
+        }
+    }
+}
+
+/// Applies the migrations this file has not seen yet, all in one transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), RegistryError> {
+    let open_err = |source| RegistryError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let supported = MIGRATIONS.len() as i64;
+    let version = |conn: &Connection| conn.pragma_query_value(None, "user_version", |r| r.get(0));
+    let found: i64 = version(conn).map_err(open_err)?;
+    if found == supported {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(open_err)?;
+    // Read again under the write lock: another process may have migrated meanwhile.
+    let found: i64 = version(&tx).map_err(open_err)?;
+    let Some(done) = usize::try_from(found)
+        .ok()
+        .filter(|&n| n <= MIGRATIONS.len())
+    else {
+        return Err(RegistryError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported,
+        });
+    };
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        tx.execute_batch(sql).map_err(open_err)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(open_err)?;
+    }
+    tx.commit().map_err(open_err)
+}
+
+/// Lower-case, trimmed, no trailing dot: the one spelling a host is stored and found by.
+fn normalize_host(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_lowercase()
+}
+
+/// The same list normalised, blanks and repeats dropped, first occurrence's order kept.
+fn normalize_list(hosts: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    hosts
+        .iter()
+        .map(|h| normalize_host(h))
+        .filter(|h| !h.is_empty() && seen.insert(h.clone()))
+        .collect()
+}
+
+/// The registration as it will be stored (and shown in the audit detail).
+fn normalized(reg: &Registration) -> Registration {
+    Registration {
+        label: normalize_host(&reg.label),
+        own_domains: normalize_list(&reg.own_domains),
+        aliases: normalize_list(&reg.aliases),
+        canonical: reg.canonical.as_deref().map(normalize_host),
+        servers: normalize_list(&reg.servers),
+        ..reg.clone()
+    }
+}
+
+/// Every hostname of the registration with its kind, each host once.
+fn names_of(reg: &Registration, fourth_level: &str) -> Vec<(String, &'static str)> {
+    let mut seen = HashSet::new();
+    std::iter::once((fourth_level.to_string(), "fourth_level"))
+        .chain(reg.own_domains.iter().map(|h| (h.clone(), "own_domain")))
+        .chain(reg.aliases.iter().map(|h| (h.clone(), "alias")))
+        .filter(|(host, _)| seen.insert(host.clone()))
+        .collect()
+}
+
+fn insert_member(conn: &Connection, reg: &Registration, now: &str) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO members
+            (label, name_vi, name_en, membership, status, canonical, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        (
+            &reg.label,
+            &reg.name_vi,
+            &reg.name_en,
+            reg.membership.as_str(),
+            reg.status.as_str(),
+            &reg.canonical,
+            now,
+        ),
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Inserts one name; if the database says the host is held, reports who holds it.
+fn insert_name(
+    conn: &Connection,
+    member_id: i64,
+    host: &str,
+    kind: &str,
+) -> Result<(), RegistryError> {
+    let inserted = conn.execute(
+        "INSERT INTO names (host, member_id, kind) VALUES (?1, ?2, ?3)",
+        (host, member_id, kind),
+    );
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => {
+            let owner = conn.query_row(
+                "SELECT m.label FROM names n JOIN members m ON m.id = n.member_id
+                 WHERE n.host = ?1",
+                [host],
+                |row| row.get(0),
+            )?;
+            Err(RegistryError::Taken {
+                host: host.to_string(),
+                owner,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+fn append_audit(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    label: &str,
+    detail: &serde_json::Value,
+    reason: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, label, detail, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (
+            rfc3339(SystemTime::now()),
+            actor,
+            action,
+            label,
+            detail.to_string(),
+            reason,
+        ),
+    )?;
+    Ok(())
+}
+
+/// The life-cycle rules; anything not listed is refused.
+fn transition_allowed(from: Status, to: Status) -> bool {
+    use Status::*;
+    matches!(
+        (from, to),
+        (Pending | Suspended, Active)
+            | (Active, Suspended)
+            | (Pending | Active | Suspended, Archived)
+    )
+}
+
+/// The audit action (and error wording) for moving to `to`.
+fn verb(to: Status) -> &'static str {
+    match to {
+        Status::Pending => "return to pending",
+        Status::Active => "activate",
+        Status::Suspended => "suspend",
+        Status::Archived => "archive",
+    }
+}
+
+/// Reads a text column through one of the model's `parse` functions.
+fn parse_col<T>(row: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("{text:?}").into())
+    })
+}
+
+/// A member just written in this transaction.
+fn load_one(conn: &Connection, label: &str) -> Result<Member, RegistryError> {
+    load_members(conn, Some(label))?
+        .pop()
+        .ok_or_else(|| RegistryError::NotFound {
+            label: label.to_string(),
+        })
+}
+
+/// Members sorted by label (all, or the one with `label`), with names and servers filled in.
+fn load_members(conn: &Connection, label: Option<&str>) -> rusqlite::Result<Vec<Member>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, label, name_vi, name_en, membership, status, canonical
+         FROM members WHERE ?1 IS NULL OR label = ?1 ORDER BY label",
+    )?;
+    let rows = stmt.query_map([label], |row| {
+        let member = Member {
+            label: row.get(1)?,
+            name_vi: row.get(2)?,
+            name_en: row.get(3)?,
+            membership: parse_col(row, 4, Membership::parse)?,
+            status: parse_col(row, 5, Status::parse)?,
+            own_domains: Vec::new(),
+            aliases: Vec::new(),
+            canonical: row.get(6)?,
+            servers: Vec::new(),
+        };
+        Ok((row.get::<_, i64>(0)?, member))
+    })?;
+    let mut members = Vec::new();
+    let mut index = HashMap::new();
+    for row in rows {
+        let (id, member) = row?;
+        index.insert(id, members.len());
+        members.push(member);
+    }
+    fill_names_and_servers(conn, label, &index, &mut members)?;
+    Ok(members)
+}
+
+/// Adds own domains, aliases and servers in the order they were registered (rowid order,
+/// which VACUUM keeps relative).
+fn fill_names_and_servers(
+    conn: &Connection,
+    label: Option<&str>,
+    index: &HashMap<i64, usize>,
+    members: &mut [Member],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT x.member_id, x.kind, x.value FROM (
+             SELECT member_id, kind, host AS value, 0 AS part, rowid AS seq FROM names
+             UNION ALL
+             SELECT member_id, 'server', address, 1, rowid FROM servers
+         ) x JOIN members m ON m.id = x.member_id
+         WHERE ?1 IS NULL OR m.label = ?1
+         ORDER BY x.part, x.seq",
+    )?;
+    let mut rows = stmt.query([label])?;
+    while let Some(row) = rows.next()? {
+        let Some(&at) = index.get(&row.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let member = &mut members[at];
+        let list = match row.get_ref(1)?.as_str()? {
+            "own_domain" => &mut member.own_domains,
+            "alias" => &mut member.aliases,
+            "server" => &mut member.servers,
+            _ => continue, // the fourth-level name is derived from the label
+        };
+        list.push(row.get(2)?);
+    }
+    Ok(())
+}
+
+/// `t` as RFC 3339 UTC to the second. Hand-rolled to avoid a date crate for one format.
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); Howard Hinnant's
+/// `civil_from_days`, valid for every date this server will see.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    const ZONE: &str = "mic.gov.vn";
+
+    fn reg(label: &str) -> Registration {
+        Registration {
+            label: label.to_string(),
+            name_vi: format!("Đơn vị {label}"),
+            name_en: format!("Unit {label}"),
+            membership: Membership::Shared,
+            own_domains: Vec::new(),
+            aliases: Vec::new(),
+            canonical: None,
+            servers: Vec::new(),
+            status: Status::Pending,
+            override_reason: None,
+        }
+    }
+
+    fn fresh() -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("data/registry.db")).unwrap();
+        (dir, registry)
+    }
+
+    fn raw(registry: &Registry) -> Connection {
+        Connection::open(registry.path()).unwrap()
+    }
+
+    #[test]
+    fn registry_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Registry>();
+    }
+
+    #[test]
+    fn open_creates_folder_and_schema_v1() {
+        let (_dir, registry) = fresh();
+        assert!(registry.path().exists());
+        let conn = raw(&registry);
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for table in ["audit", "members", "names", "servers"] {
+            assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
+        }
+        // Per-connection settings, so asked of the registry's own connection.
+        let setting = |name| -> i64 {
+            registry
+                .conn
+                .pragma_query_value(None, name, |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!((setting("foreign_keys"), setting("synchronous")), (1, 1));
+        assert_eq!(setting("busy_timeout"), 5000);
+        assert!(registry.is_empty().unwrap());
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let (_dir, registry) = fresh();
+        let path = registry.path().to_path_buf();
+        drop(registry);
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        match Registry::open(&path) {
+            Err(RegistryError::TooNew {
+                found, supported, ..
+            }) => assert_eq!((found, supported), (99, 1)),
+            other => panic!("expected TooNew, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn register_show_list_and_reopen() {
+        let (_dir, mut registry) = fresh();
+        let mut ais = reg("AIS");
+        ais.own_domains = vec!["AIS.gov.vn.".into(), "ais.gov.vn".into(), "b.vn".into()];
+        ais.aliases = vec!["www.ais.gov.vn".into(), " ".into()];
+        ais.canonical = Some("Ais.Gov.Vn".into());
+        ais.membership = Membership::Independent;
+        ais.servers = vec!["203.0.113.7".into(), "Web.AIS.gov.vn".into()];
+        let made = registry.register(&ais, "MIC.gov.vn.", "tester").unwrap();
+        let expected = Member {
+            label: "ais".into(),
+            name_vi: "Đơn vị AIS".into(),
+            name_en: "Unit AIS".into(),
+            membership: Membership::Independent,
+            status: Status::Pending,
+            own_domains: vec!["ais.gov.vn".into(), "b.vn".into()],
+            aliases: vec!["www.ais.gov.vn".into()],
+            canonical: Some("ais.gov.vn".into()),
+            servers: vec!["203.0.113.7".into(), "web.ais.gov.vn".into()],
+        };
+        assert_eq!(made, expected);
+        registry.register(&reg("cucattt"), ZONE, "tester").unwrap();
+        registry.register(&reg("abc"), ZONE, "tester").unwrap();
+        assert_eq!(registry.member("ais").unwrap(), Some(expected.clone()));
+        assert_eq!(registry.member("nope").unwrap(), None);
+        assert!(!registry.is_empty().unwrap());
+
+        let path = registry.path().to_path_buf();
+        drop(registry);
+        let registry = Registry::open(&path).unwrap();
+        let labels: Vec<String> = registry
+            .members()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.label)
+            .collect();
+        assert_eq!(labels, ["abc", "ais", "cucattt"]);
+        assert_eq!(registry.member("AIS").unwrap(), Some(expected));
+    }
+
+    #[test]
+    fn duplicate_label_is_taken_by_its_owner() {
+        let (_dir, mut registry) = fresh();
+        registry.register(&reg("ais"), ZONE, "t").unwrap();
+        let err = registry.register(&reg("Ais"), ZONE, "t").unwrap_err();
+        assert!(
+            matches!(&err, RegistryError::Taken { host, owner }
+                if host == "ais.mic.gov.vn" && owner == "ais"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "\"ais.mic.gov.vn\" is already registered to member \"ais\""
+        );
+        assert_eq!(registry.audit(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn own_domain_held_by_another_member_is_taken() {
+        let (_dir, mut registry) = fresh();
+        let mut ais = reg("ais");
+        ais.own_domains = vec!["ais.gov.vn".into()];
+        registry.register(&ais, ZONE, "t").unwrap();
+        let mut other = reg("other");
+        other.own_domains = vec!["other.vn".into(), "AIS.gov.vn.".into()];
+        let err = registry.register(&other, ZONE, "t").unwrap_err();
+        assert!(
+            matches!(&err, RegistryError::Taken { host, owner }
+                if host == "ais.gov.vn" && owner == "ais"),
+            "{err:?}"
+        );
+        // Nothing of the failed registration is left behind.
+        assert_eq!(registry.member("other").unwrap(), None);
+        other.own_domains = vec!["other.vn".into()];
+        registry.register(&other, ZONE, "t").unwrap();
+    }
+
+    #[test]
+    fn status_transitions() {
+        use Status::*;
+        let table = [
+            (Pending, Pending, false),
+            (Pending, Active, true),
+            (Pending, Suspended, false),
+            (Pending, Archived, true),
+            (Active, Pending, false),
+            (Active, Active, false),
+            (Active, Suspended, true),
+            (Active, Archived, true),
+            (Suspended, Pending, false),
+            (Suspended, Active, true),
+            (Suspended, Suspended, false),
+            (Suspended, Archived, true),
+            (Archived, Pending, false),
+            (Archived, Active, false),
+            (Archived, Suspended, false),
+            (Archived, Archived, false),
+        ];
+        let (_dir, mut registry) = fresh();
+        for (i, (from, to, ok)) in table.into_iter().enumerate() {
+            let label = format!("m{i}");
+            let mut r = reg(&label);
+            r.status = from;
+            registry.register(&r, ZONE, "t").unwrap();
+            let result = registry.set_status(&label, to, "t", Some("why"));
+            let now = registry.member(&label).unwrap().unwrap().status;
+            match result {
+                Ok(member) if ok => {
+                    assert_eq!((member.status, now), (to, to), "{from} -> {to}");
+                    assert_eq!(registry.audit(1).unwrap()[0].action, verb(to));
+                }
+                Err(RegistryError::InvalidTransition { from: f, .. }) if !ok => {
+                    assert_eq!((f, now), (from, from), "{from} -> {to}");
+                }
+                other => panic!("{from} -> {to}: expected ok={ok}, got {other:?}"),
+            }
+        }
+        let err = registry.set_status("ghost", Active, "t", None).unwrap_err();
+        assert!(matches!(err, RegistryError::NotFound { .. }), "{err:?}");
+        let err = registry.set_status("m0", Suspended, "t", None).unwrap_err();
+        assert_eq!(err.to_string(), "member \"m0\" is pending; cannot suspend");
+    }
+
+    #[test]
+    fn audit_is_newest_first_and_append_only() {
+        let (_dir, mut registry) = fresh();
+        let mut ais = reg("ais");
+        ais.override_reason = Some("approved by the ministry".into());
+        registry.register(&ais, ZONE, "alice").unwrap();
+        registry
+            .set_status("ais", Status::Active, "bob", Some("go live"))
+            .unwrap();
+        registry
+            .set_status("ais", Status::Suspended, "bob", None)
+            .unwrap();
+        let log = registry.audit(10).unwrap();
+        let summary: Vec<(&str, &str, Option<&str>)> = log
+            .iter()
+            .map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("suspend", "bob", None),
+                ("activate", "bob", Some("go live")),
+                ("register", "alice", Some("approved by the ministry")),
+            ]
+        );
+        assert_eq!(log[1].detail["from"], "pending");
+        assert_eq!(log[1].detail["to"], "active");
+        assert_eq!(log[2].detail["label"], "ais");
+        assert!(
+            log[0].at.ends_with('Z') && log[0].at.len() == 20,
+            "{}",
+            log[0].at
+        );
+        assert_eq!(registry.audit(2).unwrap().len(), 2);
+
+        let conn = raw(&registry);
+        let update = conn.execute("UPDATE audit SET actor = 'mallory'", []);
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = conn.execute("DELETE FROM audit", []);
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+        assert_eq!(registry.audit(10).unwrap().len(), 3);
+        assert_eq!(registry.audit(10).unwrap()[2].actor, "alice");
+    }
+
+    #[test]
+    fn concurrent_registrations_have_one_winner() {
+        // A brand-new file: the two also race to create the schema.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        let barrier = Arc::new(Barrier::new(2));
+        let workers: Vec<_> = (0..2)
+            .map(|worker| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut registry = Registry::open(&path).unwrap();
+                    (0..20)
+                        .map(|i| {
+                            barrier.wait();
+                            let actor = format!("worker{worker}");
+                            registry.register(&reg(&format!("dv{i}")), ZONE, &actor)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let results: Vec<Vec<_>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert_eq!((results[0].len(), results[1].len()), (20, 20));
+        for (i, pair) in results[0].iter().zip(&results[1]).enumerate() {
+            let label = format!("dv{i}");
+            let pair = [pair.0, pair.1];
+            let wins = pair.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(wins, 1, "{label}: {pair:?}");
+            let lost = pair.iter().find_map(|r| r.as_ref().err()).unwrap();
+            assert!(
+                matches!(lost, RegistryError::Taken { owner, .. } if *owner == label),
+                "{lost:?}"
+            );
+        }
+        let registry = Registry::open(&dir.path().join("registry.db")).unwrap();
+        assert_eq!(registry.members().unwrap().len(), 20);
+        assert_eq!(registry.audit(100).unwrap().len(), 20);
+    }
+
+    #[test]
+    fn concurrent_first_opens_all_succeed() {
+        // Switching a new file to WAL can fail at once as "busy"; `enable_wal` retries.
+        for _ in 0..30 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("registry.db");
+            let barrier = Arc::new(Barrier::new(4));
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Registry::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn change_marker_moves_on_any_commit() {
+        let (_dir, mut poller) = fresh();
+        let mut writer = Registry::open(poller.path()).unwrap();
+        let start = poller.change_marker().unwrap();
+        assert_eq!(poller.change_marker().unwrap(), start, "stable when idle");
+        writer.register(&reg("ais"), ZONE, "t").unwrap();
+        let after_other = poller.change_marker().unwrap();
+        assert_ne!(after_other, start, "another connection's commit");
+        poller.register(&reg("abc"), ZONE, "t").unwrap();
+        let after_own = poller.change_marker().unwrap();
+        assert_ne!(after_own, after_other, "this connection's commit");
+        assert!(poller.register(&reg("abc"), ZONE, "t").is_err());
+        assert_eq!(poller.change_marker().unwrap(), after_own, "failed write");
+    }
+
+    #[test]
+    fn integrity_check_reports_ok() {
+        let (_dir, mut registry) = fresh();
+        registry.register(&reg("ais"), ZONE, "t").unwrap();
+        assert_eq!(registry.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        let table = [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_825_600, "2000-02-29T12:00:00Z"),
+            (1_078_012_800, "2004-02-29T00:00:00Z"),
+            (1_700_000_000, "2023-11-14T22:13:20Z"),
+            (4_107_542_399, "2100-02-28T23:59:59Z"),
+        ];
+        for (secs, want) in table {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(rfc3339(t), want, "{secs}");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Prepared responses: a body rendered once per version, with its ETag and its gzip and
+//! brotli forms computed once, so the request path only clones bytes. Also the template
+//! environment that renders a site from its theme chain.
+
+use bytes::Bytes;
+use http::header::HeaderValue;
+use http::StatusCode;
+use minijinja::Environment;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+
+/// How long clients may keep a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// HTML, feeds: short, revalidate with the ETag.
+    Page,
+    /// Static files: a day, then revalidate.
+    Asset,
+    /// Error and status pages.
+    NoStore,
+}
+
+/// A response body ready to send: the bytes, their compressed forms and validators.
+#[derive(Debug)]
+pub struct Prepared {
+    pub status: StatusCode,
+    pub content_type: HeaderValue,
+    pub cache_control: HeaderValue,
+    /// Strong validator over the uncompressed body.
+    pub etag: HeaderValue,
+    pub body: Bytes,
+    /// Present only when compression saves bytes.
+    pub gzip: Option<Bytes>,
+    pub br: Option<Bytes>,
+    /// Hash of the body, to reuse an unchanged response across rebuilds.
+    pub hash: u64,
+}
+
+impl Prepared {
+    /// Prepare `body`; compresses text types once, here, never per request.
+    pub fn new(status: StatusCode, content_type: &str, cache: CachePolicy, body: Vec<u8>) -> Prepared {
+        let hash = hash_bytes(&body);
+        let compressible = is_compressible(content_type) && body.len() >= 256;
+        let gzip = compressible.then(|| gzip(&body)).filter(|z| z.len() < body.len());
+        let br = compressible.then(|| brotli(&body)).filter(|z| z.len() < body.len());
+        Prepared {
+            status,
+            content_type: HeaderValue::from_str(content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            cache_control: HeaderValue::from_static(match cache {
+                CachePolicy::Page => "public, max-age=60, must-revalidate",
+                CachePolicy::Asset => "public, max-age=86400",
+                CachePolicy::NoStore => "no-store",
+            }),
+            etag: HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header"),
+            body: Bytes::from(body),
+            gzip: gzip.map(Bytes::from),
+            br: br.map(Bytes::from),
+            hash,
+        }
+    }
+
+    /// An HTML page.
+    pub fn html(status: StatusCode, cache: CachePolicy, html: String) -> Prepared {
+        Prepared::new(status, "text/html; charset=utf-8", cache, html.into_bytes())
+    }
+
+    /// Reuse `previous` when it holds the same bytes (its compressed forms come for free).
+    pub fn reuse_or_new(
+        previous: Option<&std::sync::Arc<Prepared>>,
+        status: StatusCode,
+        content_type: &str,
+        cache: CachePolicy,
+        body: Vec<u8>,
+    ) -> std::sync::Arc<Prepared> {
+        if let Some(prev) = previous {
+            if prev.status == status
+                && prev.body.len() == body.len()
+                && prev.hash == hash_bytes(&body)
+                && prev.body[..] == body[..]
+            {
+                return prev.clone();
+            }
+        }
+        std::sync::Arc::new(Prepared::new(status, content_type, cache, body))
+    }
+}
+
+fn hash_bytes(body: &[u8]) -> u64 {
+    // DefaultHasher::new() uses fixed keys, so the ETag is stable across restarts.
+    let mut h = std::hash::DefaultHasher::new();
+    body.hash(&mut h);
+    h.finish()
+}
+
+fn is_compressible(content_type: &str) -> bool {
+    content_type.starts_with("text/")
+        || ["json", "xml", "javascript", "svg", "wasm"].iter().any(|t| content_type.contains(t))
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
+    enc.write_all(body).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// The Content-Type for a file name, with charset for text.
+pub fn content_type_for(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "zip" => "application/zip",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A template environment confined to `templates` (name → source): a name not in the map
+/// does not exist, so `include "../../other/site.toml"` fails instead of reading a file.
+pub fn environment(templates: HashMap<String, String>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_loader(move |name| Ok(templates.get(name).cloned()));
+    // minijinja's HTML escaping also turns `/` into `&#x2f;`; URLs read better without it,
+    // and `/` needs no escaping in HTML text or quoted attributes.
+    env.set_formatter(|out, state, value| match (state.auto_escape(), value.as_str()) {
+        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => {
+            out.write_str(&html_escape(s)).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env
+}
+
+/// Phrase a template error as `path:line: message`; `paths` maps template names to files.
+pub fn template_error(err: &minijinja::Error, paths: &HashMap<String, String>, while_rendering: &str) -> String {
+    let name = err.name().unwrap_or("?");
+    let file = paths.get(name).map_or(name, String::as_str);
+    let line = err.line().map(|l| format!("{l}:")).unwrap_or_default();
+    let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    format!("{file}:{line} {}{detail} (while rendering {while_rendering})", err.kind())
+}
+
+/// Escape text for HTML: `& < > " '`.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape text for XML (sitemap, RSS).
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_compressed_once_and_smaller() {
+        let body = "Cổng thông tin điện tử ".repeat(100).into_bytes();
+        let p = Prepared::new(StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, body.clone());
+        assert!(p.gzip.as_ref().unwrap().len() < body.len());
+        assert!(p.br.as_ref().unwrap().len() < p.gzip.as_ref().unwrap().len());
+        let mut decoded = Vec::new();
+        brotli::BrotliDecompress(&mut &p.br.as_ref().unwrap()[..], &mut decoded).unwrap();
+        assert_eq!(decoded, body);
+    }
+
+    #[test]
+    fn images_and_tiny_bodies_are_not_compressed() {
+        let p = Prepared::new(StatusCode::OK, "image/png", CachePolicy::Asset, vec![7; 4096]);
+        assert!(p.gzip.is_none() && p.br.is_none());
+        let p = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Asset, b"ok".to_vec());
+        assert!(p.gzip.is_none());
+    }
+
+    #[test]
+    fn etag_follows_content() {
+        let a = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"a".to_vec());
+        let b = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"b".to_vec());
+        let a2 = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"a".to_vec());
+        assert_ne!(a.etag, b.etag);
+        assert_eq!(a.etag, a2.etag);
+    }
+
+    #[test]
+    fn loader_only_knows_its_own_templates() {
+        let mut t = HashMap::new();
+        t.insert("a.html".to_string(), "{% include \"../../etc/passwd\" %}".to_string());
+        let env = environment(t);
+        let err = env.get_template("a.html").unwrap().render(()).unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::TemplateNotFound);
+    }
+
+    #[test]
+    fn html_is_escaped_but_slashes_are_left_alone() {
+        let mut t = HashMap::new();
+        t.insert("a.html".to_string(), "<a href=\"{{ url }}\">{{ title }}</a>{{ n }}{{ safe }}".to_string());
+        let env = environment(t);
+        let ctx = minijinja::context! { url => "/tin-tuc/", title => "<script>\"x\" & 'y'", n => 3, safe => minijinja::Value::from_safe_string("<b>".into()) };
+        let html = env.get_template("a.html").unwrap().render(ctx).unwrap();
+        assert_eq!(html, "<a href=\"/tin-tuc/\">&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;</a>3<b>");
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type_for("/static/a.CSS"), "text/css; charset=utf-8");
+        assert_eq!(content_type_for("logo.svg"), "image/svg+xml");
+        assert_eq!(content_type_for("noext"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,498 @@
+//! Building a [`Site`] from its folder: read site.toml and content, pick the theme chain,
+//! compile every template, render every page once, prepare feeds and static files.
+
+use super::config::SiteConfig;
+use super::content::{self, Date, Document};
+use super::{shown_path, Entry, Site, SiteError};
+use crate::config::Platform;
+use crate::files;
+use crate::render::{self, CachePolicy, Prepared};
+use crate::theme::ThemeSet;
+use http::StatusCode;
+use minijinja::{context, Environment, Value};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Pages per listing page when a section does not say.
+const DEFAULT_PAGINATE_BY: usize = 10;
+
+/// What building a site needs.
+pub struct BuildInput<'a> {
+    /// The site folder (`tenants/ais`).
+    pub dir: &'a Path,
+    pub themes: &'a ThemeSet,
+    pub platform: &'a Platform,
+    /// `https` or `http`, for absolute URLs in the sitemap and feed.
+    pub scheme: &'a str,
+    /// The version being replaced: unchanged responses are reused with their compressed forms.
+    pub previous: Option<&'a Site>,
+}
+
+/// A content file placed in the site tree.
+struct Item {
+    /// Where it came from (`content/tin-tuc/a.md`), for messages.
+    file: String,
+    /// The section folder it belongs to (`tin-tuc`, `` for the root).
+    section: String,
+    url: String,
+    doc: Document,
+}
+
+/// The page data templates see.
+#[derive(Serialize, Clone)]
+struct PageCtx<'a> {
+    title: &'a str,
+    description: &'a str,
+    date: Option<String>,
+    date_display: Option<String>,
+    content: Value,
+    summary: Value,
+    url: &'a str,
+    section_title: Option<&'a str>,
+    section_url: Option<String>,
+    extra: &'a std::collections::BTreeMap<String, toml::Value>,
+}
+
+#[derive(Serialize)]
+struct SiteCtx<'a> {
+    label: &'a str,
+    host: String,
+    base_url: String,
+    name_vi: &'a str,
+    name_en: &'a str,
+    description: &'a str,
+    responsible: &'a super::config::Responsible,
+    contact: &'a super::config::Contact,
+    menu: Vec<super::config::MenuItem>,
+    vars: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Build the site in `input.dir`; every problem is reported, not only the first.
+pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
+    let label = input.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let shown = shown_path(input.dir);
+    let fail = |problems: Vec<String>| SiteError { label: label.clone(), problems };
+    let toml_file = format!("{shown}/site.toml");
+    let text = std::fs::read_to_string(input.dir.join("site.toml"))
+        .map_err(|e| fail(vec![format!("{toml_file}: cannot read: {e}")]))?;
+    let config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let items = read_content(input.dir, &shown, &mut problems);
+    let (env, paths) = match environment(input, &config, &shown, &mut warnings) {
+        Ok(x) => x,
+        Err(mut errs) => {
+            problems.append(&mut errs);
+            return Err(fail(problems));
+        }
+    };
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    let mut renderer = Renderer {
+        input,
+        config: &config,
+        env: &env,
+        paths: &paths,
+        items: &items,
+        entries: HashMap::new(),
+        problems: Vec::new(),
+        page_count: 0,
+    };
+    renderer.render_all();
+    let not_found = renderer.not_found();
+    let Renderer { mut entries, problems, page_count, .. } = renderer;
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    add_static(input, &config, &shown, &mut entries, &mut warnings);
+    let not_found = not_found.map_err(|e| fail(vec![e]))?;
+    Ok(Site { label, config, entries, not_found, warnings, page_count })
+}
+
+/// Read every `.md` under `content/`, placing each in its section.
+fn read_content(dir: &Path, shown: &str, problems: &mut Vec<String>) -> Vec<Item> {
+    let (found, refused) = files::walk(&dir.join("content"), &format!("{shown}/content"));
+    problems.extend(refused);
+    let mut items = Vec::new();
+    for f in found.into_iter().filter(|f| f.rel.ends_with(".md")) {
+        let file = format!("{shown}/content/{}", f.rel);
+        let text = match std::fs::read_to_string(&f.path) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(format!("{file}: cannot read: {e} (content must be UTF-8 text)"));
+                continue;
+            }
+        };
+        let doc = match content::parse(&text, &file) {
+            Ok(doc) => doc,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        if doc.front.draft {
+            continue;
+        }
+        let (section, name) = f.rel.rsplit_once('/').unwrap_or(("", &f.rel));
+        let stem = name.trim_end_matches(".md");
+        let url = if stem == "_index" {
+            if section.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{section}/")
+            }
+        } else {
+            let slug = doc.front.slug.as_deref().unwrap_or(stem);
+            if slug.is_empty() || slug.contains('/') || slug.contains("..") {
+                problems.push(format!("{file}: slug \"{slug}\" must be one path segment without /"));
+                continue;
+            }
+            if section.is_empty() {
+                format!("/{slug}/")
+            } else {
+                format!("/{section}/{slug}/")
+            }
+        };
+        items.push(Item { file, section: section.to_string(), url, doc });
+    }
+    items
+}
+
+/// The site's template environment: site overrides over the theme chain, all compiled.
+fn environment(
+    input: &BuildInput,
+    config: &SiteConfig,
+    shown: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Environment<'static>, HashMap<String, String>), Vec<String>> {
+    let line =
+        super::config::key_line(&std::fs::read_to_string(input.dir.join("site.toml")).unwrap_or_default(), "theme")
+            .unwrap_or(1);
+    let chain = input.themes.chain(&config.theme).map_err(|e| vec![format!("{shown}/site.toml:{line}: {e}")])?;
+    let mut sources: HashMap<String, String> = HashMap::new();
+    let mut paths: HashMap<String, String> = HashMap::new();
+    for (name, t) in ThemeSet::templates(&chain) {
+        sources.insert(name.clone(), t.source);
+        paths.insert(name, t.path);
+    }
+    let (overrides, refused) = files::walk(&input.dir.join("templates"), &format!("{shown}/templates"));
+    warnings.extend(refused);
+    for f in overrides {
+        let source = std::fs::read_to_string(&f.path)
+            .map_err(|e| vec![format!("{shown}/templates/{}: cannot read: {e}", f.rel)])?;
+        paths.insert(f.rel.clone(), format!("{shown}/templates/{}", f.rel));
+        sources.insert(f.rel, source);
+    }
+    let names: Vec<String> = sources.keys().cloned().collect();
+    let mut env = render::environment(sources);
+    env.add_global("platform", Value::from_serialize(input.platform));
+    env.add_global("now_year", Value::from(crate::site::content::Date::today().year));
+    let mut problems = Vec::new();
+    for name in &names {
+        if let Err(e) = env.get_template(name) {
+            problems.push(render::template_error(&e, &paths, name));
+        }
+    }
+    if problems.is_empty() {
+        Ok((env, paths))
+    } else {
+        Err(problems)
+    }
+}
+
+struct Renderer<'a> {
+    input: &'a BuildInput<'a>,
+    config: &'a SiteConfig,
+    env: &'a Environment<'static>,
+    paths: &'a HashMap<String, String>,
+    items: &'a [Item],
+    entries: HashMap<String, Entry>,
+    problems: Vec<String>,
+    page_count: usize,
+}
+
+impl Renderer<'_> {
+    fn render_all(&mut self) {
+        let site = Value::from_serialize(self.site_ctx());
+        let sections = section_titles(self.items);
+        for item in self.items {
+            if item.url != "/" && item.url != format!("/{}/", item.section) {
+                self.render_page(item, &site, &sections);
+            }
+        }
+        self.render_sections(&site, &sections);
+        self.render_home(&site, &sections);
+        self.feeds();
+    }
+
+    fn site_ctx(&self) -> SiteCtx<'_> {
+        let c = self.config;
+        let host = c.canonical.clone().unwrap_or_else(|| format!("{}.{}", c.label, self.input.platform.zone));
+        SiteCtx {
+            label: &c.label,
+            base_url: format!("{}://{host}", self.input.scheme),
+            host,
+            name_vi: &c.name_vi,
+            name_en: &c.name_en,
+            description: &c.description,
+            responsible: &c.responsible,
+            contact: &c.contact,
+            menu: if c.menu.is_empty() { self.default_menu() } else { c.menu.clone() },
+            vars: &c.vars,
+        }
+    }
+
+    /// Top-level pages and sections, by weight then title.
+    fn default_menu(&self) -> Vec<super::config::MenuItem> {
+        let mut top: Vec<&Item> =
+            self.items.iter().filter(|i| i.url != "/" && i.url.matches('/').count() == 2).collect();
+        top.sort_by(|a, b| (a.doc.front.weight, &a.doc.front.title).cmp(&(b.doc.front.weight, &b.doc.front.title)));
+        let mut menu = vec![super::config::MenuItem { title: "Trang chủ".into(), url: "/".into() }];
+        menu.extend(
+            top.into_iter().map(|i| super::config::MenuItem { title: i.doc.front.title.clone(), url: i.url.clone() }),
+        );
+        menu
+    }
+
+    fn render_page(&mut self, item: &Item, site: &Value, sections: &Sections) {
+        let template = item.doc.front.template.as_deref().unwrap_or("page.html");
+        let ctx = context! { site => site, page => Value::from_serialize(page_ctx(item, sections)), current_path => &item.url };
+        self.render_to(template, ctx, &item.url, item);
+        for alias in &item.doc.front.aliases {
+            let alias = if alias.starts_with('/') { alias.clone() } else { format!("/{alias}") };
+            self.entries.insert(alias, Entry::Redirect(item.url.clone()));
+        }
+    }
+
+    /// Render `template` into the entry at `url`; a failure is recorded against `item`'s file.
+    fn render_to(&mut self, template: &str, ctx: Value, url: &str, item: &Item) {
+        let tmpl = match self.env.get_template(template) {
+            Ok(t) => t,
+            Err(_) => {
+                let line = item.doc.template_line.map(|l| format!("{l}:")).unwrap_or_else(|| "1:".into());
+                let mut known: Vec<&String> = self.paths.keys().collect();
+                known.sort();
+                self.problems.push(format!(
+                    "{}:{line} template \"{template}\" not found (templates: {})",
+                    item.file,
+                    known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                return;
+            }
+        };
+        match tmpl.render(ctx) {
+            Ok(html) => {
+                let prev = self.previous(url);
+                let prepared = Prepared::reuse_or_new(
+                    prev,
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    CachePolicy::Page,
+                    html.into_bytes(),
+                );
+                self.entries.insert(url.to_string(), Entry::Page(prepared));
+                self.page_count += 1;
+            }
+            Err(e) => self.problems.push(render::template_error(&e, self.paths, &item.file)),
+        }
+    }
+
+    fn previous(&self, url: &str) -> Option<&Arc<Prepared>> {
+        match self.input.previous?.entries.get(url)? {
+            Entry::Page(p) => Some(p),
+            Entry::Redirect(_) => None,
+        }
+    }
+
+    fn render_sections(&mut self, site: &Value, sections: &Sections) {
+        let items = self.items;
+        let index_items: Vec<&Item> =
+            items.iter().filter(|i| !i.section.is_empty() && i.file.ends_with("/_index.md")).collect();
+        for item in index_items {
+            let pages = pages_of(self.items, &item.section);
+            let per = item.doc.front.paginate_by.unwrap_or(DEFAULT_PAGINATE_BY).max(1);
+            let total = pages.len().div_ceil(per).max(1);
+            let template = item.doc.front.template.as_deref().unwrap_or("section.html");
+            let page_url = |n: usize| if n == 1 { item.url.clone() } else { format!("{}page/{n}/", item.url) };
+            for n in 1..=total {
+                let chunk: Vec<Value> = pages
+                    .iter()
+                    .skip((n - 1) * per)
+                    .take(per)
+                    .map(|p| Value::from_serialize(page_ctx(p, sections)))
+                    .collect();
+                let paginator = context! {
+                    current => n, total => total,
+                    prev_url => (n > 1).then(|| page_url(n - 1)),
+                    next_url => (n < total).then(|| page_url(n + 1)),
+                    pages => (1..=total).map(|k| context! { number => k, url => page_url(k) }).collect::<Vec<_>>(),
+                };
+                let section = context! {
+                    title => &item.doc.front.title, description => &item.doc.front.description,
+                    content => Value::from_safe_string(item.doc.html.clone()), url => &item.url, pages => chunk,
+                };
+                let url = page_url(n);
+                let ctx = context! { site => site, section => section, paginator => paginator, current_path => &url };
+                self.render_to(template, ctx, &url, item);
+            }
+            self.entries.insert(format!("{}page/1/", item.url), Entry::Redirect(item.url.clone()));
+        }
+    }
+
+    fn render_home(&mut self, site: &Value, sections: &Sections) {
+        let mut dated: Vec<&Item> =
+            self.items.iter().filter(|i| i.doc.date.is_some() && !i.file.ends_with("_index.md")).collect();
+        dated.sort_by_key(|i| std::cmp::Reverse(i.doc.date));
+        let latest: Vec<Value> = dated.iter().take(5).map(|p| Value::from_serialize(page_ctx(p, sections))).collect();
+        let fallback = Item {
+            file: format!("{}/content/_index.md", shown_path(self.input.dir)),
+            section: String::new(),
+            url: "/".into(),
+            doc: content::parse(&format!("+++\ntitle = \"{}\"\n+++\n", self.config.name_vi.replace('"', "")), "")
+                .expect("a generated title parses"),
+        };
+        let home = self.items.iter().find(|i| i.url == "/").unwrap_or(&fallback);
+        let template = home.doc.front.template.as_deref().unwrap_or("index.html");
+        let ctx = context! { site => site, page => Value::from_serialize(page_ctx(home, sections)), latest => latest, current_path => "/" };
+        self.render_to(template, ctx, "/", home);
+    }
+
+    /// The site's themed 404 page.
+    fn not_found(&self) -> Result<Arc<Prepared>, String> {
+        let site = Value::from_serialize(self.site_ctx());
+        let html = self
+            .env
+            .get_template("404.html")
+            .and_then(|t| t.render(context! { site => site, current_path => "" }))
+            .map_err(|e| render::template_error(&e, self.paths, "404.html"))?;
+        Ok(Arc::new(Prepared::html(StatusCode::NOT_FOUND, CachePolicy::NoStore, html)))
+    }
+
+    /// `/sitemap.xml`, `/rss.xml` (dated pages, newest first) and `/robots.txt`.
+    fn feeds(&mut self) {
+        let base =
+            Value::from_serialize(self.site_ctx()).get_attr("base_url").map(|v| v.to_string()).unwrap_or_default();
+        let mut urls: Vec<&str> = self
+            .entries
+            .iter()
+            .filter(|(url, e)| matches!(e, Entry::Page(_)) && !url.contains("/page/"))
+            .map(|(u, _)| u.as_str())
+            .collect();
+        urls.sort();
+        let lastmod: HashMap<&str, Date> =
+            self.items.iter().filter_map(|i| Some((i.url.as_str(), i.doc.date?))).collect();
+        let mut sitemap = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        for url in urls {
+            let lm = lastmod.get(url).map(|d| format!("<lastmod>{}</lastmod>", d.iso())).unwrap_or_default();
+            sitemap.push_str(&format!("  <url><loc>{}</loc>{lm}</url>\n", render::xml_escape(&format!("{base}{url}"))));
+        }
+        sitemap.push_str("</urlset>\n");
+        let rss = self.rss(&base);
+        let robots = format!("User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n");
+        for (url, ct, body) in [
+            ("/sitemap.xml", "application/xml; charset=utf-8", sitemap),
+            ("/rss.xml", "application/rss+xml; charset=utf-8", rss),
+            ("/robots.txt", "text/plain; charset=utf-8", robots),
+        ] {
+            let prepared =
+                Prepared::reuse_or_new(self.previous(url), StatusCode::OK, ct, CachePolicy::Page, body.into_bytes());
+            self.entries.insert(url.into(), Entry::Page(prepared));
+        }
+    }
+
+    fn rss(&self, base: &str) -> String {
+        let mut dated: Vec<&Item> =
+            self.items.iter().filter(|i| i.doc.date.is_some() && !i.file.ends_with("_index.md")).collect();
+        dated.sort_by(|a, b| b.doc.date.cmp(&a.doc.date).then(a.url.cmp(&b.url)));
+        let esc = render::xml_escape;
+        let mut out = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">\n<channel>\n<title>{}</title>\n<link>{}/</link>\n<description>{}</description>\n<language>vi</language>\n",
+            esc(&self.config.name_vi), esc(base), esc(if self.config.description.is_empty() { &self.config.name_vi } else { &self.config.description })
+        );
+        for item in dated.into_iter().take(20) {
+            let link = esc(&format!("{base}{}", item.url));
+            let date = item.doc.date.map(Date::rfc2822).unwrap_or_default();
+            let description =
+                if item.doc.front.description.is_empty() { &item.doc.summary } else { &item.doc.front.description };
+            out.push_str(&format!("<item><title>{}</title><link>{link}</link><guid>{link}</guid><pubDate>{date}</pubDate><description>{}</description></item>\n", esc(&item.doc.front.title), esc(description)));
+        }
+        out.push_str("</channel>\n</rss>\n");
+        out
+    }
+}
+
+type Sections<'i> = HashMap<&'i str, (&'i str, String)>;
+
+/// Section folder → (title, url).
+fn section_titles(items: &[Item]) -> Sections<'_> {
+    let mut map = HashMap::new();
+    for item in items.iter().filter(|i| !i.section.is_empty() && i.file.ends_with("/_index.md")) {
+        map.insert(item.section.as_str(), (item.doc.front.title.as_str(), item.url.clone()));
+    }
+    map
+}
+
+fn page_ctx<'i>(item: &'i Item, sections: &Sections<'i>) -> PageCtx<'i> {
+    let section = sections.get(item.section.as_str());
+    PageCtx {
+        title: &item.doc.front.title,
+        description: &item.doc.front.description,
+        date: item.doc.date.map(Date::iso),
+        date_display: item.doc.date.map(Date::display_vi),
+        content: Value::from_safe_string(item.doc.html.clone()),
+        summary: Value::from_safe_string(item.doc.summary.clone()),
+        url: &item.url,
+        section_title: section.map(|s| s.0),
+        section_url: section.map(|s| s.1.clone()),
+        extra: &item.doc.front.extra,
+    }
+}
+
+/// Pages of a section folder, newest first, then by weight and title.
+fn pages_of<'i>(items: &'i [Item], section: &str) -> Vec<&'i Item> {
+    let mut pages: Vec<&Item> =
+        items.iter().filter(|i| i.section == section && !i.file.ends_with("/_index.md")).collect();
+    pages.sort_by(|a, b| {
+        b.doc
+            .date
+            .cmp(&a.doc.date)
+            .then(a.doc.front.weight.cmp(&b.doc.front.weight))
+            .then(a.doc.front.title.cmp(&b.doc.front.title))
+    });
+    pages
+}
+
+/// Site files at `/static/…`, theme files at `/_theme/…`, kept in memory.
+fn add_static(
+    input: &BuildInput,
+    config: &SiteConfig,
+    shown: &str,
+    entries: &mut HashMap<String, Entry>,
+    warnings: &mut Vec<String>,
+) {
+    let add = |url: String, bytes: Vec<u8>, entries: &mut HashMap<String, Entry>| {
+        let prev = input.previous.and_then(|p| match p.entries.get(&url) {
+            Some(Entry::Page(p)) => Some(p),
+            _ => None,
+        });
+        let prepared =
+            Prepared::reuse_or_new(prev, StatusCode::OK, render::content_type_for(&url), CachePolicy::Asset, bytes);
+        entries.insert(url, Entry::Page(prepared));
+    };
+    if let Ok(chain) = input.themes.chain(&config.theme) {
+        for (rel, bytes) in ThemeSet::static_files(&chain) {
+            add(format!("/_theme/{rel}"), bytes.to_vec(), entries);
+        }
+    }
+    let (found, refused) = files::walk(&input.dir.join("static"), &format!("{shown}/static"));
+    warnings.extend(refused);
+    for f in found {
+        match std::fs::read(&f.path) {
+            Ok(bytes) => add(format!("/static/{}", f.rel), bytes, entries),
+            Err(e) => warnings.push(format!("{shown}/static/{}: cannot read: {e}", f.rel)),
+        }
+    }
+}

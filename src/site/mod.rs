@@ -1,0 +1,76 @@
+//! A member site: its folder (`tenants/<label>/`) loaded, validated and rendered into an
+//! immutable [`Site`] snapshot that the request path reads without touching the disk.
+
+mod build;
+pub mod config;
+pub mod content;
+
+pub use build::{build, BuildInput};
+
+use crate::render::Prepared;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a path of a site answers.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A prepared response (page, feed, static file).
+    Page(Arc<Prepared>),
+    /// A permanent redirect to another path of the same site (aliases, `/page/1/`).
+    Redirect(String),
+}
+
+/// One rendered version of a site. Replaced whole on change, never edited in place.
+#[derive(Debug)]
+pub struct Site {
+    pub label: String,
+    pub config: config::SiteConfig,
+    /// Path (decoded, starting with `/`) → entry.
+    pub entries: HashMap<String, Entry>,
+    /// The site's own themed 404 page.
+    pub not_found: Arc<Prepared>,
+    /// Problems that did not stop the site (a refused link, a skipped file).
+    pub warnings: Vec<String>,
+    /// How many pages (not static files) were rendered.
+    pub page_count: usize,
+}
+
+impl Site {
+    /// The entry for a decoded request path.
+    #[inline]
+    pub fn lookup(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+}
+
+/// Why a site could not be built: every problem found, each `file:line: message`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", problems.join("\n"))]
+pub struct SiteError {
+    pub label: String,
+    pub problems: Vec<String>,
+}
+
+/// A path as people should read it in messages: relative to the working folder when it is
+/// inside it.
+pub fn shown_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()).unwrap_or(path);
+    shown.display().to_string()
+}
+
+/// The site folders under `tenants`: every folder with a `site.toml`, sorted by name.
+pub fn list_folders(tenants: &Path) -> Vec<String> {
+    let mut labels: Vec<String> = std::fs::read_dir(tenants)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("site.toml").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    labels.sort();
+    labels
+}

@@ -1,0 +1,191 @@
+//! What the serving side reads: one immutable [`Snapshot`] (routing table, sites, platform
+//! pages) assembled from the current [`Sources`] and swapped in atomically, so a request
+//! sees one whole version and never a half-updated one.
+
+use crate::config::{Config, TlsMode};
+use crate::member::{Member, Status};
+use crate::platform::PlatformPages;
+use crate::router::RouteTable;
+use crate::site::{self, BuildInput, Site};
+use crate::theme::ThemeSet;
+use arc_swap::ArcSwap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One complete, validated version of everything a request needs.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub routes: RouteTable,
+    /// Label → site, only for members whose site built.
+    pub sites: HashMap<String, Arc<Site>>,
+    pub pages: Arc<PlatformPages>,
+    pub members: Vec<Member>,
+    /// Label → problems of a site folder that is not served (or served at its last good version).
+    pub site_errors: BTreeMap<String, Vec<String>>,
+    pub theme_errors: Vec<String>,
+    /// Increases with every published snapshot.
+    pub generation: u64,
+}
+
+/// The inputs a snapshot is assembled from, kept to rebuild only what changed.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub themes: ThemeSet,
+    pub theme_errors: Vec<String>,
+    /// Label → last good build of each site folder.
+    pub sites: BTreeMap<String, Arc<Site>>,
+    /// Label → why the folder's current state does not build.
+    pub site_errors: BTreeMap<String, Vec<String>>,
+    /// The members, from the registry.
+    pub members: Vec<Member>,
+}
+
+/// The scheme absolute URLs in sitemaps and feeds use.
+pub fn scheme(config: &Config) -> &'static str {
+    if config.tls == TlsMode::Off {
+        "http"
+    } else {
+        "https"
+    }
+}
+
+impl Sources {
+    /// Load every theme and every site folder; members are set by the caller.
+    pub fn load(config: &Config) -> Sources {
+        let (themes, theme_errors) = ThemeSet::load(&config.themes_dir);
+        let mut sources = Sources { themes, theme_errors, ..Sources::default() };
+        for label in site::list_folders(&config.tenants_dir) {
+            sources.rebuild_site(config, &label);
+        }
+        sources
+    }
+
+    /// Rebuild one site from its folder. On failure the last good build stays and the
+    /// error is recorded; a folder that is gone removes the site.
+    pub fn rebuild_site(&mut self, config: &Config, label: &str) {
+        let dir = config.tenants_dir.join(label);
+        if !dir.join("site.toml").is_file() {
+            self.sites.remove(label);
+            self.site_errors.remove(label);
+            return;
+        }
+        let previous = self.sites.get(label).cloned();
+        let input = BuildInput {
+            dir: &dir,
+            themes: &self.themes,
+            platform: &config.platform,
+            scheme: scheme(config),
+            previous: previous.as_deref(),
+        };
+        match site::build(&input) {
+            Ok(site) => {
+                for w in &site.warnings {
+                    tracing::warn!(site = label, "{w}");
+                }
+                self.sites.insert(label.to_string(), Arc::new(site));
+                self.site_errors.remove(label);
+            }
+            Err(e) => {
+                for p in &e.problems {
+                    tracing::error!(site = label, "{p}");
+                }
+                let kept =
+                    if previous.is_some() { "the last good version stays online" } else { "the site is not served" };
+                tracing::error!(site = label, "site has {} problem(s); {kept}", e.problems.len());
+                self.site_errors.insert(label.to_string(), e.problems);
+            }
+        }
+    }
+
+    /// Reload the themes and rebuild every site (a theme changed).
+    pub fn reload_themes(&mut self, config: &Config) {
+        let (themes, errors) = ThemeSet::load(&config.themes_dir);
+        self.themes = themes;
+        self.theme_errors = errors;
+        for e in &self.theme_errors {
+            tracing::error!("{e}");
+        }
+        let labels: Vec<String> = site::list_folders(&config.tenants_dir);
+        for label in labels {
+            self.rebuild_site(config, &label);
+        }
+    }
+}
+
+/// Members as the site folders describe them, all active: for development and for the
+/// first import into an empty registry.
+pub fn members_from_sites(sources: &Sources) -> Vec<Member> {
+    sources
+        .sites
+        .values()
+        .map(|s| {
+            let c = &s.config;
+            Member {
+                label: c.label.clone(),
+                name_vi: c.name_vi.clone(),
+                name_en: c.name_en.clone(),
+                membership: c.membership,
+                status: Status::Active,
+                own_domains: c.own_domains.clone(),
+                aliases: c.aliases.clone(),
+                canonical: c.canonical.clone(),
+                servers: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Build a snapshot from the sources.
+pub fn assemble(config: &Config, sources: &Sources, generation: u64) -> Result<Snapshot, String> {
+    let pages = PlatformPages::render(&sources.themes, &config.platform, &sources.members, scheme(config))?;
+    Ok(Snapshot {
+        routes: RouteTable::build(&config.platform.zone, &sources.members),
+        sites: sources.sites.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        pages: Arc::new(pages),
+        members: sources.members.clone(),
+        site_errors: sources.site_errors.clone(),
+        theme_errors: sources.theme_errors.clone(),
+        generation,
+    })
+}
+
+/// The live state of a running server: the published snapshot and the sources behind it.
+pub struct Live {
+    pub config: Config,
+    snapshot: ArcSwap<Snapshot>,
+    sources: Mutex<Sources>,
+    generation: AtomicU64,
+}
+
+impl Live {
+    /// Assemble the first snapshot.
+    pub fn new(config: Config, sources: Sources) -> Result<Live, String> {
+        let first = assemble(&config, &sources, 1)?;
+        Ok(Live {
+            config,
+            snapshot: ArcSwap::from_pointee(first),
+            sources: Mutex::new(sources),
+            generation: AtomicU64::new(1),
+        })
+    }
+
+    /// The current snapshot; cheap, lock-free.
+    #[inline]
+    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.snapshot.load()
+    }
+
+    /// Change the sources with `f`, then publish a new snapshot. Serialised: two updates
+    /// never interleave. When the platform pages fail to render, the old snapshot stays.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Sources) -> R) -> R {
+        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        let out = f(&mut sources);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        match assemble(&self.config, &sources, generation) {
+            Ok(snap) => self.snapshot.store(Arc::new(snap)),
+            Err(e) => tracing::error!("{e}; keeping the previous version"),
+        }
+        out
+    }
+}

@@ -1,0 +1,267 @@
+//! Themes: templates and static files under `themes/<name>/`, with `extends` to fall back
+//! on a parent theme. The default theme is embedded in the binary so cong runs anywhere;
+//! a `themes/default/` folder on disk replaces the embedded copy.
+
+use crate::files;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One theme: its templates (name → source) and static files (path → bytes).
+#[derive(Debug)]
+pub struct Theme {
+    pub name: String,
+    pub parent: Option<String>,
+    pub templates: BTreeMap<String, Template>,
+    pub static_files: BTreeMap<String, Vec<u8>>,
+}
+
+/// A template's source and the file it came from, for messages.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub source: String,
+    pub path: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeToml {
+    name: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: String,
+    #[serde(default)]
+    extends: Option<String>,
+}
+
+/// All themes known to the platform.
+#[derive(Debug, Default, Clone)]
+pub struct ThemeSet {
+    themes: HashMap<String, Arc<Theme>>,
+}
+
+macro_rules! embedded {
+    ($($name:literal),*) => {
+        &[$(($name, include_bytes!(concat!("../themes/default/", $name)))),*]
+    };
+}
+
+/// The default theme as compiled in.
+const EMBEDDED_DEFAULT: &[(&str, &[u8])] = embedded!(
+    "templates/base.html",
+    "templates/index.html",
+    "templates/page.html",
+    "templates/section.html",
+    "templates/404.html",
+    "templates/directory.html",
+    "templates/status.html",
+    "static/style.css"
+);
+
+impl ThemeSet {
+    /// Load the embedded default, then every folder under `dir`. Problems are
+    /// `file:line: message`; a broken theme is left out, the others load.
+    pub fn load(dir: &Path) -> (ThemeSet, Vec<String>) {
+        let mut set = ThemeSet::default();
+        set.themes.insert("default".into(), Arc::new(embedded_default()));
+        let mut problems = Vec::new();
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        for name in names.into_iter().filter(|n| !n.starts_with('.')) {
+            match load_theme(&dir.join(&name), &display(dir, &name)) {
+                Ok(theme) => {
+                    set.themes.insert(name, Arc::new(theme));
+                }
+                Err(mut errs) => problems.append(&mut errs),
+            }
+        }
+        (set, problems)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Theme>> {
+        self.themes.get(name)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.themes.keys().map(String::as_str).collect();
+        names.sort();
+        names
+    }
+
+    /// The theme and its ancestors, child first.
+    pub fn chain(&self, name: &str) -> Result<Vec<Arc<Theme>>, String> {
+        let mut chain: Vec<Arc<Theme>> = Vec::new();
+        let mut next = Some(name.to_string());
+        while let Some(n) = next {
+            if chain.iter().any(|t| t.name == n) {
+                return Err(format!("theme \"{name}\" extends itself through \"{n}\""));
+            }
+            let theme = self
+                .themes
+                .get(&n)
+                .ok_or_else(|| format!("theme \"{n}\" does not exist (themes: {})", self.names().join(", ")))?;
+            next = theme.parent.clone();
+            chain.push(theme.clone());
+        }
+        Ok(chain)
+    }
+
+    /// Templates of a chain merged, child over parent: name → template.
+    pub fn templates(chain: &[Arc<Theme>]) -> HashMap<String, Template> {
+        let mut merged = HashMap::new();
+        for theme in chain.iter().rev() {
+            for (name, t) in &theme.templates {
+                merged.insert(name.clone(), t.clone());
+            }
+        }
+        merged
+    }
+
+    /// Static files of a chain merged, child over parent.
+    pub fn static_files(chain: &[Arc<Theme>]) -> BTreeMap<&str, &[u8]> {
+        let mut merged = BTreeMap::new();
+        for theme in chain.iter().rev() {
+            for (name, bytes) in &theme.static_files {
+                merged.insert(name.as_str(), bytes.as_slice());
+            }
+        }
+        merged
+    }
+}
+
+fn display(dir: &Path, name: &str) -> String {
+    let shown = crate::site::shown_path(&dir.join(name));
+    if shown.is_empty() {
+        name.to_string()
+    } else {
+        shown
+    }
+}
+
+fn embedded_default() -> Theme {
+    let mut theme =
+        Theme { name: "default".into(), parent: None, templates: BTreeMap::new(), static_files: BTreeMap::new() };
+    for (path, bytes) in EMBEDDED_DEFAULT {
+        if let Some(name) = path.strip_prefix("templates/") {
+            let source = String::from_utf8_lossy(bytes).into_owned();
+            theme.templates.insert(name.into(), Template { source, path: format!("(embedded) themes/default/{path}") });
+        } else if let Some(name) = path.strip_prefix("static/") {
+            theme.static_files.insert(name.into(), bytes.to_vec());
+        }
+    }
+    theme
+}
+
+fn load_theme(dir: &Path, shown: &str) -> Result<Theme, Vec<String>> {
+    let toml_path = dir.join("theme.toml");
+    let file = format!("{shown}/theme.toml");
+    let text = std::fs::read_to_string(&toml_path)
+        .map_err(|e| vec![format!("{file}: cannot read: {e} (every theme needs a theme.toml with name = \"...\")")])?;
+    let meta: ThemeToml = toml::from_str(&text).map_err(|e| vec![crate::config::toml_error(&file, &text, &e, 0)])?;
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if meta.name != folder {
+        return Err(vec![format!("{file}:1: name \"{}\" does not match the folder \"{folder}\"", meta.name)]);
+    }
+    let mut theme =
+        Theme { name: meta.name, parent: meta.extends, templates: BTreeMap::new(), static_files: BTreeMap::new() };
+    let mut problems = Vec::new();
+    let (templates, refused) = files::walk(&dir.join("templates"), &format!("{shown}/templates"));
+    problems.extend(refused);
+    for f in templates {
+        match std::fs::read_to_string(&f.path) {
+            Ok(source) => {
+                theme
+                    .templates
+                    .insert(f.rel.clone(), Template { source, path: format!("{shown}/templates/{}", f.rel) });
+            }
+            Err(e) => problems.push(format!("{shown}/templates/{}: cannot read: {e}", f.rel)),
+        }
+    }
+    let (statics, refused) = files::walk(&dir.join("static"), &format!("{shown}/static"));
+    problems.extend(refused);
+    for f in statics {
+        match std::fs::read(&f.path) {
+            Ok(bytes) => {
+                theme.static_files.insert(f.rel, bytes);
+            }
+            Err(e) => problems.push(format!("{shown}/static/{}: cannot read: {e}", f.rel)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(theme)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_complete() {
+        let (set, problems) = ThemeSet::load(Path::new("/nonexistent"));
+        assert!(problems.is_empty());
+        let t = set.get("default").unwrap();
+        for name in
+            ["base.html", "index.html", "page.html", "section.html", "404.html", "directory.html", "status.html"]
+        {
+            assert!(t.templates.contains_key(name), "{name}");
+        }
+        assert!(t.static_files.contains_key("style.css"));
+    }
+
+    #[test]
+    fn child_theme_overrides_and_falls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let child = dir.path().join("con");
+        std::fs::create_dir_all(child.join("templates")).unwrap();
+        std::fs::write(child.join("theme.toml"), "name = \"con\"\nextends = \"default\"\n").unwrap();
+        std::fs::write(child.join("templates/page.html"), "child").unwrap();
+        let (set, problems) = ThemeSet::load(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        let chain = set.chain("con").unwrap();
+        let merged = ThemeSet::templates(&chain);
+        assert_eq!(merged["page.html"].source, "child");
+        assert!(merged.contains_key("base.html"));
+        assert!(ThemeSet::static_files(&chain).contains_key("style.css"));
+    }
+
+    #[test]
+    fn unknown_theme_and_cycles_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, parent) in [("a", "b"), ("b", "a")] {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+            std::fs::write(
+                dir.path().join(name).join("theme.toml"),
+                format!("name = \"{name}\"\nextends = \"{parent}\"\n"),
+            )
+            .unwrap();
+        }
+        let (set, _) = ThemeSet::load(dir.path());
+        assert!(set.chain("a").unwrap_err().contains("extends itself"));
+        assert!(set.chain("nope").unwrap_err().contains("theme \"nope\" does not exist"));
+    }
+
+    #[test]
+    fn broken_theme_toml_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("x")).unwrap();
+        std::fs::write(dir.path().join("x/theme.toml"), "name = \"x\"\nextend = \"default\"\n").unwrap();
+        let (set, problems) = ThemeSet::load(dir.path());
+        assert!(set.get("x").is_none());
+        assert!(
+            problems[0].contains("x/theme.toml:2:1: unknown field `extend`")
+                && problems[0].contains("did you mean \"extends\""),
+            "{problems:?}"
+        );
+    }
+}
