@@ -1,6 +1,7 @@
 //! `cong`: one server for the member portals of a ministry on fourth-level domains.
 //! See DESIGN.md for the flow: config → registry → sites → snapshot → router → handler.
 
+pub mod admin;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod files;
 pub mod handler;
 pub mod logging;
 pub mod member;
+pub mod membership;
 pub mod metrics;
 pub mod naming;
 pub mod platform;

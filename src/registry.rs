@@ -89,16 +89,10 @@ pub struct Registration {
 pub enum RegistryError {
     /// The file could not be opened, configured or migrated.
     #[error("{path}: cannot open the registry: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     /// The folder that should hold the file could not be created.
     #[error("{path}: cannot create the registry folder: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     /// A hostname (or the label's fourth-level name) belongs to another member.
     #[error("\"{host}\" is already registered to member \"{owner}\"")]
     Taken { host: String, owner: String },
@@ -107,23 +101,13 @@ pub enum RegistryError {
     NotFound { label: String },
     /// The status change is not allowed from the member's current status.
     #[error("member \"{label}\" is {from}; cannot {action}")]
-    InvalidTransition {
-        label: String,
-        from: Status,
-        action: &'static str,
-    },
+    InvalidTransition { label: String, from: Status, action: &'static str },
     /// Anything else SQLite reported.
     #[error("registry database error: {0}")]
     Db(#[from] rusqlite::Error),
     /// The file was written by a newer cong; refuse rather than misread it.
-    #[error(
-        "{path}: registry schema version {found} is newer than this cong understands ({supported})"
-    )]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    #[error("{path}: registry schema version {found} is newer than this cong understands ({supported})")]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
 }
 
 /// One line of the append-only audit log.
@@ -156,23 +140,14 @@ impl Registry {
     /// Opens (creating if needed) the registry at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, RegistryError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| RegistryError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| RegistryError::CreateDir { path: dir.to_path_buf(), source })?;
         }
-        let open_err = |source| RegistryError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
+        let open_err = |source| RegistryError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         migrate(&mut conn, path)?;
-        Ok(Registry {
-            conn,
-            path: path.to_path_buf(),
-            own_writes: 0,
-        })
+        Ok(Registry { conn, path: path.to_path_buf(), own_writes: 0 })
     }
 
     /// The file this registry lives in.
@@ -185,26 +160,16 @@ impl Registry {
     /// lower-case without a trailing dot; a host repeated within the registration is kept
     /// once, under its first kind. A host held by any member (or a label already registered)
     /// fails with `Taken`, naming the holder; nothing is written then.
-    pub fn register(
-        &mut self,
-        reg: &Registration,
-        zone: &str,
-        actor: &str,
-    ) -> Result<Member, RegistryError> {
+    pub fn register(&mut self, reg: &Registration, zone: &str, actor: &str) -> Result<Member, RegistryError> {
         let reg = normalized(reg);
         let fourth_level = format!("{}.{}", reg.label, normalize_host(zone));
         let now = rfc3339(SystemTime::now());
         // IMMEDIATE takes the write lock up front, so concurrent registrations of one label
         // queue behind each other (busy_timeout) and the later ones meet the constraint.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let member_id = insert_member(&tx, &reg, &now).map_err(|e| {
             if is_unique_violation(&e) {
-                RegistryError::Taken {
-                    host: fourth_level.clone(),
-                    owner: reg.label.clone(),
-                }
+                RegistryError::Taken { host: fourth_level.clone(), owner: reg.label.clone() }
             } else {
                 e.into()
             }
@@ -213,10 +178,7 @@ impl Registry {
             insert_name(&tx, member_id, &host, kind)?;
         }
         for address in &reg.servers {
-            tx.execute(
-                "INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)",
-                (member_id, address),
-            )?;
+            tx.execute("INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)", (member_id, address))?;
         }
         let detail = serde_json::to_value(&reg).unwrap_or(serde_json::Value::Null);
         let reason = reg.override_reason.as_deref();
@@ -249,26 +211,14 @@ impl Registry {
         reason: Option<&str>,
     ) -> Result<Member, RegistryError> {
         let label = normalize_host(label);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let from = tx
-            .query_row(
-                "SELECT status FROM members WHERE label = ?1",
-                [&label],
-                |row| parse_col(row, 0, Status::parse),
-            )
+            .query_row("SELECT status FROM members WHERE label = ?1", [&label], |row| parse_col(row, 0, Status::parse))
             .optional()?
-            .ok_or_else(|| RegistryError::NotFound {
-                label: label.clone(),
-            })?;
+            .ok_or_else(|| RegistryError::NotFound { label: label.clone() })?;
         let action = verb(to);
         if !transition_allowed(from, to) {
-            return Err(RegistryError::InvalidTransition {
-                label,
-                from,
-                action,
-            });
+            return Err(RegistryError::InvalidTransition { label, from, action });
         }
         tx.execute(
             "UPDATE members SET status = ?1, updated_at = ?2 WHERE label = ?3",
@@ -307,11 +257,7 @@ impl Registry {
 
     /// True when no member is registered (a fresh start: import the demo sites).
     pub fn is_empty(&self) -> Result<bool, RegistryError> {
-        let any: bool =
-            self.conn
-                .query_row("SELECT EXISTS (SELECT 1 FROM members)", [], |row| {
-                    row.get(0)
-                })?;
+        let any: bool = self.conn.query_row("SELECT EXISTS (SELECT 1 FROM members)", [], |row| row.get(0))?;
         Ok(!any)
     }
 
@@ -320,9 +266,7 @@ impl Registry {
     /// commits by *other* connections, so this connection's own commits are counted
     /// separately: `(data_version << 32) + own commits`.
     pub fn change_marker(&self) -> Result<i64, RegistryError> {
-        let data_version: i64 = self
-            .conn
-            .pragma_query_value(None, "data_version", |row| row.get(0))?;
+        let data_version: i64 = self.conn.pragma_query_value(None, "data_version", |row| row.get(0))?;
         Ok(data_version.wrapping_shl(32).wrapping_add(self.own_writes))
     }
 
@@ -330,9 +274,7 @@ impl Registry {
     /// one per line.
     pub fn integrity_check(&self) -> Result<String, RegistryError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let lines = stmt
-            .query_map([], |row| row.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let lines = stmt.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(lines.join("\n"))
     }
 }
@@ -355,13 +297,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
     let deadline = Instant::now() + BUSY_TIMEOUT;
     loop {
-        let set = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        let set = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
         match set {
-            Err(e)
-                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
-                    && Instant::now() < deadline =>
-            {
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             other => return other.map(drop),
@@ -371,35 +309,22 @@ fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Applies the migrations this file has not seen yet, all in one transaction.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), RegistryError> {
-    let open_err = |source| RegistryError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
+    let open_err = |source| RegistryError::Open { path: path.to_path_buf(), source };
     let supported = MIGRATIONS.len() as i64;
     let version = |conn: &Connection| conn.pragma_query_value(None, "user_version", |r| r.get(0));
     let found: i64 = version(conn).map_err(open_err)?;
     if found == supported {
         return Ok(());
     }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(open_err)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(open_err)?;
     // Read again under the write lock: another process may have migrated meanwhile.
     let found: i64 = version(&tx).map_err(open_err)?;
-    let Some(done) = usize::try_from(found)
-        .ok()
-        .filter(|&n| n <= MIGRATIONS.len())
-    else {
-        return Err(RegistryError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            supported,
-        });
+    let Some(done) = usize::try_from(found).ok().filter(|&n| n <= MIGRATIONS.len()) else {
+        return Err(RegistryError::TooNew { path: path.to_path_buf(), found, supported });
     };
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         tx.execute_batch(sql).map_err(open_err)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .map_err(open_err)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1).map_err(open_err)?;
     }
     tx.commit().map_err(open_err)
 }
@@ -412,11 +337,7 @@ fn normalize_host(host: &str) -> String {
 /// The same list normalised, blanks and repeats dropped, first occurrence's order kept.
 fn normalize_list(hosts: &[String]) -> Vec<String> {
     let mut seen = HashSet::new();
-    hosts
-        .iter()
-        .map(|h| normalize_host(h))
-        .filter(|h| !h.is_empty() && seen.insert(h.clone()))
-        .collect()
+    hosts.iter().map(|h| normalize_host(h)).filter(|h| !h.is_empty() && seen.insert(h.clone())).collect()
 }
 
 /// The registration as it will be stored (and shown in the audit detail).
@@ -446,30 +367,15 @@ fn insert_member(conn: &Connection, reg: &Registration, now: &str) -> rusqlite::
         "INSERT INTO members
             (label, name_vi, name_en, membership, status, canonical, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        (
-            &reg.label,
-            &reg.name_vi,
-            &reg.name_en,
-            reg.membership.as_str(),
-            reg.status.as_str(),
-            &reg.canonical,
-            now,
-        ),
+        (&reg.label, &reg.name_vi, &reg.name_en, reg.membership.as_str(), reg.status.as_str(), &reg.canonical, now),
     )?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Inserts one name; if the database says the host is held, reports who holds it.
-fn insert_name(
-    conn: &Connection,
-    member_id: i64,
-    host: &str,
-    kind: &str,
-) -> Result<(), RegistryError> {
-    let inserted = conn.execute(
-        "INSERT INTO names (host, member_id, kind) VALUES (?1, ?2, ?3)",
-        (host, member_id, kind),
-    );
+fn insert_name(conn: &Connection, member_id: i64, host: &str, kind: &str) -> Result<(), RegistryError> {
+    let inserted =
+        conn.execute("INSERT INTO names (host, member_id, kind) VALUES (?1, ?2, ?3)", (host, member_id, kind));
     match inserted {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => {
@@ -479,10 +385,7 @@ fn insert_name(
                 [host],
                 |row| row.get(0),
             )?;
-            Err(RegistryError::Taken {
-                host: host.to_string(),
-                owner,
-            })
+            Err(RegistryError::Taken { host: host.to_string(), owner })
         }
         Err(e) => Err(e.into()),
     }
@@ -505,14 +408,7 @@ fn append_audit(
     conn.execute(
         "INSERT INTO audit (at, actor, action, label, detail, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (
-            rfc3339(SystemTime::now()),
-            actor,
-            action,
-            label,
-            detail.to_string(),
-            reason,
-        ),
+        (rfc3339(SystemTime::now()), actor, action, label, detail.to_string(), reason),
     )?;
     Ok(())
 }
@@ -520,12 +416,7 @@ fn append_audit(
 /// The life-cycle rules; anything not listed is refused.
 fn transition_allowed(from: Status, to: Status) -> bool {
     use Status::*;
-    matches!(
-        (from, to),
-        (Pending | Suspended, Active)
-            | (Active, Suspended)
-            | (Pending | Active | Suspended, Archived)
-    )
+    matches!((from, to), (Pending | Suspended, Active) | (Active, Suspended) | (Pending | Active | Suspended, Archived))
 }
 
 /// The audit action (and error wording) for moving to `to`.
@@ -541,18 +432,12 @@ fn verb(to: Status) -> &'static str {
 /// Reads a text column through one of the model's `parse` functions.
 fn parse_col<T>(row: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("{text:?}").into())
-    })
+    parse(&text).ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("{text:?}").into()))
 }
 
 /// A member just written in this transaction.
 fn load_one(conn: &Connection, label: &str) -> Result<Member, RegistryError> {
-    load_members(conn, Some(label))?
-        .pop()
-        .ok_or_else(|| RegistryError::NotFound {
-            label: label.to_string(),
-        })
+    load_members(conn, Some(label))?.pop().ok_or_else(|| RegistryError::NotFound { label: label.to_string() })
 }
 
 /// Members sorted by label (all, or the one with `label`), with names and servers filled in.
@@ -622,9 +507,7 @@ fn fill_names_and_servers(
 
 /// `t` as RFC 3339 UTC to the second. Hand-rolled to avoid a date crate for one format.
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
     let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
@@ -689,32 +572,17 @@ mod tests {
         let (_dir, registry) = fresh();
         assert!(registry.path().exists());
         let conn = raw(&registry);
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 1);
-        let mode: String = conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let mut stmt = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .unwrap();
-        let tables: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+        let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
         for table in ["audit", "members", "names", "servers"] {
             assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
         }
         // Per-connection settings, so asked of the registry's own connection.
-        let setting = |name| -> i64 {
-            registry
-                .conn
-                .pragma_query_value(None, name, |r| r.get(0))
-                .unwrap()
-        };
+        let setting = |name| -> i64 { registry.conn.pragma_query_value(None, name, |r| r.get(0)).unwrap() };
         assert_eq!((setting("foreign_keys"), setting("synchronous")), (1, 1));
         assert_eq!(setting("busy_timeout"), 5000);
         assert!(registry.is_empty().unwrap());
@@ -729,9 +597,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         match Registry::open(&path) {
-            Err(RegistryError::TooNew {
-                found, supported, ..
-            }) => assert_eq!((found, supported), (99, 1)),
+            Err(RegistryError::TooNew { found, supported, .. }) => assert_eq!((found, supported), (99, 1)),
             other => panic!("expected TooNew, got {other:?}"),
         }
     }
@@ -767,12 +633,7 @@ mod tests {
         let path = registry.path().to_path_buf();
         drop(registry);
         let registry = Registry::open(&path).unwrap();
-        let labels: Vec<String> = registry
-            .members()
-            .unwrap()
-            .into_iter()
-            .map(|m| m.label)
-            .collect();
+        let labels: Vec<String> = registry.members().unwrap().into_iter().map(|m| m.label).collect();
         assert_eq!(labels, ["abc", "ais", "cucattt"]);
         assert_eq!(registry.member("AIS").unwrap(), Some(expected));
     }
@@ -787,10 +648,7 @@ mod tests {
                 if host == "ais.mic.gov.vn" && owner == "ais"),
             "{err:?}"
         );
-        assert_eq!(
-            err.to_string(),
-            "\"ais.mic.gov.vn\" is already registered to member \"ais\""
-        );
+        assert_eq!(err.to_string(), "\"ais.mic.gov.vn\" is already registered to member \"ais\"");
         assert_eq!(registry.audit(10).unwrap().len(), 1);
     }
 
@@ -866,17 +724,11 @@ mod tests {
         let mut ais = reg("ais");
         ais.override_reason = Some("approved by the ministry".into());
         registry.register(&ais, ZONE, "alice").unwrap();
-        registry
-            .set_status("ais", Status::Active, "bob", Some("go live"))
-            .unwrap();
-        registry
-            .set_status("ais", Status::Suspended, "bob", None)
-            .unwrap();
+        registry.set_status("ais", Status::Active, "bob", Some("go live")).unwrap();
+        registry.set_status("ais", Status::Suspended, "bob", None).unwrap();
         let log = registry.audit(10).unwrap();
-        let summary: Vec<(&str, &str, Option<&str>)> = log
-            .iter()
-            .map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_deref()))
-            .collect();
+        let summary: Vec<(&str, &str, Option<&str>)> =
+            log.iter().map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_deref())).collect();
         assert_eq!(
             summary,
             [
@@ -888,11 +740,7 @@ mod tests {
         assert_eq!(log[1].detail["from"], "pending");
         assert_eq!(log[1].detail["to"], "active");
         assert_eq!(log[2].detail["label"], "ais");
-        assert!(
-            log[0].at.ends_with('Z') && log[0].at.len() == 20,
-            "{}",
-            log[0].at
-        );
+        assert!(log[0].at.ends_with('Z') && log[0].at.len() == 20, "{}", log[0].at);
         assert_eq!(registry.audit(2).unwrap().len(), 2);
 
         let conn = raw(&registry);
@@ -934,10 +782,7 @@ mod tests {
             let wins = pair.iter().filter(|r| r.is_ok()).count();
             assert_eq!(wins, 1, "{label}: {pair:?}");
             let lost = pair.iter().find_map(|r| r.as_ref().err()).unwrap();
-            assert!(
-                matches!(lost, RegistryError::Taken { owner, .. } if *owner == label),
-                "{lost:?}"
-            );
+            assert!(matches!(lost, RegistryError::Taken { owner, .. } if *owner == label), "{lost:?}");
         }
         let registry = Registry::open(&dir.path().join("registry.db")).unwrap();
         assert_eq!(registry.members().unwrap().len(), 20);

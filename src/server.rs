@@ -102,22 +102,30 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     }
 }
 
-/// A server started in this process: its bound address and a way to stop it.
+/// A server started in this process: its bound addresses and a way to stop it.
 pub struct Running {
     pub http_addr: SocketAddr,
+    /// The admin API, when a token is configured.
+    pub admin_addr: Option<SocketAddr>,
     pub app: Arc<App>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// Listeners bound by the caller (tests bind `127.0.0.1:0`).
+pub struct Bound {
+    pub http: TcpListener,
+    pub admin: Option<TcpListener>,
+}
+
 impl Running {
-    /// Start serving `live` on an already bound listener (tests bind `127.0.0.1:0`).
+    /// Start serving `live` on an already bound listener, without registry or admin API.
     pub fn start(live: Arc<Live>, http: TcpListener) -> std::io::Result<Running> {
         let http_addr = http.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
         let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()) });
         let tasks = vec![tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx))];
-        Ok(Running { http_addr, app, shutdown, tasks })
+        Ok(Running { http_addr, admin_addr: None, app, shutdown, tasks })
     }
 
     /// A receiver that turns true on shutdown, for background tasks.
@@ -155,34 +163,94 @@ pub async fn shutdown_requested() {
     let _ = ctrl_c.await;
 }
 
-/// `cong serve`: load everything, bind the listeners, serve until Ctrl-C or SIGTERM.
+/// Load sites and the registry (importing the demo sites into an empty one), then start
+/// the public listener, the registry follower and, with a token, the admin API.
+pub async fn launch(config: crate::config::Config, bound: Bound) -> anyhow::Result<Running> {
+    use anyhow::Context;
+    let registry_path = config.registry_path();
+    let (live, registry) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut sources = crate::state::Sources::load(&config);
+        let mut registry = crate::registry::Registry::open(&config.registry_path())?;
+        if registry.is_empty()? {
+            let n = crate::membership::import_sites(&mut registry, &config, &sources)?;
+            tracing::info!("empty registry: imported {n} demo site folders as active members (see the audit log)");
+        }
+        sources.members = registry.members()?;
+        for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.label == *l)) {
+            tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
+        }
+        let live = Live::new(config, sources).map_err(|e| anyhow::anyhow!(e))?;
+        Ok((Arc::new(live), Arc::new(std::sync::Mutex::new(registry))))
+    })
+    .await
+    .context("loading the sites and the registry")?
+    .with_context(|| format!("registry {}", registry_path.display()))?;
+    let mut running = Running::start(live.clone(), bound.http)?;
+    running.add_task(tokio::spawn(crate::state::follow_registry(
+        live.clone(),
+        registry.clone(),
+        running.shutdown_signal(),
+    )));
+    if let Some(admin_listener) = bound.admin {
+        let token_env = &live.config.admin_token_env;
+        match std::env::var(token_env).ok().filter(|t| !t.trim().is_empty()) {
+            Some(token) => {
+                running.admin_addr = Some(admin_listener.local_addr()?);
+                let admin = Arc::new(crate::admin::Admin { live: live.clone(), registry, metrics: running.app.metrics.clone(), token: token.trim().to_string() });
+                running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
+            }
+            None => tracing::warn!("admin API off: set the environment variable {token_env} to a secret token to turn it on ([admin] token_env)"),
+        }
+    }
+    Ok(running)
+}
+
+/// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::admin::Admin`].
+async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, mut shutdown: watch::Receiver<bool>) {
+    let builder = Arc::new(http_builder(&admin.live.config.limits));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; } },
+            _ = shutdown.changed() => break,
+        };
+        let admin = admin.clone();
+        let service = service_fn(move |req: Request<Incoming>| {
+            let admin = admin.clone();
+            async move { Ok::<_, Infallible>(admin.handle(req).await) }
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}
+
+/// `cong serve`: bind the configured listeners, serve until Ctrl-C or SIGTERM.
 pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     use anyhow::Context;
     let addr = config.http_listen;
-    let live = tokio::task::spawn_blocking(move || {
-        let mut sources = crate::state::Sources::load(&config);
-        sources.members = crate::state::members_from_sites(&sources);
-        Live::new(config, sources)
-    })
-    .await
-    .context("loading the sites")?
-    .map_err(|e| anyhow::anyhow!(e))?;
-    let listener = TcpListener::bind(addr)
+    let http = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} ([http] listen, or --listen)"))?;
-    let snap = live.snapshot();
-    tracing::info!("serving {} sites on http://{addr}/", snap.sites.len());
-    if let Some(first) = snap.sites.keys().min() {
-        tracing::info!(
-            "open http://{first}.{}.localhost:{}/ in a browser, or the directory at http://{}.localhost:{}/",
-            live.config.platform.zone,
-            addr.port(),
-            live.config.platform.zone,
-            addr.port()
-        );
+    let admin = if std::env::var(&config.admin_token_env).is_ok_and(|t| !t.trim().is_empty()) {
+        let a = config.admin_listen;
+        Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([admin] listen)"))?)
+    } else {
+        None
+    };
+    let zone = config.platform.zone.clone();
+    let running = launch(config, Bound { http, admin }).await?;
+    let sites = running.app.live.snapshot().sites.len();
+    tracing::info!(
+        "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
+        addr.port()
+    );
+    if let Some(a) = running.admin_addr {
+        tracing::info!("admin API on http://{a}/api/");
     }
-    drop(snap);
-    let running = Running::start(Arc::new(live), listener)?;
     shutdown_requested().await;
     tracing::info!("shutting down: letting in-flight requests finish");
     running.stop().await;

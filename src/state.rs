@@ -189,3 +189,49 @@ impl Live {
         out
     }
 }
+
+/// Read the registry's members and publish them (off the async threads).
+pub async fn refresh_members(live: &Arc<Live>, registry: &Arc<Mutex<crate::registry::Registry>>) {
+    let registry = registry.clone();
+    let members =
+        tokio::task::spawn_blocking(move || registry.lock().unwrap_or_else(|p| p.into_inner()).members()).await;
+    match members {
+        Ok(Ok(members)) => {
+            let changed = live.snapshot().members != members;
+            if changed {
+                live.update(|s| s.members = members);
+            }
+        }
+        Ok(Err(e)) => tracing::error!("reading the registry: {e}; serving the last known members"),
+        Err(e) => tracing::error!("reading the registry: {e}"),
+    }
+}
+
+/// Follow registry changes made by any process (the CLI, another server): poll SQLite's
+/// cheap change marker and republish the routing when it moves.
+pub async fn follow_registry(
+    live: Arc<Live>,
+    registry: Arc<Mutex<crate::registry::Registry>>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = std::time::Duration::from_millis(live.config.registry_poll_ms);
+    let mut last = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        let r = registry.clone();
+        let marker =
+            tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).change_marker()).await;
+        match marker {
+            Ok(Ok(m)) if Some(m) != last => {
+                last = Some(m);
+                refresh_members(&live, &registry).await;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("polling the registry: {e}"),
+            Err(e) => tracing::warn!("polling the registry: {e}"),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod build;
 pub mod config;
 pub mod content;
+pub mod scaffold;
 
 pub use build::{build, BuildInput};
 

@@ -2,6 +2,8 @@
 //! exit code applies: 0 success, 1 the thing checked is wrong, 2 usage or configuration,
 //! 3 could not finish.
 
+mod member;
+
 use crate::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -40,6 +42,21 @@ pub enum Command {
     Check {
         #[arg(long)]
         json: bool,
+    },
+    /// Check a proposed fourth-level name against the naming rules.
+    Name {
+        #[command(subcommand)]
+        command: member::NameCommand,
+    },
+    /// Register members and change their status.
+    Member {
+        #[command(subcommand)]
+        command: member::MemberCommand,
+    },
+    /// Scaffold a site folder.
+    Site {
+        #[command(subcommand)]
+        command: member::SiteCommand,
     },
 }
 
@@ -94,5 +111,8 @@ pub fn run(cli: Cli) -> Exit {
                 Exit::Failed
             }
         }
+        Command::Name { command } => member::name(&config, command),
+        Command::Member { command } => member::member(&config, command),
+        Command::Site { command } => member::site(&config, command),
     }
 }

@@ -1,0 +1,420 @@
+//! The admin API (DESIGN.md section 9) on its own listener: bearer token on every call,
+//! JSON in and out, errors as `{"error": {"code", "message", "field"}}`.
+
+use crate::handler::Body;
+use crate::member::{Membership, Status};
+use crate::membership::{self, AdmitError};
+use crate::metrics::Metrics;
+use crate::registry::{Registry, RegistryError};
+use crate::state::Live;
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What the admin listener needs.
+pub struct Admin {
+    pub live: Arc<Live>,
+    pub registry: Arc<Mutex<Registry>>,
+    pub metrics: Arc<Metrics>,
+    pub token: String,
+}
+
+/// An API error: status, stable code, message, and the field it concerns.
+struct ApiError(StatusCode, &'static str, String, Option<String>);
+
+type ApiResult = Result<(StatusCode, Value), ApiError>;
+
+impl Admin {
+    /// Answer one admin request.
+    pub async fn handle<B>(self: Arc<Self>, req: Request<B>) -> Response<Body>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if !self.authorized(req.headers()) {
+            let mut resp = error_response(ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <token> (the token is in the environment variable named by [admin] token_env)".into(), None));
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            return resp;
+        }
+        if req.uri().path() == "/metrics" && req.method() == Method::GET {
+            let body = self.metrics.render(&self.gauges());
+            return Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .body(Full::new(Bytes::from(body)))
+                .expect("valid response");
+        }
+        match self.route(req).await {
+            Ok((status, value)) => json_response(status, &value),
+            Err(e) => error_response(e),
+        }
+    }
+
+    /// Constant-time comparison of the bearer token.
+    fn authorized(&self, headers: &http::HeaderMap) -> bool {
+        let Some(given) =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        constant_time_eq(given.trim().as_bytes(), self.token.as_bytes())
+    }
+
+    async fn route<B>(&self, req: Request<B>) -> ApiResult
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let query = parse_query(req.uri().query().unwrap_or(""));
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        match (req.method().clone(), segments.as_slice()) {
+            (Method::GET, ["api", "members"]) => self.list(&query).await,
+            (Method::POST, ["api", "members"]) => {
+                let body: membership::Request = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.register(body).await
+            }
+            (Method::GET, ["api", "members", label]) => self.show(label).await,
+            (Method::POST, ["api", "members", label, action]) => {
+                let to = match *action {
+                    "activate" => Status::Active,
+                    "suspend" => Status::Suspended,
+                    "archive" => Status::Archived,
+                    _ => return Err(not_found()),
+                };
+                let body: ReasonBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.set_status(label, to, body.reason).await
+            }
+            (Method::GET, ["api", "names", "check"]) => self.check_name(&query).await,
+            (Method::GET, ["api", "audit"]) => self.audit(&query).await,
+            (Method::GET, ["api", "status"]) => Ok((StatusCode::OK, self.status())),
+            (_, ["api", ..]) | (_, ["metrics"]) => Err(ApiError(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} is not allowed on {path}", req.method()),
+                None,
+            )),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// Run a registry call on a blocking thread.
+    async fn with_registry<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Registry) -> Result<T, AdmitError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let registry = self.registry.clone();
+        tokio::task::spawn_blocking(move || f(&mut registry.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?
+            .map_err(admit_error)
+    }
+
+    async fn list(&self, query: &HashMap<String, String>) -> ApiResult {
+        let status = query
+            .get("status")
+            .map(|s| Status::parse(s).ok_or_else(|| bad_param("status", "pending, active, suspended or archived")))
+            .transpose()?;
+        let kind = query
+            .get("membership")
+            .map(|s| Membership::parse(s).ok_or_else(|| bad_param("membership", "shared or independent")))
+            .transpose()?;
+        let members = self.with_registry(|r| Ok(r.members()?)).await?;
+        let listed: Vec<Value> = members
+            .iter()
+            .filter(|m| status.is_none_or(|s| m.status == s) && kind.is_none_or(|k| m.membership == k))
+            .map(|m| self.member_json(m))
+            .collect();
+        Ok((StatusCode::OK, json!({ "members": listed })))
+    }
+
+    async fn show(&self, label: &str) -> ApiResult {
+        let l = label.to_string();
+        match self.with_registry(move |r| Ok(r.member(&l)?)).await? {
+            Some(m) => Ok((StatusCode::OK, self.member_json(&m))),
+            None => Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no member \"{label}\""),
+                Some("label".into()),
+            )),
+        }
+    }
+
+    async fn register(&self, req: membership::Request) -> ApiResult {
+        let config = self.live.config.clone();
+        let (member, report) = self.with_registry(move |r| membership::register(r, &config, &req, "admin api")).await?;
+        self.refresh().await;
+        Ok((StatusCode::CREATED, json!({ "member": self.member_json(&member), "name_check": report })))
+    }
+
+    async fn set_status(&self, label: &str, to: Status, reason: Option<String>) -> ApiResult {
+        let l = label.to_string();
+        let member = self.with_registry(move |r| Ok(r.set_status(&l, to, "admin api", reason.as_deref())?)).await?;
+        self.refresh().await;
+        Ok((StatusCode::OK, self.member_json(&member)))
+    }
+
+    async fn check_name(&self, q: &HashMap<String, String>) -> ApiResult {
+        let name = q.get("name").cloned().unwrap_or_default();
+        let own: Vec<String> = q.get("own_domain").map(|d| vec![d.clone()]).unwrap_or_default();
+        let members = self.with_registry(|r| Ok(r.members()?)).await?;
+        let index = membership::name_index(&self.live.config, &members);
+        let report = membership::check_name(
+            &index,
+            &name,
+            q.get("name_vi").map(String::as_str),
+            q.get("name_en").map(String::as_str),
+            &own,
+        );
+        Ok((StatusCode::OK, serde_json::to_value(report).expect("report serialises")))
+    }
+
+    async fn audit(&self, q: &HashMap<String, String>) -> ApiResult {
+        let limit = q
+            .get("limit")
+            .map(|l| l.parse::<usize>().map_err(|_| bad_param("limit", "a whole number")))
+            .transpose()?
+            .unwrap_or(100);
+        let entries = self.with_registry(move |r| Ok(r.audit(limit)?)).await?;
+        Ok((StatusCode::OK, json!({ "audit": entries })))
+    }
+
+    /// Loaded sites, reload errors, members by status.
+    fn status(&self) -> Value {
+        let snap = self.live.snapshot();
+        let sites: Vec<Value> = snap.sites.values().map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "error": snap.site_errors.get(&s.label) })).collect();
+        json!({
+            "generation": snap.generation,
+            "zone": self.live.config.platform.zone,
+            "members": snap.members.len(),
+            "sites": sites,
+            "site_errors": snap.site_errors,
+            "theme_errors": snap.theme_errors,
+        })
+    }
+
+    fn member_json(&self, m: &crate::member::Member) -> Value {
+        let snap = self.live.snapshot();
+        let zone = &self.live.config.platform.zone;
+        json!({
+            "label": m.label, "name_vi": m.name_vi, "name_en": m.name_en, "membership": m.membership, "status": m.status,
+            "fourth_level": m.fourth_level(zone), "own_domains": m.own_domains, "aliases": m.aliases,
+            "canonical": m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)), "servers": m.servers,
+            "site": { "loaded": snap.sites.contains_key(&m.label), "errors": snap.site_errors.get(&m.label) },
+        })
+    }
+
+    fn gauges(&self) -> String {
+        let snap = self.live.snapshot();
+        let mut by_status: HashMap<&str, usize> = HashMap::new();
+        for m in &snap.members {
+            *by_status.entry(m.status.as_str()).or_default() += 1;
+        }
+        let mut out = String::from("# HELP cong_members Members by status.\n# TYPE cong_members gauge\n");
+        for s in ["pending", "active", "suspended", "archived"] {
+            out.push_str(&format!("cong_members{{status=\"{s}\"}} {}\n", by_status.get(s).unwrap_or(&0)));
+        }
+        out.push_str(&format!("# HELP cong_site_errors Site folders that do not build.\n# TYPE cong_site_errors gauge\ncong_site_errors {}\n", snap.site_errors.len()));
+        out
+    }
+
+    /// Publish the registry's members now rather than at the next poll.
+    async fn refresh(&self) {
+        crate::state::refresh_members(&self.live, &self.registry).await;
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn admit_error(e: AdmitError) -> ApiError {
+    match e {
+        AdmitError::Rejected(report) => {
+            let first = report.errors.first();
+            let status = if first
+                .is_some_and(|f| matches!(f.code, crate::naming::Code::Taken | crate::naming::Code::OwnDomainTaken))
+            {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let code = first.map_or("rejected", |f| f.code.as_str());
+            let message = report.errors.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ");
+            ApiError(status, code, message, first.and_then(|f| f.field.clone()).or(Some("label".into())))
+        }
+        AdmitError::NeedsOverride(report) => {
+            let message = report
+                .warnings
+                .iter()
+                .map(|f| format!("{}: {}", f.code.as_str(), f.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "override_required",
+                format!("{message}; send override_reason to register anyway"),
+                Some("override_reason".into()),
+            )
+        }
+        AdmitError::Invalid { field, message } => {
+            ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field.into()))
+        }
+        AdmitError::Registry(RegistryError::NotFound { label }) => {
+            ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member \"{label}\""), Some("label".into()))
+        }
+        AdmitError::Registry(e @ RegistryError::InvalidTransition { .. }) => {
+            ApiError(StatusCode::CONFLICT, "invalid_transition", e.to_string(), Some("status".into()))
+        }
+        AdmitError::Registry(e) => ApiError(StatusCode::INTERNAL_SERVER_ERROR, "registry", e.to_string(), None),
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see DESIGN.md section 9)".into(), None)
+}
+
+fn bad_param(field: &str, expected: &str) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, "invalid_parameter", format!("{field} must be {expected}"), Some(field.into()))
+}
+
+/// Read a JSON body of at most `limit` bytes: 413 beyond, 400 for broken JSON, 422 for
+/// unknown or mistyped fields.
+async fn read_json<B, T>(req: Request<B>, limit: u64) -> Result<T, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    T: serde::de::DeserializeOwned,
+{
+    let bytes = read_body(req, limit).await?;
+    parse_json(&bytes)
+}
+
+async fn read_json_or_empty<B, T>(req: Request<B>, limit: u64) -> Result<T, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let bytes = read_body(req, limit).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(&bytes)
+}
+
+async fn read_body<B>(req: Request<B>, limit: u64) -> Result<Bytes, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let too_large = || {
+        ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is over {limit} bytes ([limits] max_admin_body_bytes)"),
+            None,
+        )
+    };
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(too_large());
+    }
+    let limited = Limited::new(req.into_body(), usize::try_from(limit).unwrap_or(usize::MAX));
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => {
+            Err(ApiError(StatusCode::BAD_REQUEST, "bad_body", format!("cannot read the request body: {e}"), None))
+        }
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = e.to_string();
+        match e.classify() {
+            serde_json::error::Category::Data => {
+                let field = message.split('`').nth(1).map(str::to_string);
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, field)
+            }
+            _ => ApiError(StatusCode::BAD_REQUEST, "invalid_json", message, None),
+        }
+    })
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    let body = serde_json::to_vec_pretty(value).expect("JSON values serialise");
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+fn error_response(e: ApiError) -> Response<Body> {
+    let ApiError(status, code, message, field) = e;
+    json_response(status, &json!({ "error": { "code": code, "message": message, "field": field } }))
+}
+
+/// Compare without an early exit, so the time taken does not reveal how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_table() {
+        for (a, b, eq) in
+            [("secret", "secret", true), ("secret", "secreT", false), ("secret", "secret1", false), ("", "", true)]
+        {
+            assert_eq!(constant_time_eq(a.as_bytes(), b.as_bytes()), eq, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn query_strings_decode() {
+        let q = parse_query("name=C%E1%BB%A5c+B%C3%A1o&x=&y");
+        assert_eq!(q["name"], "Cục Báo");
+        assert_eq!(q["x"], "");
+        assert_eq!(q["y"], "");
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        let e = parse_json::<ReasonBody>(b"{\"reason\": \"x\"").err().unwrap();
+        assert_eq!((e.0, e.1), (StatusCode::BAD_REQUEST, "invalid_json"));
+        let e = parse_json::<ReasonBody>(b"{\"raeson\": \"x\"}").err().unwrap();
+        assert_eq!((e.0, e.1, e.3.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("raeson")));
+    }
+}

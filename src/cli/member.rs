@@ -1,0 +1,326 @@
+//! `cong name`, `cong member` and `cong site`: the registry from the command line. Every
+//! change goes through [`crate::membership`], as the admin API's do.
+
+use super::Exit;
+use crate::config::Config;
+use crate::member::{Member, Membership, Status};
+use crate::membership::{self, AdmitError};
+use crate::naming::NameReport;
+use crate::registry::{Registry, RegistryError};
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum NameCommand {
+    /// Exit 0 when accepted (warnings allowed), 1 when rejected.
+    Check {
+        /// A label (`ais`) or a full name (`ais.mic.gov.vn`).
+        name: String,
+        #[arg(long)]
+        name_vi: Option<String>,
+        #[arg(long)]
+        name_en: Option<String>,
+        #[arg(long, value_parser = parse_membership)]
+        membership: Option<Membership>,
+        #[arg(long = "own-domain")]
+        own_domains: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MemberCommand {
+    /// Register a member (pending until activated).
+    Register {
+        label: String,
+        #[arg(long)]
+        name_vi: String,
+        #[arg(long, default_value = "")]
+        name_en: String,
+        #[arg(long, value_parser = parse_membership)]
+        membership: Membership,
+        #[arg(long = "own-domain")]
+        own_domains: Vec<String>,
+        /// An independent member's own servers (IP or hostname).
+        #[arg(long = "server")]
+        servers: Vec<String>,
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// Why a name with naming warnings should be accepted (kept in the audit log).
+        #[arg(long)]
+        override_reason: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List members.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one member.
+    Show {
+        label: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a pending or suspended member live.
+    Activate(StatusArgs),
+    /// Take a member offline for now (503 with Retry-After).
+    Suspend(StatusArgs),
+    /// Retire a member for good (410).
+    Archive(StatusArgs),
+    /// Show the audit log, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    label: String,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Create tenants/LABEL with a home page, an introduction, news and contact pages.
+    New {
+        label: String,
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
+}
+
+fn parse_membership(s: &str) -> Result<Membership, String> {
+    Membership::parse(s).ok_or_else(|| format!("\"{s}\" is not \"shared\" or \"independent\""))
+}
+
+fn open(config: &Config) -> Result<Registry, Exit> {
+    Registry::open(&config.registry_path()).map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Incomplete
+    })
+}
+
+/// `cong name check`.
+pub fn name(config: &Config, cmd: NameCommand) -> Exit {
+    let NameCommand::Check { name, name_vi, name_en, membership: _, own_domains, json } = cmd;
+    // Judge against the registry when there is one; never create one just to check a name.
+    let members = if config.registry_path().exists() {
+        match open(config).and_then(|r| r.members().map_err(|e| registry_exit(&e))) {
+            Ok(m) => m,
+            Err(code) => return code,
+        }
+    } else {
+        Vec::new()
+    };
+    let index = membership::name_index(config, &members);
+    let report = membership::check_name(&index, &name, name_vi.as_deref(), name_en.as_deref(), &own_domains);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        print_report(&report);
+    }
+    if report.ok {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    }
+}
+
+fn print_report(report: &NameReport) {
+    let verdict = if report.ok { "accepted" } else { "rejected" };
+    println!("{} {verdict}", if report.name.is_empty() { "(empty)" } else { &report.name });
+    for f in &report.errors {
+        println!("  error   {:<20} {}", f.code.as_str(), f.message);
+    }
+    for f in &report.warnings {
+        println!("  warning {:<20} {}", f.code.as_str(), f.message);
+    }
+    if let Some(s) = &report.suggestion {
+        println!("  suggestion: {s}");
+    }
+}
+
+fn registry_exit(e: &RegistryError) -> Exit {
+    eprintln!("error: {e}");
+    match e {
+        RegistryError::NotFound { .. } | RegistryError::InvalidTransition { .. } | RegistryError::Taken { .. } => {
+            Exit::Failed
+        }
+        _ => Exit::Incomplete,
+    }
+}
+
+/// `cong member ...`.
+pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
+    let mut registry = match open(config) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match cmd {
+        MemberCommand::Register {
+            label,
+            name_vi,
+            name_en,
+            membership,
+            own_domains,
+            servers,
+            aliases,
+            override_reason,
+            json,
+        } => {
+            let req = membership::Request {
+                label,
+                name_vi,
+                name_en,
+                membership: Some(membership),
+                own_domains,
+                aliases,
+                canonical: None,
+                servers,
+                override_reason,
+            };
+            register(&mut registry, config, &req, json)
+        }
+        MemberCommand::List { json } => match registry.members() {
+            Ok(members) if json => print_json(&serde_json::json!({ "members": members })),
+            Ok(members) => {
+                println!("{:<12} {:<11} {:<9} {:<28} NAME", "LABEL", "MEMBERSHIP", "STATUS", "HOST");
+                for m in &members {
+                    println!(
+                        "{:<12} {:<11} {:<9} {:<28} {}",
+                        m.label,
+                        m.membership.as_str(),
+                        m.status.as_str(),
+                        m.fourth_level(&config.platform.zone),
+                        m.name_vi
+                    );
+                }
+                println!("{} members", members.len());
+                Exit::Ok
+            }
+            Err(e) => registry_exit(&e),
+        },
+        MemberCommand::Show { label, json } => match registry.member(&label) {
+            Ok(Some(m)) if json => print_json(&m),
+            Ok(Some(m)) => {
+                print_member(&m, &config.platform.zone);
+                Exit::Ok
+            }
+            Ok(None) => registry_exit(&RegistryError::NotFound { label }),
+            Err(e) => registry_exit(&e),
+        },
+        MemberCommand::Activate(a) => set_status(&mut registry, a, Status::Active),
+        MemberCommand::Suspend(a) => set_status(&mut registry, a, Status::Suspended),
+        MemberCommand::Archive(a) => set_status(&mut registry, a, Status::Archived),
+        MemberCommand::Audit { limit, json } => match registry.audit(limit) {
+            Ok(entries) if json => print_json(&serde_json::json!({ "audit": entries })),
+            Ok(entries) => {
+                for e in entries {
+                    let reason = e.reason.map(|r| format!(" — {r}")).unwrap_or_default();
+                    println!("{} {:<24} {:<9} {}{reason}", e.at, e.actor, e.action, e.label);
+                }
+                Exit::Ok
+            }
+            Err(e) => registry_exit(&e),
+        },
+    }
+}
+
+fn register(registry: &mut Registry, config: &Config, req: &membership::Request, json: bool) -> Exit {
+    match membership::register(registry, config, req, &membership::cli_actor()) {
+        Ok((m, report)) => {
+            if json {
+                return print_json(&serde_json::json!({ "member": m, "name_check": report }));
+            }
+            println!(
+                "registered {} ({}), status pending; put it live with: cong member activate {}",
+                m.fourth_level(&config.platform.zone),
+                m.name_vi,
+                m.label
+            );
+            for w in &report.warnings {
+                println!("  warning {} overridden: {}", w.code.as_str(), w.message);
+            }
+            Exit::Ok
+        }
+        Err(AdmitError::Rejected(report) | AdmitError::NeedsOverride(report)) if json => {
+            print_json(&report);
+            Exit::Failed
+        }
+        Err(e @ (AdmitError::Rejected(_) | AdmitError::NeedsOverride(_))) => {
+            eprintln!("error: {e}");
+            if let AdmitError::Rejected(r) | AdmitError::NeedsOverride(r) = &e {
+                print_report(r);
+            }
+            Exit::Failed
+        }
+        Err(AdmitError::Invalid { field, message }) => {
+            eprintln!("error: --{}: {message}", field.replace('_', "-"));
+            Exit::Usage
+        }
+        Err(AdmitError::Registry(e)) => registry_exit(&e),
+    }
+}
+
+fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
+    match registry.set_status(&a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
+        Ok(m) if a.json => print_json(&m),
+        Ok(m) => {
+            println!("{} is now {}", m.label, m.status);
+            Exit::Ok
+        }
+        Err(e) => registry_exit(&e),
+    }
+}
+
+fn print_member(m: &Member, zone: &str) {
+    println!("label:        {}", m.label);
+    println!("name (vi):    {}", m.name_vi);
+    println!("name (en):    {}", m.name_en);
+    println!("membership:   {}", m.membership);
+    println!("status:       {}", m.status);
+    println!("fourth-level: {}", m.fourth_level(zone));
+    println!("canonical:    {}", m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
+    println!("own domains:  {}", m.own_domains.join(", "));
+    println!("aliases:      {}", m.aliases.join(", "));
+    println!("servers:      {}", m.servers.join(", "));
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Exit {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialises"));
+    Exit::Ok
+}
+
+/// `cong site new`.
+pub fn site(config: &Config, cmd: SiteCommand) -> Exit {
+    let SiteCommand::New { label, theme } = cmd;
+    let member = if config.registry_path().exists() {
+        open(config).ok().and_then(|r| r.member(&label).ok().flatten())
+    } else {
+        None
+    };
+    match crate::site::scaffold::create(&config.tenants_dir, &label, &theme, member.as_ref(), &config.platform) {
+        Ok(dir) => {
+            println!("created {}", crate::site::shown_path(&dir));
+            if member.is_none() {
+                println!(
+                    "{label} is not registered yet: cong member register {label} --name-vi \"...\" --membership shared"
+                );
+            }
+            println!("check it with: cong check");
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failed
+        }
+    }
+}
