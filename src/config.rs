@@ -250,6 +250,8 @@ impl Config {
             std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        // Absolute, so messages can show paths relative to where the user stands.
+        let base = base.canonicalize().unwrap_or(base);
         let mut config = parse(&text, &path.display().to_string(), &base)?;
         config.source = Some(path.to_path_buf());
         Ok(config)
@@ -260,7 +262,10 @@ impl Config {
         match explicit {
             Some(path) => Config::from_file(path),
             None if Path::new("cong.toml").exists() => Config::from_file(Path::new("cong.toml")),
-            None => parse("", "(defaults)", Path::new(".")),
+            None => {
+                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                parse("", "(defaults)", &cwd)
+            }
         }
     }
 

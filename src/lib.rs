@@ -20,3 +20,4 @@ pub mod server;
 pub mod site;
 pub mod state;
 pub mod theme;
+pub mod watch;

@@ -110,6 +110,8 @@ pub struct Running {
     pub app: Arc<App>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The file watcher thread and the channel that stops it (dropping the sender).
+    watcher: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 /// Listeners bound by the caller (tests bind `127.0.0.1:0`).
@@ -125,7 +127,7 @@ impl Running {
         let (shutdown, rx) = watch::channel(false);
         let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()) });
         let tasks = vec![tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx))];
-        Ok(Running { http_addr, admin_addr: None, app, shutdown, tasks })
+        Ok(Running { http_addr, admin_addr: None, app, shutdown, tasks, watcher: None })
     }
 
     /// A receiver that turns true on shutdown, for background tasks.
@@ -141,9 +143,21 @@ impl Running {
     /// Stop accepting, let in-flight requests finish, wait for every task.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        if let Some((stop, thread)) = self.watcher {
+            drop(stop);
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         for t in self.tasks {
             let _ = t.await;
         }
+    }
+
+    /// Watch the site and theme folders and rebuild what changes.
+    pub fn start_watcher(&mut self) -> notify::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = crate::watch::spawn(self.app.live.clone(), rx)?;
+        self.watcher = Some((tx, thread));
+        Ok(())
     }
 }
 
@@ -186,6 +200,10 @@ pub async fn launch(config: crate::config::Config, bound: Bound) -> anyhow::Resu
     .context("loading the sites and the registry")?
     .with_context(|| format!("registry {}", registry_path.display()))?;
     let mut running = Running::start(live.clone(), bound.http)?;
+    if let Err(e) = running.start_watcher() {
+        tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
+    }
+    running.add_task(tokio::spawn(reload_on_sighup(live.clone(), registry.clone(), running.shutdown_signal())));
     running.add_task(tokio::spawn(crate::state::follow_registry(
         live.clone(),
         registry.clone(),
@@ -226,6 +244,33 @@ async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, mut s
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}
+
+/// SIGHUP: rescan every theme and site folder and re-read the registry.
+async fn reload_on_sighup(
+    live: Arc<Live>,
+    registry: Arc<std::sync::Mutex<crate::registry::Registry>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = hup.recv() => {}
+                _ = shutdown.changed() => return,
+            }
+            tracing::info!("SIGHUP: reloading themes, sites and members");
+            let l = live.clone();
+            let plan = crate::watch::Plan { rescan: true, ..Default::default() };
+            let _ = tokio::task::spawn_blocking(move || crate::watch::apply(&l, &plan)).await;
+            crate::state::refresh_members(&live, &registry).await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (live, registry, shutdown.changed().await);
 }
 
 /// `cong serve`: bind the configured listeners, serve until Ctrl-C or SIGTERM.
