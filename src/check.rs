@@ -23,6 +23,10 @@ pub struct Report {
     pub config: String,
     pub theme_errors: Vec<String>,
     pub platform_errors: Vec<String>,
+    /// Problems opening the registry (when it exists).
+    pub registry_errors: Vec<String>,
+    /// Registry and site folders that disagree (not fatal: the registry decides).
+    pub registry_warnings: Vec<String>,
     pub sites: Vec<SiteReport>,
 }
 
@@ -49,22 +53,69 @@ pub fn run(config: &Config) -> Report {
             Ok(_) => vec![],
             Err(e) => vec![e],
         };
-    let ok = sources.theme_errors.is_empty() && platform_errors.is_empty() && sites.iter().all(|s| s.ok);
+    let (registry_errors, registry_warnings) = compare_registry(config, &sources);
+    let ok = sources.theme_errors.is_empty()
+        && platform_errors.is_empty()
+        && registry_errors.is_empty()
+        && sites.iter().all(|s| s.ok);
     Report {
         ok,
         config: config.source.as_ref().map_or("(built-in defaults)".into(), |p| p.display().to_string()),
         theme_errors: sources.theme_errors,
         platform_errors,
+        registry_errors,
+        registry_warnings,
         sites,
     }
+}
+
+/// Hold the site folders against the registry, when there is one (a check never creates it).
+fn compare_registry(config: &Config, sources: &Sources) -> (Vec<String>, Vec<String>) {
+    let path = config.registry_path();
+    if !path.exists() {
+        return (vec![], vec![]);
+    }
+    let members = match crate::registry::Registry::open(&path).and_then(|r| r.members()) {
+        Ok(m) => m,
+        Err(e) => return (vec![e.to_string()], vec![]),
+    };
+    let mut warnings = Vec::new();
+    for label in crate::site::list_folders(&config.tenants_dir) {
+        if !members.iter().any(|m| m.label == label) {
+            warnings.push(format!(
+                "tenants/{label}: no registered member \"{label}\", so the folder is not served (cong member register {label} ...)"
+            ));
+        }
+    }
+    for m in members.iter().filter(|m| m.status == crate::member::Status::Active) {
+        let shared = m.membership == crate::member::Membership::Shared;
+        if shared && !config.tenants_dir.join(&m.label).join("site.toml").is_file() {
+            warnings.push(format!(
+                "member \"{}\" is active but tenants/{}/ has no site.toml: its names answer 503 (cong site new {})",
+                m.label, m.label, m.label
+            ));
+        }
+        if let Some(site) = sources.sites.get(&m.label) {
+            if site.config.membership != m.membership {
+                warnings.push(format!(
+                    "tenants/{}/site.toml: membership = \"{}\" but the registry says \"{}\"; the registry decides",
+                    m.label, site.config.membership, m.membership
+                ));
+            }
+        }
+    }
+    (vec![], warnings)
 }
 
 impl Report {
     /// The report for people: problems first, then one line per site, then a summary.
     pub fn human(&self) -> String {
         let mut out = String::new();
-        for e in self.theme_errors.iter().chain(&self.platform_errors) {
+        for e in self.theme_errors.iter().chain(&self.platform_errors).chain(&self.registry_errors) {
             out.push_str(&format!("error: {e}\n"));
+        }
+        for w in &self.registry_warnings {
+            out.push_str(&format!("warning: {w}\n"));
         }
         for s in &self.sites {
             for e in &s.errors {
@@ -80,7 +131,7 @@ impl Report {
             out.push_str(&format!("site {:<12} {verdict}\n", s.label));
         }
         let bad = self.sites.iter().filter(|s| !s.ok).count();
-        let other = self.theme_errors.len() + self.platform_errors.len();
+        let other = self.theme_errors.len() + self.platform_errors.len() + self.registry_errors.len();
         out.push_str(&format!(
             "config {}: {} sites checked, {bad} with errors, {other} other problems\n",
             self.config,
