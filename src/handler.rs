@@ -31,7 +31,7 @@ impl Scheme {
 }
 
 /// Answer one request from `snap`. Returns the response and the member it concerned.
-pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response<Body>, Option<String>) {
+pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response<Body>, Option<std::sync::Arc<str>>) {
     // 1. Liveness answers on every host.
     if req.uri().path() == "/healthz" {
         return (text(StatusCode::OK, "ok\n"), None);
@@ -45,7 +45,7 @@ pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response
     let Some(route) = snap.routes.lookup(&host) else {
         return (prepared(&snap.pages.not_found, req.headers(), req.method()), None);
     };
-    let label = route.label().map(str::to_string);
+    let label = route.label().cloned();
     // 4. Only GET and HEAD read a portal.
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut resp = prepared(&snap.pages.method_not_allowed, req.headers(), req.method());

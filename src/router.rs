@@ -27,7 +27,7 @@ pub enum Route {
 
 impl Route {
     /// The member a route belongs to, for metrics and logs.
-    pub fn label(&self) -> Option<&str> {
+    pub fn label(&self) -> Option<&Arc<str>> {
         match self {
             Route::Site { label }
             | Route::Canonical { label, .. }
