@@ -26,7 +26,9 @@ fn bench(c: &mut Criterion) {
     ];
     for (id, name, vi, en) in cases {
         g.bench_function(id, |b| {
-            b.iter(|| check(&index, black_box(&Proposal { name, name_vi: vi, name_en: en, own_domains: &[], owner: None })))
+            b.iter(|| {
+                check(&index, black_box(&Proposal { name, name_vi: vi, name_en: en, own_domains: &[], owner: None }))
+            })
         });
     }
     g.finish();

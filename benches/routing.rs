@@ -52,7 +52,9 @@ fn bench(c: &mut Criterion) {
         .header("accept-encoding", "gzip, deflate, br")
         .body(())
         .unwrap();
-    c.bench_function("handler_cached_page_br", |b| b.iter(|| cong::handler::handle(&snap, black_box(&req), cong::handler::Scheme::Http)));
+    c.bench_function("handler_cached_page_br", |b| {
+        b.iter(|| cong::handler::handle(&snap, black_box(&req), cong::handler::Scheme::Http))
+    });
 }
 
 criterion_group!(benches, bench);

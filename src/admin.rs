@@ -20,6 +20,8 @@ pub struct Admin {
     pub registry: Arc<Mutex<Registry>>,
     pub metrics: Arc<Metrics>,
     pub token: String,
+    /// The DNS compliance checker: its last results and a way to start one.
+    pub dns: Arc<crate::dns_check::Service>,
 }
 
 /// An API error: status, stable code, message, and the field it concerns.
@@ -34,6 +36,13 @@ impl Admin {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        // Liveness answers on every listener, without a token (DESIGN section 5).
+        if req.uri().path() == "/healthz" {
+            return Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(Full::new(Bytes::from_static(b"ok\n")))
+                .expect("valid response");
+        }
         if !self.authorized(req.headers()) {
             let mut resp = error_response(ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <token> (the token is in the environment variable named by [admin] token_env)".into(), None));
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
@@ -54,8 +63,13 @@ impl Admin {
 
     /// Constant-time comparison of the bearer token.
     fn authorized(&self, headers: &http::HeaderMap) -> bool {
-        let Some(given) =
-            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+        // The scheme name is case-insensitive (RFC 9110 section 11.1).
+        let Some(given) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
         else {
             return false;
         };
@@ -90,6 +104,8 @@ impl Admin {
             (Method::GET, ["api", "names", "check"]) => self.check_name(&query).await,
             (Method::GET, ["api", "audit"]) => self.audit(&query).await,
             (Method::GET, ["api", "status"]) => Ok((StatusCode::OK, self.status())),
+            (Method::GET, ["api", "dns"]) => self.dns_report().await,
+            (Method::POST, ["api", "dns", "check"]) => self.dns_check(&query).await,
             (_, ["api", ..]) | (_, ["metrics"]) => Err(ApiError(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -122,6 +138,7 @@ impl Admin {
             .map(|s| Membership::parse(s).ok_or_else(|| bad_param("membership", "shared or independent")))
             .transpose()?;
         let members = self.with_registry(|r| Ok(r.members()?)).await?;
+        self.dns.refresh().await;
         let listed: Vec<Value> = members
             .iter()
             .filter(|m| status.is_none_or(|s| m.status == s) && kind.is_none_or(|k| m.membership == k))
@@ -133,7 +150,10 @@ impl Admin {
     async fn show(&self, label: &str) -> ApiResult {
         let l = label.to_string();
         match self.with_registry(move |r| Ok(r.member(&l)?)).await? {
-            Some(m) => Ok((StatusCode::OK, self.member_json(&m))),
+            Some(m) => {
+                self.dns.refresh().await;
+                Ok((StatusCode::OK, self.member_json(&m)))
+            }
             None => Err(ApiError(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -193,7 +213,39 @@ impl Admin {
             "sites": sites,
             "site_errors": snap.site_errors,
             "theme_errors": snap.theme_errors,
+            "certificates": self.certificates(),
+            "dns": self.dns.last().map(|r| json!({ "checked_at": r.checked_at, "summary": r.summary, "running": self.dns.is_running() })),
         })
+    }
+
+    /// `GET /api/dns`: every member's last DNS result, as one report.
+    async fn dns_report(&self) -> ApiResult {
+        self.dns.refresh().await;
+        match self.dns.last() {
+            Some(report) => Ok((StatusCode::OK, serde_json::to_value(&*report).expect("reports serialise"))),
+            None => Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "no_dns_report",
+                "no DNS check has run yet; POST /api/dns/check starts one".into(),
+                None,
+            )),
+        }
+    }
+
+    /// `POST /api/dns/check`: start a check in the background (202), or with `?wait=true`
+    /// run one now and answer with its report (200).
+    async fn dns_check(&self, q: &HashMap<String, String>) -> ApiResult {
+        if q.get("wait").is_some_and(|w| !matches!(w.as_str(), "false" | "0")) {
+            let report = self
+                .dns
+                .run_once()
+                .await
+                .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, "dns_check_failed", e.to_string(), None))?;
+            return Ok((StatusCode::OK, serde_json::to_value(&*report).expect("reports serialise")));
+        }
+        let started = self.dns.start();
+        let message = if started { "DNS check started" } else { "a DNS check is already running" };
+        Ok((StatusCode::ACCEPTED, json!({ "started": started, "message": message, "report": "/api/dns" })))
     }
 
     fn member_json(&self, m: &crate::member::Member) -> Value {
@@ -204,6 +256,8 @@ impl Admin {
             "fourth_level": m.fourth_level(zone), "own_domains": m.own_domains, "aliases": m.aliases,
             "canonical": m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)), "servers": m.servers,
             "site": { "loaded": snap.sites.contains_key(&m.label), "errors": snap.site_errors.get(&m.label) },
+            "certificate": self.member_certificate(m),
+            "dns": self.dns.member_state(&m.label),
         })
     }
 
@@ -232,6 +286,35 @@ impl Admin {
 struct ReasonBody {
     #[serde(default)]
     reason: Option<String>,
+}
+
+/// Certificate state, read from the store (see [`crate::tls::status`]).
+impl Admin {
+    /// `tls` mode and one row per served or stored name, for GET /api/status.
+    fn certificates(&self) -> Value {
+        use crate::tls::{internal::LocalCa, status, store::Store};
+        let config = &self.live.config;
+        let store = Store::at(&config.certs_dir);
+        let wanted = status::wanted_names(config, &self.live.snapshot().members);
+        let ca = (config.tls == crate::config::TlsMode::Internal).then(|| LocalCa::path_in(&store));
+        json!({ "tls": format!("{:?}", config.tls).to_lowercase(), "local_ca": ca, "names": status::rows(&store, &wanted) })
+    }
+
+    /// A member's certificates: the worst status of its names, and each name's row.
+    fn member_certificate(&self, m: &crate::member::Member) -> Value {
+        use crate::tls::{status, store::Store};
+        let config = &self.live.config;
+        let store = Store::at(&config.certs_dir);
+        let wanted = status::wanted_names(config, std::slice::from_ref(m));
+        let mut names: Vec<String> = std::iter::once(m.fourth_level(&config.platform.zone))
+            .chain(m.own_domains.iter().cloned())
+            .chain(m.aliases.iter().cloned())
+            .filter(|n| wanted.contains(n) || store.name_dir(n).is_ok_and(|d| d.is_dir()))
+            .collect();
+        names.dedup();
+        let rows: Vec<_> = names.iter().map(|n| status::row(&store, n, wanted.contains(n))).collect();
+        json!({ "status": status::worst(rows.iter().map(|r| r.status)), "names": rows })
+    }
 }
 
 fn admit_error(e: AdmitError) -> ApiError {
@@ -342,11 +425,16 @@ where
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let message = e.to_string();
-        match e.classify() {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = message.split('`').nth(1).map(str::to_string);
+                // An unknown field is named by serde itself; a mistyped one by its path.
+                let unknown = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next());
+                let field = unknown.map(str::to_string).or_else(|| (path != ".").then_some(path));
                 ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, field)
             }
             _ => ApiError(StatusCode::BAD_REQUEST, "invalid_json", message, None),
@@ -416,5 +504,7 @@ mod tests {
         assert_eq!((e.0, e.1), (StatusCode::BAD_REQUEST, "invalid_json"));
         let e = parse_json::<ReasonBody>(b"{\"raeson\": \"x\"}").err().unwrap();
         assert_eq!((e.0, e.1, e.3.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("raeson")));
+        let e = parse_json::<ReasonBody>(b"{\"reason\": 7}").err().unwrap();
+        assert_eq!((e.0, e.1, e.3.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("reason")));
     }
 }

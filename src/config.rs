@@ -55,6 +55,9 @@ struct RawHttp {
 struct RawHttps {
     listen: String,
     tls: String,
+    /// The port clients reach HTTPS on, for `http://` → `https://` redirects (behind port
+    /// forwarding); default: the port of `listen`. 443 is left out of URLs.
+    public_port: Option<u16>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -64,8 +67,21 @@ pub struct RawAcme {
     pub directory: String,
     /// `mailto:` contacts for the ACME account.
     pub contact: Vec<String>,
-    /// Extra PEM root to trust for the ACME server's own HTTPS (test CAs); empty: none.
+    /// Extra PEM root to trust for the ACME server's own HTTPS (test CAs), besides the
+    /// public roots: a file (relative to the config file) or inline PEM; empty: none.
     pub ca_root: String,
+    /// Challenge to answer: "http-01" (HTTP listener, port 80) or "tls-alpn-01" (HTTPS
+    /// listener, port 443); the other is used when the CA does not offer this one.
+    pub challenge: String,
+    /// Seconds between checks for certificates to issue or renew (registry changes and
+    /// `cong cert renew` are picked up within a second regardless).
+    pub renew_check_secs: u64,
+    /// Most new orders per minute, all names together (CA rate limits).
+    pub orders_per_minute: u32,
+    /// First back-off after a failed order, doubled per failure in a row.
+    pub retry_min_secs: u64,
+    /// Longest back-off between attempts for one name.
+    pub retry_max_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,7 +174,7 @@ impl Default for RawHttp {
 
 impl Default for RawHttps {
     fn default() -> Self {
-        RawHttps { listen: "127.0.0.1:8443".into(), tls: "off".into() }
+        RawHttps { listen: "127.0.0.1:8443".into(), tls: "off".into(), public_port: None }
     }
 }
 
@@ -168,6 +184,11 @@ impl Default for RawAcme {
             directory: "https://acme-v02.api.letsencrypt.org/directory".into(),
             contact: Vec::new(),
             ca_root: String::new(),
+            challenge: "http-01".into(),
+            renew_check_secs: 3600,
+            orders_per_minute: 10,
+            retry_min_secs: 60,
+            retry_max_secs: 6 * 3600,
         }
     }
 }
@@ -230,6 +251,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub http_listen: SocketAddr,
     pub https_listen: SocketAddr,
+    /// `[https] public_port`: the port in `https://` redirects; `None`: the listener's.
+    pub https_public_port: Option<u16>,
     pub tls: TlsMode,
     pub acme: RawAcme,
     pub admin_listen: SocketAddr,
@@ -293,6 +316,10 @@ fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
     let addr = |key: &str, v: &str| -> Result<SocketAddr, ConfigError> {
         v.parse().map_err(|_| bad(key, format!("\"{v}\" is not an address:port (e.g. \"127.0.0.1:8080\")")))
     };
+    if !matches!(raw.acme.challenge.as_str(), "http-01" | "tls-alpn-01") {
+        let c = &raw.acme.challenge;
+        return Err(bad("acme] challenge", format!("\"{c}\" is not one of \"http-01\", \"tls-alpn-01\"")));
+    }
     let tls = match raw.https.tls.as_str() {
         "off" => TlsMode::Off,
         "internal" => TlsMode::Internal,
@@ -320,6 +347,7 @@ fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
         data_dir: abs(&raw.paths.data),
         http_listen: addr("http] listen", &raw.http.listen)?,
         https_listen: addr("https] listen", &raw.https.listen)?,
+        https_public_port: raw.https.public_port,
         tls,
         acme: raw.acme,
         admin_listen: addr("admin] listen", &raw.admin.listen)?,

@@ -1,10 +1,12 @@
-//! The request path, as one list of steps: health, host, route, method, path, lookup,
-//! validators, encoding. Synchronous and free of I/O: it reads one snapshot.
+//! The request path, as one list of steps: health, host, ACME challenge, misdirected
+//! request, route, HTTPS redirect, method, path, lookup, validators, encoding. Synchronous
+//! and free of I/O: it reads one snapshot and the certificate map.
 
 use crate::render::Prepared;
 use crate::router::{normalize_host, Route};
 use crate::site::Entry;
 use crate::state::Snapshot;
+use crate::tls::Certs;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -30,8 +32,46 @@ impl Scheme {
     }
 }
 
-/// Answer one request from `snap`. Returns the response and the member it concerned.
-pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response<Body>, Option<std::sync::Arc<str>>) {
+/// What the handler knows about the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub scheme: Scheme,
+    /// HTTPS: the normalised TLS server name (SNI) the connection was opened for.
+    pub sni: Option<&'a str>,
+    /// Certificates and pending ACME answers; `None` where TLS plays no part.
+    pub certs: Option<&'a Certs>,
+}
+
+impl From<Scheme> for Ctx<'static> {
+    fn from(scheme: Scheme) -> Self {
+        Ctx { scheme, sni: None, certs: None }
+    }
+}
+
+/// HSTS on every HTTPS answer: one year, this host only (a member's own domain has
+/// subdomains that are not ours to pin).
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+/// Where ACME HTTP-01 answers live (RFC 8555 section 8.3).
+const ACME_CHALLENGE: &str = "/.well-known/acme-challenge/";
+
+/// Answer one request from `snap` on the connection `ctx` (a bare [`Scheme`] will do).
+/// Returns the response and the member it concerned.
+pub fn handle<'a, B>(
+    snap: &Snapshot,
+    req: &Request<B>,
+    ctx: impl Into<Ctx<'a>>,
+) -> (Response<Body>, Option<std::sync::Arc<str>>) {
+    let ctx = ctx.into();
+    let (mut resp, label) = steps(snap, req, &ctx);
+    if ctx.scheme == Scheme::Https {
+        resp.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    (resp, label)
+}
+
+fn steps<B>(snap: &Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Option<std::sync::Arc<str>>) {
+    let scheme = ctx.scheme;
     // 1. Liveness answers on every host.
     if req.uri().path() == "/healthz" {
         return (text(StatusCode::OK, "ok\n"), None);
@@ -41,12 +81,24 @@ pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response
         Some(Ok(h)) => h,
         _ => return (prepared(&snap.pages.bad_request, req.headers(), req.method()), None),
     };
-    // 3. Exact route lookup; an unknown host never sees a member's content.
+    // 3. ACME HTTP-01: answered before routing, only for a token issued for this host.
+    if let Some(resp) = acme_answer(ctx, &host, req.uri().path()) {
+        return (resp, None);
+    }
+    // 4. HTTPS: a Host of another member than the TLS name (SNI) is misdirected (421).
+    if misdirected(snap, ctx, &host) {
+        return (text(StatusCode::MISDIRECTED_REQUEST, "misdirected request\n"), None);
+    }
+    // 5. Exact route lookup; an unknown host never sees a member's content.
     let Some(route) = snap.routes.lookup(&host) else {
         return (prepared(&snap.pages.not_found, req.headers(), req.method()), None);
     };
     let label = route.label().cloned();
-    // 4. Only GET and HEAD read a portal.
+    // 6. Plain HTTP for a name with a certificate: 301 to HTTPS, path and query kept.
+    if let Some(resp) = to_https(ctx, &host, req) {
+        return (resp, label);
+    }
+    // 7. Only GET and HEAD read a portal.
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut resp = prepared(&snap.pages.method_not_allowed, req.headers(), req.method());
         resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -55,7 +107,54 @@ pub fn handle<B>(snap: &Snapshot, req: &Request<B>, scheme: Scheme) -> (Response
     (answer_route(snap, route, req, scheme), label)
 }
 
-/// Step 5 on: what the route says, then the path inside the site.
+/// The HTTP-01 key authorization for `/.well-known/acme-challenge/<token>` on plain HTTP.
+fn acme_answer(ctx: &Ctx, host: &str, path: &str) -> Option<Response<Body>> {
+    let token = path.strip_prefix(ACME_CHALLENGE).filter(|_| ctx.scheme == Scheme::Http)?;
+    let answer = ctx.certs?.http01(host, token)?;
+    let builder = Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::CONTENT_LENGTH, answer.len());
+    Some(finish(builder, Bytes::from(answer)))
+}
+
+/// Does `host` belong to another member (or to nobody) than the connection's SNI name?
+fn misdirected(snap: &Snapshot, ctx: &Ctx, host: &str) -> bool {
+    let Some(sni) = ctx.sni.filter(|_| ctx.scheme == Scheme::Https) else {
+        return false;
+    };
+    if sni == host {
+        return false;
+    }
+    let owner = |h: &str| snap.routes.lookup(h).map(|r| r.label().cloned());
+    match (owner(sni), owner(host)) {
+        (Some(a), Some(b)) => a != b,
+        _ => true,
+    }
+}
+
+/// The redirect from plain HTTP to HTTPS, for names served with a certificate. Challenge
+/// paths stay on HTTP (the CA may ask before the first certificate exists, or after it expired).
+fn to_https<B>(ctx: &Ctx, host: &str, req: &Request<B>) -> Option<Response<Body>> {
+    let certs = ctx.certs.filter(|_| ctx.scheme == Scheme::Http)?;
+    if req.uri().path().starts_with(ACME_CHALLENGE) || !certs.redirects(host) {
+        return None;
+    }
+    // Keep the host as the client wrote it (`.localhost` in development), without its port.
+    let given = request_host(req)?;
+    let name = match given.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => given,
+    };
+    let port = match certs.redirect_port() {
+        443 => String::new(),
+        p => format!(":{p}"),
+    };
+    let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    Some(redirect(&format!("https://{name}{port}{path_and_query}")))
+}
+
+/// Step 8 on: what the route says, then the path inside the site.
 fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Scheme) -> Response<Body> {
     let (headers, method) = (req.headers(), req.method());
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
@@ -108,16 +207,21 @@ fn with_query(path: &str, query: Option<&str>) -> String {
 }
 
 /// The host a request names, or `None` when missing or ambiguous (two Host headers).
+/// HTTP/2 names the host in `:authority` (the URI), Host optional. HTTP/1.1 needs exactly
+/// one valid Host header even in absolute-form, whose authority then wins (RFC 9112 3.2).
 fn request_host<B>(req: &Request<B>) -> Option<&str> {
-    if let Some(authority) = req.uri().authority() {
-        return Some(authority.as_str());
-    }
     let mut hosts = req.headers().get_all(header::HOST).iter();
-    let first = hosts.next()?;
+    let first = hosts.next();
     if hosts.next().is_some() {
         return None;
     }
-    first.to_str().ok()
+    let header = first.and_then(|h| h.to_str().ok());
+    let authority = req.uri().authority().map(|a| a.as_str());
+    if req.version() >= http::Version::HTTP_2 {
+        return authority.or(header);
+    }
+    let header = header.filter(|h| normalize_host(h).is_ok())?;
+    Some(authority.unwrap_or(header))
 }
 
 /// Percent-decode a request path; `None` for anything that could climb out of a site:
@@ -138,25 +242,37 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Send a prepared response: 304 when the client's ETag matches, else the best encoding.
+/// Each encoding has its own strong ETag (`"<hash>"`, `"<hash>-br"`, `"<hash>-gz"`), as
+/// RFC 9110 wants of different representations; any of them revalidates.
 pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<Body> {
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, p.content_type.clone())
         .header(header::CACHE_CONTROL, p.cache_control.clone());
-    if p.status == StatusCode::OK {
-        builder = builder.header(header::ETAG, p.etag.clone());
-        if etag_matches(headers, &p.etag) {
-            return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
-        }
-    }
     let (body, encoding) = choose_encoding(p, headers);
     if p.gzip.is_some() || p.br.is_some() {
         builder = builder.header(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if p.status == StatusCode::OK {
+        builder = builder.header(header::ETAG, variant_etag(p, encoding));
+        if etag_matches(headers, &p.etag) {
+            return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
+        }
     }
     if let Some(enc) = encoding {
         builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
     builder = builder.status(p.status).header(header::CONTENT_LENGTH, body.len());
     finish(builder, if method == Method::HEAD { Bytes::new() } else { body.clone() })
+}
+
+fn variant_etag(p: &Prepared, encoding: Option<&str>) -> HeaderValue {
+    let suffix = match encoding {
+        Some("br") => "-br",
+        Some("gzip") => "-gz",
+        _ => return p.etag.clone(),
+    };
+    let base = p.etag.to_str().unwrap_or("\"\"").trim_end_matches('"');
+    HeaderValue::from_str(&format!("{base}{suffix}\"")).unwrap_or_else(|_| p.etag.clone())
 }
 
 fn choose_encoding<'a>(p: &'a Prepared, headers: &HeaderMap) -> (&'a Bytes, Option<&'static str>) {
@@ -187,13 +303,18 @@ pub fn accepts(accept: &str, coding: &str) -> bool {
 }
 
 /// If-None-Match with weak comparison (RFC 9110 13.1.2).
+/// If-None-Match with weak comparison (RFC 9110 13.1.2); an encoding's suffix is ignored,
+/// so a validator of any representation of this version matches.
 fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let want = etag.as_bytes();
+    let want = etag.as_bytes().strip_suffix(b"\"").unwrap_or(etag.as_bytes());
     headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
         v.to_str().is_ok_and(|s| {
             s.split(',').any(|t| {
                 let t = t.trim();
-                t == "*" || t.strip_prefix("W/").unwrap_or(t).as_bytes() == want
+                let t = t.strip_prefix("W/").unwrap_or(t).as_bytes();
+                let t = t.strip_suffix(b"\"").unwrap_or(t);
+                let t = t.strip_suffix(b"-br").or_else(|| t.strip_suffix(b"-gz")).unwrap_or(t);
+                t == b"*" || t == want
             })
         })
     })

@@ -1,12 +1,15 @@
 //! `cong`: one server for the member portals of a ministry on fourth-level domains.
 //! See DESIGN.md for the flow: config → registry → sites → snapshot → router → handler.
 
+pub mod acme;
 pub mod admin;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod dns_check;
 pub mod files;
 pub mod handler;
+pub mod limits;
 pub mod logging;
 pub mod member;
 pub mod membership;
@@ -20,4 +23,5 @@ pub mod server;
 pub mod site;
 pub mod state;
 pub mod theme;
+pub mod tls;
 pub mod watch;

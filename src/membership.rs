@@ -54,7 +54,8 @@ fn codes(findings: &[Finding]) -> String {
 pub fn name_index(config: &Config, members: &[Member]) -> NameIndex {
     let mut index = NameIndex::new(&config.platform.zone, &config.platform.reserved);
     for m in members {
-        index.add_member(&m.label, &m.own_domains);
+        let hosts: Vec<String> = m.own_domains.iter().chain(&m.aliases).cloned().collect();
+        index.add_member(&m.label, &hosts);
     }
     index
 }
@@ -90,7 +91,8 @@ pub fn register(
     }
     let index = name_index(config, &registry.members()?);
     let name_en = Some(req.name_en.as_str()).filter(|s| !s.trim().is_empty());
-    let report = check_name(&index, &req.label, Some(&req.name_vi), name_en, &req.own_domains);
+    let mut report = check_name(&index, &req.label, Some(&req.name_vi), name_en, &req.own_domains);
+    check_aliases(&index, req, &mut report);
     if !report.ok {
         return Err(AdmitError::Rejected(Box::new(report)));
     }
@@ -116,6 +118,28 @@ pub fn register(
             Err(AdmitError::Rejected(Box::new(taken_report(report, &host, &owner))))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Aliases are hostnames outside the zone, held to the own-domain rules: one inside the
+/// zone would give the member a second fourth-level name, which section 6 rules out.
+fn check_aliases(index: &NameIndex, req: &Request, report: &mut NameReport) {
+    if req.aliases.is_empty() {
+        return;
+    }
+    let alias_report = naming::check(
+        index,
+        &Proposal { name: &req.label, name_vi: None, name_en: None, own_domains: &req.aliases, owner: None },
+    );
+    for mut finding in alias_report
+        .errors
+        .into_iter()
+        .filter(|f| matches!(f.code, Code::OwnDomainInvalid | Code::OwnDomainInZone | Code::OwnDomainTaken))
+    {
+        finding.field = finding.field.map(|f| f.replace("own_domains", "aliases"));
+        finding.message = finding.message.replace("own domain", "alias");
+        report.errors.push(finding);
+        report.ok = false;
     }
 }
 

@@ -16,7 +16,10 @@ struct Counters([AtomicU64; STATUSES.len() + 5]);
 
 impl Counters {
     fn slot(status: u16) -> usize {
-        STATUSES.iter().position(|s| *s == status).unwrap_or_else(|| STATUSES.len() + usize::from((status / 100).clamp(1, 5) - 1))
+        STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or_else(|| STATUSES.len() + usize::from((status / 100).clamp(1, 5) - 1))
     }
 
     fn label(slot: usize) -> String {

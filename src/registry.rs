@@ -60,6 +60,14 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // Version 2: each member's last DNS compliance result (DESIGN.md section 11). No foreign
+    // key: a result is about a label, and is replaced by the next check of it.
+    "CREATE TABLE dns_results (
+        label TEXT PRIMARY KEY CHECK (label = lower(label)),
+        checked_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('passed', 'warning', 'failed', 'error')),
+        report TEXT NOT NULL
+    );",
 ];
 
 /// What `register` is asked to record: a new member and all its names.
@@ -108,6 +116,18 @@ pub enum RegistryError {
     /// The file was written by a newer cong; refuse rather than misread it.
     #[error("{path}: registry schema version {found} is newer than this cong understands ({supported})")]
     TooNew { path: PathBuf, found: i64, supported: i64 },
+}
+
+/// One member's last DNS check as the registry keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DnsResult {
+    pub label: String,
+    /// RFC 3339, UTC.
+    pub checked_at: String,
+    /// The member's overall status: `passed`, `warning`, `failed` or `error`.
+    pub status: String,
+    /// The member's part of the report (`dns_check::MemberReport`), as JSON.
+    pub report: serde_json::Value,
 }
 
 /// One line of the append-only audit log.
@@ -268,6 +288,35 @@ impl Registry {
     pub fn change_marker(&self) -> Result<i64, RegistryError> {
         let data_version: i64 = self.conn.pragma_query_value(None, "data_version", |row| row.get(0))?;
         Ok(data_version.wrapping_shl(32).wrapping_add(self.own_writes))
+    }
+
+    /// Keep these DNS results, each replacing its member's previous one, in one
+    /// transaction. Not counted in [`Registry::change_marker`]: they do not change routing.
+    pub fn store_dns(&mut self, results: &[DnsResult]) -> Result<(), RegistryError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for r in results {
+            tx.execute(
+                "INSERT OR REPLACE INTO dns_results (label, checked_at, status, report) VALUES (?1, ?2, ?3, ?4)",
+                (&r.label, &r.checked_at, &r.status, r.report.to_string()),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every member's last DNS result, sorted by label.
+    pub fn last_dns(&self) -> Result<Vec<DnsResult>, RegistryError> {
+        let mut stmt = self.conn.prepare("SELECT label, checked_at, status, report FROM dns_results ORDER BY label")?;
+        let rows = stmt.query_map([], |row| {
+            let report: String = row.get(3)?;
+            Ok(DnsResult {
+                label: row.get(0)?,
+                checked_at: row.get(1)?,
+                status: row.get(2)?,
+                report: serde_json::from_str(&report).unwrap_or(serde_json::Value::String(report)),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// SQLite's own consistency check: `"ok"` when the file is sound, else its findings,
@@ -506,7 +555,7 @@ fn fill_names_and_servers(
 }
 
 /// `t` as RFC 3339 UTC to the second. Hand-rolled to avoid a date crate for one format.
-fn rfc3339(t: SystemTime) -> String {
+pub fn rfc3339(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
@@ -573,12 +622,12 @@ mod tests {
         assert!(registry.path().exists());
         let conn = raw(&registry);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, MIGRATIONS.len() as i64);
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
         let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
-        for table in ["audit", "members", "names", "servers"] {
+        for table in ["audit", "dns_results", "members", "names", "servers"] {
             assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
         }
         // Per-connection settings, so asked of the registry's own connection.
@@ -597,7 +646,9 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         match Registry::open(&path) {
-            Err(RegistryError::TooNew { found, supported, .. }) => assert_eq!((found, supported), (99, 1)),
+            Err(RegistryError::TooNew { found, supported, .. }) => {
+                assert_eq!((found, supported), (99, MIGRATIONS.len() as i64))
+            }
             other => panic!("expected TooNew, got {other:?}"),
         }
     }
@@ -825,6 +876,47 @@ mod tests {
         assert_ne!(after_own, after_other, "this connection's commit");
         assert!(poller.register(&reg("abc"), ZONE, "t").is_err());
         assert_eq!(poller.change_marker().unwrap(), after_own, "failed write");
+    }
+
+    #[test]
+    fn dns_results_replace_the_previous_per_member_and_leave_the_marker() {
+        let (_dir, mut registry) = fresh();
+        let row = |label: &str, at: &str, status: &str| DnsResult {
+            label: label.into(),
+            checked_at: at.into(),
+            status: status.into(),
+            report: serde_json::json!({ "label": label, "status": status }),
+        };
+        assert!(registry.last_dns().unwrap().is_empty());
+        let marker = registry.change_marker().unwrap();
+        registry
+            .store_dns(&[row("cbc", "2026-01-01T00:00:00Z", "failed"), row("ais", "2026-01-01T00:00:00Z", "passed")])
+            .unwrap();
+        registry.store_dns(&[row("cbc", "2026-01-02T00:00:00Z", "passed")]).unwrap();
+        assert_eq!(registry.change_marker().unwrap(), marker, "DNS results do not change routing");
+        let last = registry.last_dns().unwrap();
+        assert_eq!(last, [row("ais", "2026-01-01T00:00:00Z", "passed"), row("cbc", "2026-01-02T00:00:00Z", "passed")]);
+        let bad = registry.store_dns(&[row("ais", "2026-01-03T00:00:00Z", "great")]);
+        assert!(bad.is_err(), "the status is one of four");
+        assert_eq!(registry.last_dns().unwrap()[0].status, "passed", "a refused write changes nothing");
+    }
+
+    #[test]
+    fn a_version_1_file_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.commit().unwrap();
+        }
+        let mut registry = Registry::open(&path).unwrap();
+        registry.register(&reg("ais"), ZONE, "t").unwrap();
+        let version: i64 = registry.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 2);
+        assert!(registry.last_dns().unwrap().is_empty());
     }
 
     #[test]

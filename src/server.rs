@@ -3,6 +3,7 @@
 
 use crate::config::Limits;
 use crate::handler::{self, Body, Scheme};
+use crate::limits::GuardedIo;
 use crate::metrics::Metrics;
 use crate::state::Live;
 use hyper::body::Incoming;
@@ -25,6 +26,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct App {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
+    /// Certificates and ACME answers (empty while TLS is off; see [`crate::tls::start`]).
+    pub certs: Arc<crate::tls::Certs>,
 }
 
 /// The HTTP protocol settings for public listeners, from `[limits]`.
@@ -41,16 +44,25 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.h2_max_concurrent_streams)
         .max_pending_accept_reset_streams(limits.h2_max_pending_reset_streams)
+        // Streams the server had to reset (refused over the stream limit, malformed): the
+        // same budget, so a client that ignores SETTINGS is cut off too.
+        .max_local_error_reset_streams(limits.h2_max_pending_reset_streams)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
-        .keep_alive_interval(Some(Duration::from_secs(limits.idle_timeout_secs.max(1))))
-        .keep_alive_timeout(Duration::from_secs(20));
+        // No PINGs: they would count as traffic and keep idle connections open; the idle
+        // timeout in `limits::GuardedIo` closes dead peers instead.
+        .keep_alive_interval(None);
     builder
 }
 
-/// Answer one request and count it.
-fn respond(app: &App, req: &Request<Incoming>, scheme: Scheme) -> Response<Body> {
+/// Answer one request and count it; `sni`: the TLS server name of an HTTPS connection.
+pub(crate) fn respond(app: &App, req: &Request<Incoming>, scheme: Scheme, sni: Option<&str>) -> Response<Body> {
+    if let Some(resp) = crate::limits::refuse_large_body(req.headers(), app.live.config.limits.max_body_bytes) {
+        app.metrics.record(None, resp.status().as_u16());
+        return resp;
+    }
     let snap = app.live.snapshot();
-    let (resp, member) = handler::handle(&snap, req, scheme);
+    let ctx = handler::Ctx { scheme, sni, certs: Some(&app.certs) };
+    let (resp, member) = handler::handle(&snap, req, ctx);
     app.metrics.record(member.as_deref(), resp.status().as_u16());
     resp
 }
@@ -60,8 +72,8 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     let limits = app.live.config.limits.clone();
     let builder = Arc::new(http_builder(&limits));
     let graceful = GracefulShutdown::new();
+    // Past the ceiling, connections wait in the kernel's accept queue until one closes.
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let idle = Duration::from_secs(limits.idle_timeout_secs.max(1));
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
@@ -81,18 +93,18 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        // Idle and first-request deadlines on the socket itself (see `limits`).
+        let (stream, seen) = GuardedIo::new(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
-            let resp = respond(&app, &req, scheme);
+            seen.mark();
+            let resp = respond(&app, &req, scheme, None);
             async move { Ok::<_, Infallible>(resp) }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            // Idle keep-alive connections are bounded by the overall idle timeout below
-            // only when they never send anything; hyper's header timeout covers the rest.
             let _ = conn.await;
             drop(permit);
-            let _ = idle;
         });
     }
     drop(listener);
@@ -107,6 +119,8 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// The admin API, when a token is configured.
     pub admin_addr: Option<SocketAddr>,
+    /// The HTTPS listener, when TLS is on.
+    pub https_addr: Option<SocketAddr>,
     pub app: Arc<App>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -118,6 +132,8 @@ pub struct Running {
 pub struct Bound {
     pub http: TcpListener,
     pub admin: Option<TcpListener>,
+    /// Served only with `[https] tls` other than "off".
+    pub https: Option<TcpListener>,
 }
 
 impl Running {
@@ -125,9 +141,9 @@ impl Running {
     pub fn start(live: Arc<Live>, http: TcpListener) -> std::io::Result<Running> {
         let http_addr = http.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
-        let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()) });
+        let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()), certs: Default::default() });
         let tasks = vec![tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx))];
-        Ok(Running { http_addr, admin_addr: None, app, shutdown, tasks, watcher: None })
+        Ok(Running { http_addr, admin_addr: None, https_addr: None, app, shutdown, tasks, watcher: None })
     }
 
     /// A receiver that turns true on shutdown, for background tasks.
@@ -209,16 +225,22 @@ pub async fn launch(config: crate::config::Config, bound: Bound) -> anyhow::Resu
         registry.clone(),
         running.shutdown_signal(),
     )));
+    // The DNS compliance re-check (DESIGN.md section 11); off when the interval is 0.
+    let dns = crate::dns_check::Service::new(live.config.clone(), registry.clone());
+    running.add_task(tokio::spawn(crate::dns_check::service::periodic(dns.clone(), running.shutdown_signal())));
     if let Some(admin_listener) = bound.admin {
         let token_env = &live.config.admin_token_env;
         match std::env::var(token_env).ok().filter(|t| !t.trim().is_empty()) {
             Some(token) => {
                 running.admin_addr = Some(admin_listener.local_addr()?);
-                let admin = Arc::new(crate::admin::Admin { live: live.clone(), registry, metrics: running.app.metrics.clone(), token: token.trim().to_string() });
+                let admin = Arc::new(crate::admin::Admin { live: live.clone(), registry, metrics: running.app.metrics.clone(), token: token.trim().to_string(), dns });
                 running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
             }
             None => tracing::warn!("admin API off: set the environment variable {token_env} to a secret token to turn it on ([admin] token_env)"),
         }
+    }
+    if let Some(https) = bound.https {
+        crate::tls::start(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
     }
     Ok(running)
 }
@@ -287,12 +309,21 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
         None
     };
     let zone = config.platform.zone.clone();
-    let running = launch(config, Bound { http, admin }).await?;
+    let https = if config.tls == crate::config::TlsMode::Off {
+        None
+    } else {
+        let a = config.https_listen;
+        Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([https] listen)"))?)
+    };
+    let running = launch(config, Bound { http, admin, https }).await?;
     let sites = running.app.live.snapshot().sites.len();
     tracing::info!(
         "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
         addr.port()
     );
+    if let Some(a) = running.https_addr {
+        tracing::info!("HTTPS on https://{a}/ (certificates: cong cert list)");
+    }
     if let Some(a) = running.admin_addr {
         tracing::info!("admin API on http://{a}/api/");
     }

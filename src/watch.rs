@@ -158,8 +158,9 @@ pub fn spawn(live: Arc<Live>, stop: mpsc::Receiver<()>) -> notify::Result<std::t
     }
     let handle = std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
         let _keep = debouncer;
-        let tenants = live.config.tenants_dir.canonicalize().unwrap_or(live.config.tenants_dir.clone());
-        let themes = live.config.themes_dir.canonicalize().unwrap_or(live.config.themes_dir.clone());
+        // Events name paths under the folder as watched; a symlinked root must not be
+        // resolved, or no event would classify.
+        let (tenants, themes) = (live.config.tenants_dir.clone(), live.config.themes_dir.clone());
         loop {
             if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
                 return;

@@ -2,6 +2,8 @@
 //! exit code applies: 0 success, 1 the thing checked is wrong, 2 usage or configuration,
 //! 3 could not finish.
 
+mod cert;
+mod dns;
 mod member;
 
 use crate::config::Config;
@@ -57,6 +59,16 @@ pub enum Command {
     Site {
         #[command(subcommand)]
         command: member::SiteCommand,
+    },
+    /// Certificates: list their state, request renewals, find the local CA.
+    Cert {
+        #[command(subcommand)]
+        command: cert::CertCommand,
+    },
+    /// Check members' DNS against the rules (DESIGN.md section 11).
+    Dns {
+        #[command(subcommand)]
+        command: dns::DnsCommand,
     },
 }
 
@@ -114,5 +126,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Name { command } => member::name(&config, command),
         Command::Member { command } => member::member(&config, command),
         Command::Site { command } => member::site(&config, command),
+        Command::Dns { command } => dns::dns(&config, command),
+        Command::Cert { command } => cert::cert(&config, command),
     }
 }

@@ -100,6 +100,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         entries: HashMap::new(),
         problems: Vec::new(),
         page_count: 0,
+        aliases: Vec::new(),
     };
     renderer.render_all();
     let not_found = renderer.not_found();
@@ -212,6 +213,8 @@ struct Renderer<'a> {
     entries: HashMap<String, Entry>,
     problems: Vec<String>,
     page_count: usize,
+    /// (old path, new path, file): added after every page, never over one.
+    aliases: Vec<(String, String, String)>,
 }
 
 impl Renderer<'_> {
@@ -225,6 +228,16 @@ impl Renderer<'_> {
         }
         self.render_sections(&site, &sections);
         self.render_home(&site, &sections);
+        for (alias, url, file) in std::mem::take(&mut self.aliases) {
+            match self.entries.entry(alias) {
+                std::collections::hash_map::Entry::Occupied(taken) => self
+                    .problems
+                    .push(format!("{file}: alias \"{}\" is already a page; remove it from aliases", taken.key())),
+                std::collections::hash_map::Entry::Vacant(free) => {
+                    free.insert(Entry::Redirect(url));
+                }
+            }
+        }
         self.feeds();
     }
 
@@ -263,7 +276,7 @@ impl Renderer<'_> {
         self.render_to(template, ctx, &item.url, item);
         for alias in &item.doc.front.aliases {
             let alias = if alias.starts_with('/') { alias.clone() } else { format!("/{alias}") };
-            self.entries.insert(alias, Entry::Redirect(item.url.clone()));
+            self.aliases.push((alias, item.url.clone(), item.file.clone()));
         }
     }
 
@@ -378,7 +391,7 @@ impl Renderer<'_> {
         let mut urls: Vec<&str> = self
             .entries
             .iter()
-            .filter(|(url, e)| matches!(e, Entry::Page(_)) && !url.contains("/page/"))
+            .filter(|(url, e)| matches!(e, Entry::Page(_)) && !is_pagination(url))
             .map(|(u, _)| u.as_str())
             .collect();
         urls.sort();
@@ -403,9 +416,14 @@ impl Renderer<'_> {
         }
     }
 
+    /// The news feed: the `tin-tuc` section when the site has one, else every dated page.
     fn rss(&self, base: &str) -> String {
-        let mut dated: Vec<&Item> =
-            self.items.iter().filter(|i| i.doc.date.is_some() && !i.file.ends_with("_index.md")).collect();
+        let news = self.items.iter().any(|i| i.section == "tin-tuc");
+        let mut dated: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| i.doc.date.is_some() && !i.file.ends_with("_index.md") && (!news || i.section == "tin-tuc"))
+            .collect();
         dated.sort_by(|a, b| b.doc.date.cmp(&a.doc.date).then(a.url.cmp(&b.url)));
         let esc = render::xml_escape;
         let mut out = format!(
@@ -463,6 +481,15 @@ fn pages_of<'i>(items: &'i [Item], section: &str) -> Vec<&'i Item> {
             .then(a.doc.front.title.cmp(&b.doc.front.title))
     });
     pages
+}
+
+/// `/tin-tuc/page/2/`: a listing page, not content of its own.
+fn is_pagination(url: &str) -> bool {
+    let trimmed = url.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((head, n)) => head.ends_with("/page") && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    }
 }
 
 /// Site files at `/static/…`, theme files at `/_theme/…`, kept in memory.

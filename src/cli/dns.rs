@@ -1,0 +1,151 @@
+//! `cong dns check [LABEL...] [--resolver IP:PORT] [--json]`: the DNS compliance checker
+//! (DESIGN.md section 11) from the command line. Exit 0 all passed (warnings allowed),
+//! 1 some member failed, 2 usage or configuration, 3 could not finish.
+
+use super::Exit;
+use crate::config::Config;
+use crate::dns_check::{self, Outcome};
+use crate::member::{Member, Status};
+use crate::registry::Registry;
+use clap::Subcommand;
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr};
+
+/// Below this many members, no progress indicator: the answer comes at once.
+const PROGRESS_FROM: usize = 20;
+
+#[derive(Subcommand, Debug)]
+pub enum DnsCommand {
+    /// Check registered members' DNS (all but archived ones, or those named).
+    Check {
+        /// Labels to check (default: every member that is not archived).
+        labels: Vec<String>,
+        /// Ask this DNS server instead of [dns] resolvers (IP or IP:PORT; repeatable).
+        #[arg(long = "resolver", value_name = "IP:PORT")]
+        resolvers: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `cong dns ...`.
+pub fn dns(config: &Config, cmd: DnsCommand) -> Exit {
+    let DnsCommand::Check { labels, resolvers, json } = cmd;
+    let resolvers = match parse_resolvers(&resolvers) {
+        Ok(r) => r,
+        Err(bad) => {
+            eprintln!("error: --resolver \"{bad}\" is not an IP address or IP:PORT (e.g. 127.0.0.1:53)");
+            return Exit::Usage;
+        }
+    };
+    // Read the registry when there is one; never create one just to check.
+    let mut registry = None;
+    if config.registry_path().exists() {
+        match Registry::open(&config.registry_path()) {
+            Ok(r) => registry = Some(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Incomplete;
+            }
+        }
+    }
+    let all = match registry.as_ref().map(Registry::members).transpose() {
+        Ok(members) => members.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Incomplete;
+        }
+    };
+    let selected = match select(&all, &labels) {
+        Ok(s) => s,
+        Err(label) => {
+            eprintln!("error: no member \"{label}\" (cong member list shows the registered ones)");
+            return Exit::Usage;
+        }
+    };
+    let report = match check(config, &all, &selected, &resolvers) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Incomplete;
+        }
+    };
+    if let Some(registry) = registry.as_mut() {
+        if let Err(e) = registry.store_dns(&report.to_stored()) {
+            eprintln!("warning: the results could not be kept in the registry: {e}");
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise"));
+    } else {
+        print!("{}", dns_check::render::table(&report));
+    }
+    match report.outcome() {
+        Outcome::Passed => Exit::Ok,
+        Outcome::Failed => Exit::Failed,
+        Outcome::Incomplete => Exit::Incomplete,
+    }
+}
+
+/// Run the check on a runtime of its own, with a progress line on a terminal.
+fn check(
+    config: &Config,
+    all: &[Member],
+    selected: &[Member],
+    resolvers: &[SocketAddr],
+) -> Result<dns_check::Report, dns_check::ResolverError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime");
+    let show = std::io::stderr().is_terminal() && selected.len() >= PROGRESS_FROM;
+    let progress = move |done: usize, total: usize| {
+        if show {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\rchecking DNS: {done}/{total} members");
+            if done == total {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+            let _ = err.flush();
+        }
+    };
+    runtime.block_on(dns_check::run(config, all, selected, resolvers, &progress))
+}
+
+/// The members named (each must exist), or every member that is not archived.
+fn select(all: &[Member], labels: &[String]) -> Result<Vec<Member>, String> {
+    if labels.is_empty() {
+        return Ok(all.iter().filter(|m| m.status != Status::Archived).cloned().collect());
+    }
+    let mut selected: Vec<Member> = Vec::new();
+    for label in labels {
+        let wanted = label.trim().trim_end_matches('.').to_lowercase();
+        let m = all.iter().find(|m| m.label == wanted).ok_or_else(|| label.clone())?;
+        if !selected.iter().any(|s| s.label == m.label) {
+            selected.push(m.clone());
+        }
+    }
+    Ok(selected)
+}
+
+/// `IP:PORT`, `[IPv6]:PORT`, or a bare IP (port 53).
+fn parse_resolvers(given: &[String]) -> Result<Vec<SocketAddr>, String> {
+    given
+        .iter()
+        .map(|s| {
+            s.parse::<SocketAddr>()
+                .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                .map_err(|_| s.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolvers_parse() {
+        let ok = parse_resolvers(&["127.0.0.1:5353".into(), "::1".into(), "[::1]:54".into(), "9.9.9.9".into()]);
+        let ok: Vec<String> = ok.unwrap().iter().map(SocketAddr::to_string).collect();
+        assert_eq!(ok, ["127.0.0.1:5353", "[::1]:53", "[::1]:54", "9.9.9.9:53"]);
+        assert_eq!(parse_resolvers(&["dns.google".into()]), Err("dns.google".to_string()));
+    }
+}

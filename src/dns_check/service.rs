@@ -1,0 +1,158 @@
+//! The checker inside a running server: a periodic re-check (`[dns] check_interval_secs`,
+//! 0 turns it off), one run at a time, results kept in the registry, and the last of them
+//! in memory for the admin API (`GET /api/dns`, the `dns` field of a member).
+
+use super::{Report, ResolverError, Status};
+use crate::config::Config;
+use crate::member::Status as MemberStatus;
+use crate::registry::{Registry, RegistryError};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The longest wait before the first periodic run after start.
+const FIRST_RUN_AFTER: Duration = Duration::from_secs(30);
+
+/// Why a run did not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Resolver(#[from] ResolverError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("the DNS check task stopped: {0}")]
+    Task(String),
+}
+
+/// The DNS checker of one server.
+pub struct Service {
+    config: Config,
+    registry: Arc<Mutex<Registry>>,
+    /// The last results as stored (every member's latest), assembled into one report.
+    last: Mutex<Option<Arc<Report>>>,
+    /// Held while a check runs, so two never overlap.
+    running: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Service {
+    pub fn new(config: Config, registry: Arc<Mutex<Registry>>) -> Arc<Service> {
+        Arc::new(Service { config, registry, last: Mutex::new(None), running: Arc::default() })
+    }
+
+    /// Check every member that is not archived, store the results, and return them.
+    /// Waits for a run already under way to finish first.
+    pub async fn run_once(&self) -> Result<Arc<Report>, ServiceError> {
+        let _turn = self.running.lock().await;
+        let members = self.blocking(|r| r.members()).await?;
+        let selected: Vec<_> = members.iter().filter(|m| m.status != MemberStatus::Archived).cloned().collect();
+        let report = super::run(&self.config, &members, &selected, &[], &|_, _| {}).await?;
+        let rows = report.to_stored();
+        self.blocking(move |r| r.store_dns(&rows)).await?;
+        self.refresh().await;
+        let s = &report.summary;
+        let line = format!(
+            "DNS check: {} members: {} passed, {} warning, {} failed, {} error",
+            report.members.len(),
+            s.passed,
+            s.warning,
+            s.failed,
+            s.error
+        );
+        if s.failed + s.error > 0 {
+            tracing::warn!("{line} (GET /api/dns or cong dns check for the evidence)");
+        } else {
+            tracing::info!("{line}");
+        }
+        Ok(Arc::new(report))
+    }
+
+    /// Start a run in the background unless one is under way; whether one was started.
+    pub fn start(self: &Arc<Self>) -> bool {
+        if self.is_running() {
+            return false;
+        }
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = service.run_once().await {
+                tracing::error!("DNS check: {e}");
+            }
+        });
+        true
+    }
+
+    /// Whether a check is under way.
+    pub fn is_running(&self) -> bool {
+        self.running.try_lock().is_err()
+    }
+
+    /// Re-read the stored results (another process, such as `cong dns check`, may have
+    /// written newer ones).
+    pub async fn refresh(&self) {
+        match self.blocking(|r| r.last_dns()).await {
+            Ok(rows) => {
+                let report = Report::from_stored(&self.config.platform.zone, &rows).map(Arc::new);
+                *self.last.lock().unwrap_or_else(|p| p.into_inner()) = report;
+            }
+            Err(e) => tracing::warn!("reading the stored DNS results: {e}"),
+        }
+    }
+
+    /// The last results, every member's latest, if any check has run.
+    pub fn last(&self) -> Option<Arc<Report>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A member's DNS state for the admin API: status, when, and the ids of its failing
+    /// checks; `null` when it has not been checked.
+    pub fn member_state(&self, label: &str) -> Value {
+        let Some(report) = self.last() else { return Value::Null };
+        let Some(m) = report.members.iter().find(|m| m.label == label) else { return Value::Null };
+        let problems: Vec<&str> =
+            m.checks.iter().filter(|c| c.status == Status::Warning).map(|c| c.id.as_str()).collect();
+        json!({
+            "status": m.status,
+            "checked_at": m.checked_at.as_deref().unwrap_or(&report.checked_at),
+            "failing": m.failing(),
+            "warnings": problems,
+        })
+    }
+
+    /// A registry call on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Registry) -> Result<T, RegistryError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let registry = self.registry.clone();
+        tokio::task::spawn_blocking(move || f(&mut registry.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| ServiceError::Task(e.to_string()))?
+            .map_err(ServiceError::from)
+    }
+}
+
+/// The periodic re-check: first shortly after start, then every `[dns]
+/// check_interval_secs`, until shutdown. Returns at once when the interval is 0.
+pub async fn periodic(service: Arc<Service>, mut shutdown: watch::Receiver<bool>) {
+    let every = Duration::from_secs(service.config.dns_check_interval_secs);
+    if every.is_zero() {
+        return;
+    }
+    service.refresh().await;
+    let mut wait = every.min(FIRST_RUN_AFTER);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        tokio::select! {
+            result = service.run_once() => {
+                if let Err(e) = result {
+                    tracing::error!("DNS check: {e}");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+        wait = every;
+    }
+}

@@ -1,0 +1,353 @@
+//! Harness for the registry and admin API tests: a temp `cong.toml` with its own data folder
+//! (and, where a test changes folders, its own copy of the demo tenants), a real server
+//! launched in-process with `cong::server::launch`, the `cong` binary run as a separate
+//! process, and a small HTTP/1.1 client over real TCP. Every wait is bounded.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Upper bound for one HTTP exchange; a hang fails the test instead of blocking the suite.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Upper bound for one `cong` process (a debug build, on a busy two-core machine).
+pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a change made by another process may take to show on the public listener
+/// (`registry_poll_ms = 50`, so normally well under a second).
+pub const PROPAGATION: Duration = Duration::from_secs(3);
+
+/// The repository root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The labels of the demo site folders (`tenants/*/site.toml`), sorted.
+pub fn demo_labels() -> Vec<String> {
+    let mut labels: Vec<String> = std::fs::read_dir(repo().join("tenants"))
+        .expect("read tenants/")
+        .flatten()
+        .filter(|e| e.path().join("site.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    labels.sort();
+    assert!(labels.len() >= 5, "the demo should have several sites: {labels:?}");
+    labels
+}
+
+/// Which tenants folder a test serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenants {
+    /// The repository's own `tenants/` (read only).
+    Repo,
+    /// A private copy, for tests that add site folders.
+    Copy,
+}
+
+/// One test's world: a temp folder holding `cong.toml` and `data/`, and the name of the
+/// environment variable that carries its admin token.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub tenants: PathBuf,
+    pub token_env: String,
+    pub token: String,
+}
+
+impl Env {
+    /// A fresh world; `name` makes the token variable unique to the test. The token
+    /// variable is not set: call [`Env::set_token`] to turn the admin API on.
+    pub fn new(name: &str, tenants: Tenants) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tenants = match tenants {
+            Tenants::Repo => repo().join("tenants"),
+            Tenants::Copy => {
+                let copy = dir.path().join("tenants");
+                copy_tree(&repo().join("tenants"), &copy);
+                copy
+            }
+        };
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let token_env = format!("CONG_TEST_TOKEN_{}_{}", name.to_ascii_uppercase(), std::process::id());
+        let token = format!("t0ken-{name}-{nanos}");
+        let s = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+        let text = format!(
+            "[paths]\ntenants = {}\nthemes = {}\ndata = {}\n\n[admin]\ntoken_env = {}\n\n[reload]\nregistry_poll_ms = 50\n",
+            s(&tenants),
+            s(&repo().join("themes")),
+            s(&dir.path().join("data")),
+            toml::Value::String(token_env.clone()),
+        );
+        let config_path = dir.path().join("cong.toml");
+        std::fs::write(&config_path, text).expect("write cong.toml");
+        Env { dir, config_path, tenants, token_env, token }
+    }
+
+    /// Put the token in this test's own environment variable (unique per test, so tests
+    /// running in parallel do not see each other's).
+    pub fn set_token(&self) {
+        std::env::set_var(&self.token_env, &self.token);
+    }
+
+    pub fn config(&self) -> cong::config::Config {
+        cong::config::Config::from_file(&self.config_path).expect("test config loads")
+    }
+
+    pub fn registry_path(&self) -> PathBuf {
+        self.dir.path().join("data/registry.db")
+    }
+
+    /// Run `cong --config <this config> args...` as a separate process.
+    pub fn cli(&self, args: &[&str]) -> Out {
+        let config = self.config_path.to_str().expect("utf-8 temp path");
+        let mut all = vec!["--config", config];
+        all.extend_from_slice(args);
+        run(&mut cong_command(&all))
+    }
+}
+
+/// `cong args...` with logs kept short.
+pub fn cong_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cong"));
+    cmd.args(args).env("RUST_LOG", "warn").env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// What a finished process said.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub what: String,
+}
+
+impl Out {
+    /// stdout parsed as the one JSON document `--json` promises.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{}: stdout is not JSON ({e}):\n{self}", self.what))
+    }
+
+    /// stdout and stderr together, for "the output mentions" checks.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Panic unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "{}: exit code\n{self}", self.what);
+        self
+    }
+}
+
+impl std::fmt::Display for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--- exit {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Run a command to its end within [`CLI_TIMEOUT`], capturing both streams.
+pub fn run(cmd: &mut Command) -> Out {
+    let what = format!("{cmd:?}");
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn cong");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr piped")));
+    let deadline = Instant::now() + CLI_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for cong") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: did not finish within {CLI_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+        what,
+    }
+}
+
+/// Launch a server for `env` on `127.0.0.1:0`, with an admin listener (started only when
+/// the token variable is set).
+pub async fn launch(env: &Env) -> cong::server::Running {
+    let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+    let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
+    cong::server::launch(env.config(), cong::server::Bound { http, admin: Some(admin), https: None })
+        .await
+        .expect("server launches")
+}
+
+/// What a client saw.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value; `""` when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("response {} is not JSON ({e}):\n{}", self.status, self.text()))
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection, bounded by [`HTTP_TIMEOUT`].
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Resp {
+    let what = format!("{method} {host}{path}");
+    tokio::time::timeout(HTTP_TIMEOUT, async {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+        tokio::spawn(conn);
+        let mut builder = http::Request::builder().method(method).uri(path).header("host", host);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let req = builder.body(Full::new(Bytes::from(body))).expect("request");
+        let resp = sender.send_request(req).await.expect("response");
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.expect("response body").to_bytes().to_vec();
+        Resp { status: parts.status.as_u16(), headers: parts.headers, body }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: no answer within {HTTP_TIMEOUT:?}"))
+}
+
+/// `GET host path` on the public listener.
+pub async fn get(addr: SocketAddr, host: &str, path: &str) -> Resp {
+    request(addr, "GET", host, path, &[], Vec::new()).await
+}
+
+/// GET `host/` until it answers `status`, for at most [`PROPAGATION`]; the last answer.
+pub async fn await_status(addr: SocketAddr, host: &str, status: u16) -> Resp {
+    let deadline = Instant::now() + PROPAGATION;
+    loop {
+        let resp = get(addr, host, "/").await;
+        if resp.status == status || Instant::now() > deadline {
+            return resp;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The admin API, as a script would call it.
+pub struct Api {
+    pub addr: SocketAddr,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(running: &cong::server::Running, env: &Env) -> Api {
+        Api { addr: running.admin_addr.expect("admin listener started"), token: env.token.clone() }
+    }
+
+    /// A call with the right bearer token; `body` is sent as given.
+    pub async fn call(&self, method: &str, path: &str, body: &str) -> Resp {
+        let auth = format!("Bearer {}", self.token);
+        let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+        request(self.addr, method, "admin", path, &headers, body.as_bytes().to_vec()).await
+    }
+
+    /// GET, expecting a JSON answer with `status`.
+    pub async fn get_json(&self, path: &str, status: u16) -> Value {
+        let resp = self.call("GET", path, "").await;
+        assert_eq!(resp.status, status, "GET {path}:\n{}", resp.text());
+        resp.json()
+    }
+
+    /// POST, expecting a JSON answer with `status`.
+    pub async fn post_json(&self, path: &str, body: &str, status: u16) -> Value {
+        let resp = self.call("POST", path, body).await;
+        assert_eq!(resp.status, status, "POST {path} {body}:\n{}", resp.text());
+        resp.json()
+    }
+}
+
+/// The `code` of an API error body, with a check that the body has the documented shape.
+pub fn error_code(body: &Value) -> &str {
+    let error = body.get("error").unwrap_or_else(|| panic!("no \"error\" object: {body}"));
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {body}");
+    error["code"].as_str().unwrap_or_else(|| panic!("error without a code: {body}"))
+}
+
+/// The codes of a name report's errors or warnings (`which` = "errors" | "warnings").
+pub fn codes(report: &Value, which: &str) -> Vec<String> {
+    report[which]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {which} array: {report}"))
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Copy a folder tree (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// Every way a demo member could be recognised in a page: its Vietnamese and English
+/// names and its hosts (from `tenants/*/site.toml`).
+pub fn demo_marks() -> Vec<String> {
+    let mut marks = Vec::new();
+    for label in demo_labels() {
+        let text = std::fs::read_to_string(repo().join("tenants").join(&label).join("site.toml")).expect("site.toml");
+        let site: toml::Table = toml::from_str(&text).expect("site.toml parses");
+        for key in ["name_vi", "name_en"] {
+            if let Some(name) = site.get(key).and_then(|v| v.as_str()).filter(|s| !s.is_empty()) {
+                marks.push(name.to_string());
+            }
+        }
+        marks.push(format!("{label}.mic.gov.vn"));
+    }
+    marks
+}
+
+/// Panic when `body` shows any of `marks`.
+pub fn assert_shows_none(body: &str, marks: &[String], what: &str) {
+    for m in marks {
+        assert!(!body.contains(m.as_str()), "{what}: the page shows {m:?}:\n{body}");
+    }
+}

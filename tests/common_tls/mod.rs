@@ -1,0 +1,294 @@
+//! Harness for the HTTPS and ACME tests: a real `cong` with an HTTPS listener, a rustls
+//! client (ring) that checks certificates against a given root, and Pebble with its DNS
+//! server (`pebble-challtestsrv`, which answers every name with 127.0.0.1) on free ports,
+//! pointed at cong's listeners. Every wait is bounded.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use crate::common_registry::{Env, Resp, HTTP_TIMEOUT};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::client::TlsStream;
+
+/// Append `text` to the env's `cong.toml` (new sections: `[https]`, `[acme]`).
+pub fn add_config(env: &Env, text: &str) {
+    let mut config = std::fs::read_to_string(&env.config_path).expect("read cong.toml");
+    config.push('\n');
+    config.push_str(text);
+    std::fs::write(&env.config_path, config).expect("write cong.toml");
+}
+
+/// Listeners bound in advance (Pebble must know the ports before cong starts).
+pub struct Ports {
+    pub http: TcpListener,
+    pub https: TcpListener,
+    pub admin: TcpListener,
+}
+
+impl Ports {
+    pub async fn bind() -> Ports {
+        let bind = || TcpListener::bind("127.0.0.1:0");
+        Ports { http: bind().await.unwrap(), https: bind().await.unwrap(), admin: bind().await.unwrap() }
+    }
+
+    pub fn http_port(&self) -> u16 {
+        self.http.local_addr().unwrap().port()
+    }
+
+    pub fn https_port(&self) -> u16 {
+        self.https.local_addr().unwrap().port()
+    }
+}
+
+/// Launch cong for `env` on `ports`, HTTPS included.
+pub async fn launch(env: &Env, ports: Ports) -> cong::server::Running {
+    let bound = cong::server::Bound { http: ports.http, admin: Some(ports.admin), https: Some(ports.https) };
+    let running = cong::server::launch(env.config(), bound).await.expect("server launches");
+    assert!(running.https_addr.is_some(), "the HTTPS listener runs");
+    running
+}
+
+/// A root store holding `pem`'s certificates.
+pub fn roots(pem: &[u8]) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        roots.add(cert.expect("PEM certificate")).expect("root added");
+    }
+    assert!(!roots.is_empty(), "no certificate in the root PEM");
+    roots
+}
+
+/// A TLS connection to `addr` for `sni`, verified against `roots`, offering `alpn`.
+pub async fn connect(
+    addr: SocketAddr,
+    sni: &str,
+    roots: &rustls::RootCertStore,
+    alpn: &[&[u8]],
+) -> std::io::Result<TlsStream<TcpStream>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots.clone())
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = ServerName::try_from(sni.to_string()).expect("server name");
+    tokio::time::timeout(HTTP_TIMEOUT, async { connector.connect(name, TcpStream::connect(addr).await?).await })
+        .await
+        .unwrap_or_else(|_| panic!("TLS to {sni}: no handshake within {HTTP_TIMEOUT:?}"))
+}
+
+/// The leaf certificate the server presented.
+pub fn peer_leaf(tls: &TlsStream<TcpStream>) -> cong::tls::store::CertInfo {
+    let certs = tls.get_ref().1.peer_certificates().expect("server certificates");
+    cong::tls::store::CertInfo::parse(&certs[0]).expect("leaf parses")
+}
+
+/// A request on an open TLS connection (HTTP/1.1 with Host, or HTTP/2 when negotiated).
+pub async fn send(tls: TlsStream<TcpStream>, host: &str, path: &str) -> Resp {
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let io = TokioIo::new(tls);
+    let resp = tokio::time::timeout(HTTP_TIMEOUT, async {
+        if h2 {
+            let (mut sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await.expect("h2 handshake");
+            tokio::spawn(conn);
+            let req = http::Request::get(format!("https://{host}{path}")).body(Full::new(Bytes::new())).unwrap();
+            sender.send_request(req).await.expect("h2 response")
+        } else {
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("h1 handshake");
+            tokio::spawn(conn);
+            let req = http::Request::get(path).header("host", host).body(Full::new(Bytes::new())).unwrap();
+            sender.send_request(req).await.expect("h1 response")
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("https://{host}{path}: no answer within {HTTP_TIMEOUT:?}"));
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.expect("body").to_bytes().to_vec();
+    Resp { status: parts.status.as_u16(), headers: parts.headers, body }
+}
+
+/// GET `https://host/path` with SNI = `host`, verified against `roots`, HTTP/1.1.
+pub async fn https_get(addr: SocketAddr, host: &str, path: &str, roots: &rustls::RootCertStore) -> Resp {
+    let tls = connect(addr, host, roots, &[b"http/1.1"]).await.unwrap_or_else(|e| panic!("TLS to {host}: {e}"));
+    send(tls, host, path).await
+}
+
+/// Wait until `check` holds, polling every 100 ms, for at most `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("{what}: not within {limit:?}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A free UDP+TCP port for the test DNS server.
+pub fn free_dns_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Pebble's settings for one test.
+#[derive(Debug, Clone)]
+pub struct PebbleOpts {
+    pub http_port: u16,
+    pub tls_port: u16,
+    /// Pebble's default rejects 5% of good nonces (the client must retry on badNonce);
+    /// `false` sets PEBBLE_WFE_NONCEREJECT=0.
+    pub reject_nonces: bool,
+    /// certificateValidityPeriod in seconds (Pebble's default: years).
+    pub validity_secs: Option<u64>,
+    /// The ACME port, when the test needs to know it before Pebble starts.
+    pub listen_port: Option<u16>,
+}
+
+/// Pebble and its DNS server, killed on drop.
+pub struct Pebble {
+    children: Vec<Child>,
+    pub directory: String,
+    pub management: SocketAddr,
+    /// The root of Pebble's own HTTPS certificate (generated here): `[acme] ca_root`.
+    pub https_root: PathBuf,
+    pub log: PathBuf,
+}
+
+/// The pebble binaries, or a panic that says how to get them (CI installs them).
+fn pebble_bin(name: &str) -> String {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().expect("sh");
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+    assert!(
+        !path.is_empty(),
+        "{name} is not installed: install the Debian package `pebble` (scripts/test does it); the ACME tests do not skip"
+    );
+    path
+}
+
+impl Pebble {
+    /// Start the DNS server and Pebble in `dir`, and wait until the directory answers.
+    pub fn start(dir: &Path, opts: &PebbleOpts) -> Pebble {
+        let (https_root, cert, key) = pebble_https_cert(dir);
+        let dns_port = free_dns_port();
+        let log = dir.join("pebble.log");
+        let dns_log = std::fs::File::create(dir.join("dns.log")).unwrap();
+        let dns = Command::new(pebble_bin("pebble-challtestsrv"))
+            .args(["-dns01", &format!("127.0.0.1:{dns_port}"), "-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .args(["-management", &format!("127.0.0.1:{}", free_port()), "-defaultIPv6", ""])
+            .stdout(dns_log.try_clone().unwrap())
+            .stderr(dns_log)
+            .spawn()
+            .expect("start pebble-challtestsrv");
+        let listen = opts.listen_port.unwrap_or_else(free_port);
+        let management: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let mut pebble = serde_json::json!({
+            "listenAddress": format!("127.0.0.1:{listen}"),
+            "managementListenAddress": management.to_string(),
+            "certificate": cert, "privateKey": key,
+            "httpPort": opts.http_port, "tlsPort": opts.tls_port,
+            "ocspResponderURL": "", "externalAccountBindingRequired": false,
+        });
+        if let Some(secs) = opts.validity_secs {
+            pebble["certificateValidityPeriod"] = secs.into();
+        }
+        let config = dir.join("pebble-config.json");
+        std::fs::write(&config, serde_json::json!({ "pebble": pebble }).to_string()).unwrap();
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(pebble_bin("pebble"));
+        cmd.arg("-config").arg(&config).args(["-dnsserver", &format!("127.0.0.1:{dns_port}")]);
+        cmd.env("PEBBLE_VA_NOSLEEP", "1").stdout(out.try_clone().unwrap()).stderr(out).stdin(Stdio::null());
+        if !opts.reject_nonces {
+            cmd.env("PEBBLE_WFE_NONCEREJECT", "0");
+        }
+        let child = cmd.spawn().expect("start pebble");
+        let directory = format!("https://127.0.0.1:{listen}/dir");
+        let p = Pebble { children: vec![dns, child], directory, management, https_root, log };
+        p.wait_ready(listen);
+        p
+    }
+
+    fn wait_ready(&self, listen: u16) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err()
+            || std::net::TcpStream::connect(self.management).is_err()
+        {
+            assert!(Instant::now() < deadline, "pebble did not start:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The root that signs issued certificates, from the management API (`/roots/0`).
+    pub async fn issuing_root(&self) -> rustls::RootCertStore {
+        let pem = std::fs::read(&self.https_root).unwrap();
+        let tls = connect(self.management, "127.0.0.1", &roots(&pem), &[b"http/1.1"]).await.expect("management TLS");
+        let resp = send(tls, "127.0.0.1", "/roots/0").await;
+        assert_eq!(resp.status, 200, "GET /roots/0: {}", resp.text());
+        roots(&resp.body)
+    }
+
+    /// Did Pebble's log name `name`? It logs every validation attempt with the name's URL.
+    pub fn log_mentions(&self, name: &str) -> bool {
+        self.log_text().contains(name)
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A CA and a certificate for `127.0.0.1`/`localhost`, for Pebble's own HTTPS (the Debian
+/// package ships none), made once per folder. Returns (CA path, cert path, key path).
+pub fn pebble_https_cert(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let paths = (dir.join("pebble-https-ca.pem"), dir.join("pebble-https.pem"), dir.join("pebble-https-key.pem"));
+    if paths.0.is_file() && paths.1.is_file() && paths.2.is_file() {
+        return paths;
+    }
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "pebble test HTTPS CA");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
