@@ -145,7 +145,8 @@ pub fn normalize_host(raw: &str) -> Result<Cow<'_, str>, HostError> {
         }
     };
     let host = host.strip_suffix('.').unwrap_or(host);
-    if host.is_empty() || host.len() > 253 || host.starts_with('.') || host.contains("..") {
+    // One trailing dot is the root; a second would be an empty label.
+    if host.is_empty() || host.len() > 253 || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
         return Err(HostError::Malformed);
     }
     if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
@@ -213,6 +214,9 @@ mod tests {
             ("[::1", HostError::Malformed),
             (".", HostError::Malformed),
             ("ais.mic.gov.vn%00", HostError::Malformed),
+            // Found by fuzz/fuzz_targets/host.rs: two trailing dots left one in the result.
+            ("0..:80", HostError::Malformed),
+            ("ais.mic.gov.vn..", HostError::Malformed),
         ];
         for (raw, want) in bad {
             assert_eq!(normalize_host(raw), Err(want), "{raw}");

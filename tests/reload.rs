@@ -2,7 +2,8 @@
 //! the tests edit files on disk (in place, write-and-rename, delete, new file, new folder,
 //! theme) and wait, bounded, for the served bytes to change; a broken edit keeps the last
 //! good version online and is reported; under load, no request fails and no response mixes
-//! two versions.
+//! two versions; a full rescan (after lost events) catches every change. Timing goals live
+//! in benches/reload.rs, not here.
 
 mod common_reload;
 
@@ -476,6 +477,7 @@ async fn a_full_rescan_after_missed_events_picks_up_every_change() {
 
 /// Deployments often point `tenants` at a release folder through a symlink; events then
 /// name paths under the link, which the watcher must still recognise.
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn edits_are_served_when_the_tenants_folder_is_a_symlink() {
     let dir = tempfile::tempdir().unwrap();

@@ -105,7 +105,8 @@ pub fn permits(name: &str, search: &CaaSearch, issuers: &[String]) -> Check {
         Some((_, methods)) if !methods.split(',').any(|m| PLATFORM_METHODS.contains(&m.trim())) => {
             c.status = Status::Warning;
             c.message = format!(
-                "CAA at {owner}{via} allows {issuer} only with validationmethods={methods}; the platform validates with {}",
+                "CAA at {owner}{via} allows {issuer} only with validationmethods={methods}; \
+                 the platform validates with {}",
                 PLATFORM_METHODS.join(" or ")
             );
             c.fix = Some(format!("add: {}", Rr::caa(owner, 0, "issue", &issuer)));

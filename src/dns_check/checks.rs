@@ -132,6 +132,11 @@ pub fn points_at(id: &str, r: &Resolution, allowed: &[Target], good: &str) -> Ch
     }
     let addrs = r.addresses();
     if addrs.is_empty() {
+        // A CNAME to a name that exists without an address: nothing else fails for it.
+        if r.end == End::NoData && !r.chain.is_empty() {
+            let last = r.last_name();
+            return c(Status::Failed, format!("{name} is a CNAME to {last}, which has no address"));
+        }
         return c(Status::NotTested, "no address to compare (see resolve.exists and the cname checks)".into());
     }
     let stray: Vec<IpAddr> = addrs.iter().filter(|ip| !allowed.iter().any(|t| t.addrs.contains(ip))).copied().collect();

@@ -75,6 +75,8 @@ fn target_shared() {
         ("cname elsewhere to platform ip", res(&["x.vn"], addrs("x.vn", &["127.0.0.1"])), Status::Passed),
         ("nxdomain", res(&[], End::NxDomain), Status::NotTested),
         ("timeout", res(&[], failed()), Status::NotTested),
+        ("dangling (takeover's)", res(&["ghost.vn"], End::NxDomain), Status::NotTested),
+        ("loop (hygiene's)", res(&["a.vn", NAME], End::Loop), Status::NotTested),
     ];
     for (what, r, want) in table {
         let c = points_at(ids::TARGET_SHARED, &r, &[p.as_target()], GOOD);
@@ -86,6 +88,15 @@ fn target_shared() {
             assert_eq!(c.evidence.last().map(String::as_str), Some(expected), "{what}");
         }
     }
+}
+
+#[test]
+fn a_cname_to_a_name_without_address_points_nowhere() {
+    let r = res(&["www.example.vn"], End::NoData);
+    let c = points_at(ids::TARGET_SHARED, &r, &[platform().as_target()], GOOD);
+    assert_eq!(c.status, Status::Failed, "{c:?}");
+    assert!(c.message.contains("CNAME to www.example.vn, which has no address"), "{}", c.message);
+    assert_eq!(c.fix.as_deref(), Some("replace with: ais.mic.gov.vn. 300 IN A 127.0.0.1"));
 }
 
 #[test]

@@ -44,6 +44,11 @@ impl Service {
     /// Waits for a run already under way to finish first.
     pub async fn run_once(&self) -> Result<Arc<Report>, ServiceError> {
         let _turn = self.running.lock().await;
+        self.run_locked().await
+    }
+
+    /// A run, with the `running` lock held by the caller.
+    async fn run_locked(&self) -> Result<Arc<Report>, ServiceError> {
         let members = self.blocking(|r| r.members()).await?;
         let selected: Vec<_> = members.iter().filter(|m| m.status != MemberStatus::Archived).cloned().collect();
         let report = super::run(&self.config, &members, &selected, &[], &|_, _| {}).await?;
@@ -69,12 +74,13 @@ impl Service {
 
     /// Start a run in the background unless one is under way; whether one was started.
     pub fn start(self: &Arc<Self>) -> bool {
-        if self.is_running() {
+        let Ok(turn) = self.running.clone().try_lock_owned() else {
             return false;
-        }
+        };
         let service = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = service.run_once().await {
+            let _turn = turn;
+            if let Err(e) = service.run_locked().await {
                 tracing::error!("DNS check: {e}");
             }
         });

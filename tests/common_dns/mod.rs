@@ -34,7 +34,10 @@ pub fn nsd_binary() -> PathBuf {
         }
     }
     let ci = if std::env::var_os("CI").is_some() { " (CI is set: this test must not skip)" } else { "" };
-    panic!("the DNS tests need NSD, a real authoritative DNS server: install nsd (scripts/test does: apt-get install nsd){ci}");
+    panic!(
+        "the DNS tests need NSD, a real authoritative DNS server: \
+         install nsd (scripts/test does: apt-get install nsd){ci}"
+    );
 }
 
 impl Nsd {
@@ -166,7 +169,8 @@ fn soa_query(id: u16, origin: &str) -> Vec<u8> {
 /// names relative to the origin or absolute).
 pub fn zone(origin: &str, records: &[&str]) -> String {
     let mut text = format!(
-        "$ORIGIN {origin}\n$TTL 300\n@ IN SOA ns1.{origin} hostmaster.{origin} 1 3600 600 86400 300\n@ IN NS ns1.{origin}\nns1 IN A 127.0.0.1\n"
+        "$ORIGIN {origin}\n$TTL 300\n@ IN SOA ns1.{origin} hostmaster.{origin} 1 3600 600 86400 300\n\
+         @ IN NS ns1.{origin}\nns1 IN A 127.0.0.1\n"
     );
     for r in records {
         text.push_str(r);
