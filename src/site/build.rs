@@ -360,12 +360,14 @@ impl Renderer<'_> {
             self.items.iter().filter(|i| i.doc.date.is_some() && !i.file.ends_with("_index.md")).collect();
         dated.sort_by_key(|i| std::cmp::Reverse(i.doc.date));
         let latest: Vec<Value> = dated.iter().take(5).map(|p| Value::from_serialize(page_ctx(p, sections))).collect();
+        // No content/_index.md: a home page titled with the unit's name (built directly,
+        // not as TOML text, which a backslash in the name would break).
+        let front = content::FrontMatter { title: self.config.name_vi.clone(), ..Default::default() };
         let fallback = Item {
             file: format!("{}/content/_index.md", shown_path(self.input.dir)),
             section: String::new(),
             url: "/".into(),
-            doc: content::parse(&format!("+++\ntitle = \"{}\"\n+++\n", self.config.name_vi.replace('"', "")), "")
-                .expect("a generated title parses"),
+            doc: Document { front, date: None, html: String::new(), summary: String::new(), template_line: None },
         };
         let home = self.items.iter().find(|i| i.url == "/").unwrap_or(&fallback);
         let template = home.doc.front.template.as_deref().unwrap_or("index.html");
@@ -520,6 +522,33 @@ fn add_static(
         match std::fs::read(&f.path) {
             Ok(bytes) => add(format!("/static/{}", f.rel), bytes, entries),
             Err(e) => warnings.push(format!("{shown}/static/{}: cannot read: {e}", f.rel)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzz/fuzz_targets/site_toml.rs (`name_vi = "Cụ\\c An toàn thông tin"`): a
+    /// site without content/_index.md whose name held a backslash panicked the build, and
+    /// with it `cong check` and the reload thread.
+    #[test]
+    fn a_name_with_toml_escapes_titles_the_generated_home_page() {
+        for name_vi in ["Cụ\\c An toàn thông tin", "Cục \"An toàn\"\nthông tin \\u00e9 '''"] {
+            let dir = tempfile::tempdir().unwrap();
+            let site = dir.path().join("ais");
+            std::fs::create_dir_all(site.join("content")).unwrap();
+            let text = format!("label = \"ais\"\nname_vi = {}\n", toml::Value::String(name_vi.into()));
+            std::fs::write(site.join("site.toml"), text).unwrap();
+            let (themes, _) = ThemeSet::load(&dir.path().join("no-themes"));
+            let platform = crate::config::parse("", "t.toml", dir.path()).unwrap().platform;
+            let input =
+                BuildInput { dir: &site, themes: &themes, platform: &platform, scheme: "https", previous: None };
+            let built = build(&input).unwrap_or_else(|e| panic!("{name_vi:?}: {e}"));
+            let Some(Entry::Page(home)) = built.lookup("/") else { panic!("{name_vi:?}: no home page") };
+            let html = String::from_utf8_lossy(&home.body);
+            assert!(html.contains(&render::html_escape(name_vi)), "{name_vi:?}:\n{html}");
         }
     }
 }
