@@ -323,6 +323,60 @@ fn headers(stream: u32, authority: &str, path: &str, end_stream: bool) -> Vec<u8
     frame(HEADERS, 0x4 | u8::from(end_stream), stream, &block)
 }
 
+/// [`headers`] plus one header `x-filler` of `len` bytes (an HPACK literal, new name).
+fn headers_with_filler(stream: u32, len: usize) -> Vec<u8> {
+    let mut block = headers(stream, HOST, "/", true)[9..].to_vec();
+    block.extend_from_slice(&[0x00, 8]);
+    block.extend_from_slice(b"x-filler");
+    // An HPACK integer with a 7-bit prefix (RFC 7541 5.1).
+    let mut n = len;
+    if n < 127 {
+        block.push(n as u8);
+    } else {
+        block.push(127);
+        n -= 127;
+        while n >= 128 {
+            block.push((n % 128 + 128) as u8);
+            n /= 128;
+        }
+        block.push(n as u8);
+    }
+    block.extend(std::iter::repeat_n(b'a', len));
+    frame(HEADERS, 0x4 | 0x1, stream, &block)
+}
+
+/// The `:status` a response header block starts with: a static table entry (RFC 7541
+/// appendix A) or a literal after name index 8, plain or Huffman-coded (digits only).
+fn response_status(block: &[u8]) -> Option<u16> {
+    const STATIC: [u16; 7] = [200, 204, 206, 304, 400, 404, 500];
+    let first = *block.first()?;
+    if (0x88..=0x8e).contains(&first) {
+        return Some(STATIC[usize::from(first - 0x88)]);
+    }
+    if ![0x48, 0x08, 0x18].contains(&first) {
+        return None;
+    }
+    let (huffman, len) = (block[1] & 0x80 != 0, usize::from(block[1] & 0x7f));
+    let bytes = block.get(2..2 + len)?;
+    if !huffman {
+        return std::str::from_utf8(bytes).ok()?.parse().ok();
+    }
+    // Huffman codes of the digits: 0-2 are 00000-00010, 3-9 are 011001-011111.
+    let bits: Vec<u8> = bytes.iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1)).collect();
+    let (mut at, mut status) = (0, 0u16);
+    while at + 5 <= bits.len() {
+        let code = |n: usize| bits[at..at + n].iter().fold(0u8, |acc, b| acc << 1 | b);
+        let digit = match code(3) {
+            0 => (code(5), 5),
+            3 if at + 6 <= bits.len() => (code(6) - 0b011001 + 3, 6),
+            _ => break, // padding (all ones)
+        };
+        status = status * 10 + u16::from(digit.0);
+        at += digit.1;
+    }
+    Some(status)
+}
+
 fn rst_stream(stream: u32, code: u32) -> Vec<u8> {
     frame(RST_STREAM, 0, stream, &code.to_be_bytes())
 }
@@ -379,6 +433,20 @@ impl H2 {
 
 fn count(frames: &[Frame], kind: u8, code: Option<u32>) -> usize {
     frames.iter().filter(|f| f.kind == kind && (code.is_none() || f.error_code() == code)).count()
+}
+
+#[tokio::test]
+async fn an_h2_header_list_over_max_header_bytes_gets_431() {
+    let s = server("max_header_bytes = 8192\n").await;
+    let mut h2 = H2::connect(s.addr).await;
+    h2.send(&[settings(), headers_with_filler(1, 4000), headers_with_filler(3, 12_000)].concat()).await;
+    let frames = h2.frames_until_quiet(Duration::from_secs(1)).await;
+    let status = |stream: u32| {
+        let block = &frames.iter().find(|f| f.kind == HEADERS && f.stream == stream).expect("an answer").payload;
+        response_status(block)
+    };
+    assert_eq!(status(1), Some(200), "4 KB of headers: {frames:?}");
+    assert_eq!(status(3), Some(431), "12 KB of headers: {frames:?}");
 }
 
 #[tokio::test]
