@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let config = cong::config::parse(&text, "bench.toml", root).unwrap();
     let mut sources = cong::state::Sources::load(&config);
     sources.members = cong::state::members_from_sites(&sources);
-    let snap = cong::state::assemble(&config, &sources, 1).unwrap();
+    let snap = cong::state::assemble(&config, &sources, 1, None).unwrap();
     let req = http::Request::builder()
         .uri("/tin-tuc/")
         .header("host", "ais.mic.gov.vn")

@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub theme_errors: Vec<String>,
     /// Increases with every published snapshot.
     pub generation: u64,
+    /// The [`Sources::themes_version`] the platform pages were rendered from.
+    themes_version: u64,
 }
 
 /// The inputs a snapshot is assembled from, kept to rebuild only what changed.
@@ -39,6 +41,9 @@ pub struct Sources {
     pub site_errors: BTreeMap<String, Vec<String>>,
     /// The members, from the registry.
     pub members: Vec<Member>,
+    /// Bumped each time the themes are loaded, so a snapshot knows whether the platform
+    /// pages it would inherit were rendered from the current ones.
+    pub themes_version: u64,
 }
 
 /// The scheme absolute URLs in sitemaps and feeds use.
@@ -53,8 +58,8 @@ pub fn scheme(config: &Config) -> &'static str {
 impl Sources {
     /// Load every theme and every site folder; members are set by the caller.
     pub fn load(config: &Config) -> Sources {
-        let (themes, theme_errors) = ThemeSet::load(&config.themes_dir);
-        let mut sources = Sources { themes, theme_errors, ..Sources::default() };
+        let mut sources = Sources::default();
+        sources.load_themes(config);
         for label in site::list_folders(&config.tenants_dir) {
             sources.rebuild_site(config, &label);
         }
@@ -98,14 +103,20 @@ impl Sources {
         }
     }
 
-    /// Reload the themes and rebuild every site (a theme changed).
-    pub fn reload_themes(&mut self, config: &Config) {
+    /// Load the themes from their folder, logging what does not load.
+    pub fn load_themes(&mut self, config: &Config) {
         let (themes, errors) = ThemeSet::load(&config.themes_dir);
         self.themes = themes;
         self.theme_errors = errors;
+        self.themes_version += 1;
         for e in &self.theme_errors {
             tracing::error!("{e}");
         }
+    }
+
+    /// Reload the themes and rebuild every site (a theme changed).
+    pub fn reload_themes(&mut self, config: &Config) {
+        self.load_themes(config);
         let labels: Vec<String> = site::list_folders(&config.tenants_dir);
         for label in labels {
             self.rebuild_site(config, &label);
@@ -136,17 +147,28 @@ pub fn members_from_sites(sources: &Sources) -> Vec<Member> {
         .collect()
 }
 
-/// Build a snapshot from the sources.
-pub fn assemble(config: &Config, sources: &Sources, generation: u64) -> Result<Snapshot, String> {
-    let pages = PlatformPages::render(&sources.themes, &config.platform, &sources.members, scheme(config))?;
+/// Build a snapshot from the sources. The platform pages (directory, status pages, theme
+/// files, each compressed) are taken from `previous` when neither the members nor the
+/// themes changed since: an edit to one site re-renders that site only.
+pub fn assemble(
+    config: &Config,
+    sources: &Sources,
+    generation: u64,
+    previous: Option<&Snapshot>,
+) -> Result<Snapshot, String> {
+    let pages = match previous {
+        Some(p) if p.themes_version == sources.themes_version && p.members == sources.members => p.pages.clone(),
+        _ => Arc::new(PlatformPages::render(&sources.themes, &config.platform, &sources.members, scheme(config))?),
+    };
     Ok(Snapshot {
         routes: RouteTable::build(&config.platform.zone, &sources.members),
         sites: sources.sites.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        pages: Arc::new(pages),
+        pages,
         members: sources.members.clone(),
         site_errors: sources.site_errors.clone(),
         theme_errors: sources.theme_errors.clone(),
         generation,
+        themes_version: sources.themes_version,
     })
 }
 
@@ -161,7 +183,7 @@ pub struct Live {
 impl Live {
     /// Assemble the first snapshot.
     pub fn new(config: Config, sources: Sources) -> Result<Live, String> {
-        let first = assemble(&config, &sources, 1)?;
+        let first = assemble(&config, &sources, 1, None)?;
         Ok(Live {
             config,
             snapshot: ArcSwap::from_pointee(first),
@@ -182,7 +204,8 @@ impl Live {
         let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
         let out = f(&mut sources);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        match assemble(&self.config, &sources, generation) {
+        let previous = self.snapshot.load_full();
+        match assemble(&self.config, &sources, generation, Some(&previous)) {
             Ok(snap) => self.snapshot.store(Arc::new(snap)),
             Err(e) => tracing::error!("{e}; keeping the previous version"),
         }

@@ -114,12 +114,7 @@ pub fn apply(live: &Live, plan: &Plan) {
         }
         let mut sites = plan.sites.clone();
         if !plan.themes.is_empty() {
-            let (themes, errors) = crate::theme::ThemeSet::load(&config.themes_dir);
-            sources.themes = themes;
-            sources.theme_errors = errors;
-            for e in &sources.theme_errors {
-                tracing::error!("{e}");
-            }
+            sources.load_themes(config);
             // Rebuild every site whose theme chain touches a changed theme.
             for label in crate::site::list_folders(&config.tenants_dir) {
                 let uses = sources.sites.get(&label).is_none_or(|s| {

@@ -1,0 +1,82 @@
+//! The publish path of hot reload, without sockets or the watcher: rebuilding one demo site
+//! after one article changed, and assembling the snapshot that is swapped in. What these
+//! cost is CPU taken from serving while editors save, so `cargo bench --bench reload`'s
+//! throughput-under-edits figure follows them.
+
+use cong::config::Config;
+use cong::site::{self, BuildInput};
+use cong::state::{self, Sources};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::path::Path;
+use std::time::Duration;
+
+const ARTICLE: &str = "content/tin-tuc/tinh-hinh-tan-cong-mang-quy-i-2026.md";
+
+/// Two copies of the demo site `ais` that differ in one article's title.
+fn two_versions(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais");
+    let (a, b) = (root.join("a/ais"), root.join("b/ais"));
+    for dir in [&a, &b] {
+        copy_dir(&demo, dir);
+    }
+    let text = std::fs::read_to_string(b.join(ARTICLE)).expect("the demo article");
+    let edited = text.replacen("title = \"", "title = \"Đã sửa: ", 1);
+    assert_ne!(text, edited, "the article has a title to edit");
+    std::fs::write(b.join(ARTICLE), edited).expect("write the edit");
+    (a, b)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read demo folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = format!("[paths]\ntenants = \"{0}/tenants\"\nthemes = \"{0}/themes\"\n", root.display());
+    let config = cong::config::parse(&text, "bench.toml", root).expect("bench config");
+    let sources = {
+        let mut s = Sources::load(&config);
+        s.members = state::members_from_sites(&s);
+        s
+    };
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let (a, b) = two_versions(tmp.path());
+    fn input<'a>(
+        dir: &'a Path,
+        sources: &'a Sources,
+        config: &'a Config,
+        previous: Option<&'a site::Site>,
+    ) -> BuildInput<'a> {
+        BuildInput { dir, themes: &sources.themes, platform: &config.platform, scheme: "https", previous }
+    }
+    let old = site::build(&input(&a, &sources, &config, None)).expect("version a builds");
+
+    let mut g = c.benchmark_group("reload");
+    g.sample_size(20).measurement_time(Duration::from_secs(5));
+    g.bench_function("rebuild_ais_after_one_edit", |bench| {
+        bench.iter(|| site::build(&input(&b, &sources, &config, Some(&old))).expect("version b builds"))
+    });
+    g.bench_function("rebuild_ais_from_scratch", |bench| {
+        bench.iter(|| site::build(&input(&b, &sources, &config, None)).expect("version b builds"))
+    });
+    g.bench_function("assemble_snapshot_rendering_platform_pages", |bench| {
+        bench.iter(|| state::assemble(&config, &sources, 1, None).expect("snapshot"))
+    });
+    let previous = state::assemble(&config, &sources, 1, None).expect("first snapshot");
+    g.bench_function("assemble_snapshot_members_unchanged", |bench| {
+        bench.iter(|| state::assemble(&config, &sources, 2, Some(&previous)).expect("snapshot"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
