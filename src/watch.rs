@@ -1,16 +1,16 @@
-//! Hot reload: watch `tenants/` and `themes/` (notify, debounced), sort each event into a
-//! [`ChangeKind`] by its path, drop editor temp files, and turn a batch into a [`Plan`]:
-//! which sites to rebuild, whether themes reload, or a full rescan. The plan is applied
-//! off the request path and published as one new snapshot.
+//! Hot reload: watch `tenants/` and `themes/` (notify), sort each event into a
+//! [`ChangeKind`] by its path, drop editor temp files, and gather changes into a [`Plan`]
+//! (which sites to rebuild, whether themes reload, or a full rescan) until the folders have
+//! been quiet for the debounce window ([`Pending`]). The plan is applied off the request
+//! path and published as one new snapshot.
 
 use crate::state::Live;
-use notify::RecursiveMode;
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Component, Path};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What one changed path means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,39 +139,99 @@ pub fn apply(live: &Live, plan: &Plan) {
     });
 }
 
+/// Changes gathered since the folders were last quiet. A batch is applied only once no
+/// change has arrived for the whole debounce window, across every path: a rebuild started
+/// while another file is mid-save (an in-place save truncates, then writes) would publish
+/// that file half written. A folder that never goes quiet is still applied after
+/// [`Pending::max_wait`], so steady writing cannot hold every edit back.
+#[derive(Debug)]
+pub struct Pending {
+    pub plan: Plan,
+    quiet: Duration,
+    max_wait: Duration,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl Pending {
+    pub fn new(quiet: Duration) -> Pending {
+        Pending { plan: Plan::default(), quiet, max_wait: (quiet * 10).max(MAX_WAIT_FLOOR), first: None, last: None }
+    }
+
+    /// Record that `plan`'s changes were seen at `now`.
+    pub fn add(&mut self, now: Instant, plan: Plan) {
+        if plan.is_empty() {
+            return;
+        }
+        self.plan.sites.extend(plan.sites);
+        self.plan.themes.extend(plan.themes);
+        self.plan.rescan |= plan.rescan;
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+    }
+
+    /// How long to wait from `now` before the batch is due; `None` when nothing is pending.
+    pub fn wait(&self, now: Instant) -> Option<Duration> {
+        let (first, last) = (self.first?, self.last?);
+        let due = (last + self.quiet).min(first + self.max_wait);
+        Some(due.saturating_duration_since(now))
+    }
+
+    /// The batch, when it is due at `now`; the pending state starts over.
+    pub fn take_due(&mut self, now: Instant) -> Option<Plan> {
+        if self.wait(now)? > Duration::ZERO {
+            return None;
+        }
+        self.first = None;
+        self.last = None;
+        Some(std::mem::take(&mut self.plan))
+    }
+}
+
+/// The longest a change waits for the folders to go quiet, for short debounce windows.
+const MAX_WAIT_FLOOR: Duration = Duration::from_secs(1);
+
 /// Watch the folders on a thread of its own until `stop` is dropped. Returns at once.
 pub fn spawn(live: Arc<Live>, stop: mpsc::Receiver<()>) -> notify::Result<std::thread::JoinHandle<()>> {
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let debounce = Duration::from_millis(live.config.debounce_ms.max(10));
-    let mut debouncer = new_debouncer(debounce, None, tx)?;
+    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    let quiet = Duration::from_millis(live.config.debounce_ms.max(10));
+    let mut watcher = notify::recommended_watcher(move |event| {
+        // The receiver is gone only when the watch thread has stopped.
+        let _ = tx.send(event);
+    })?;
     for dir in [&live.config.tenants_dir, &live.config.themes_dir] {
         if dir.is_dir() {
-            debouncer.watch(dir, RecursiveMode::Recursive)?;
+            watcher.watch(dir, RecursiveMode::Recursive)?;
         } else {
             tracing::warn!("{} does not exist; not watching it", dir.display());
         }
     }
     let handle = std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
-        let _keep = debouncer;
+        let _keep = watcher;
         // Events name paths under the folder as watched; a symlinked root must not be
         // resolved, or no event would classify.
         let (tenants, themes) = (live.config.tenants_dir.clone(), live.config.themes_dir.clone());
+        let mut pending = Pending::new(quiet);
         loop {
             if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
                 return;
             }
-            let batch = match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(b) => b,
-                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            // Wake for the next event, when the batch is due, or to look at `stop`.
+            let timeout = pending.wait(Instant::now()).unwrap_or(STOP_POLL).min(STOP_POLL);
+            match rx.recv_timeout(timeout) {
+                Ok(event) => {
+                    let mut plan = Plan::default();
+                    add_event(&mut plan, event, &tenants, &themes);
+                    // Take whatever else is already queued in one go.
+                    while let Ok(more) = rx.try_recv() {
+                        add_event(&mut plan, more, &tenants, &themes);
+                    }
+                    pending.add(Instant::now(), plan);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            };
-            let mut plan = Plan::default();
-            add_batch(&mut plan, batch, &tenants, &themes);
-            // Take whatever else is already queued, so a burst becomes one rebuild.
-            while let Ok(more) = rx.try_recv() {
-                add_batch(&mut plan, more, &tenants, &themes);
             }
-            if !plan.is_empty() {
+            if let Some(plan) = pending.take_due(Instant::now()) {
                 tracing::debug!(?plan, "applying changes");
                 apply(&live, &plan);
             }
@@ -179,6 +239,9 @@ pub fn spawn(live: Arc<Live>, stop: mpsc::Receiver<()>) -> notify::Result<std::t
     })?;
     Ok(handle)
 }
+
+/// How often the watch thread looks whether it should stop.
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// Reads are events too (inotify reports opens and closes); only writes, creations,
 /// removals and renames change what is served. Reacting to reads would loop: a rebuild
@@ -192,28 +255,25 @@ fn changes_content(kind: &notify::EventKind) -> bool {
     }
 }
 
-fn add_batch(plan: &mut Plan, batch: DebounceEventResult, tenants: &Path, themes: &Path) {
-    match batch {
-        Ok(events) => {
-            for event in events {
-                if event.need_rescan() {
-                    plan.rescan = true;
-                }
-                if !changes_content(&event.kind) {
-                    continue;
-                }
-                for path in &event.paths {
-                    if let Some(change) = classify(path, tenants, themes) {
-                        plan.add(change);
-                    }
+fn add_event(plan: &mut Plan, event: notify::Result<notify::Event>, tenants: &Path, themes: &Path) {
+    match event {
+        Ok(event) => {
+            if event.need_rescan() {
+                tracing::warn!("file watcher: events were lost; rescanning everything");
+                plan.rescan = true;
+            }
+            if !changes_content(&event.kind) {
+                return;
+            }
+            for path in &event.paths {
+                if let Some(change) = classify(path, tenants, themes) {
+                    plan.add(change);
                 }
             }
         }
-        Err(errors) => {
+        Err(e) => {
             // Lost events (queue overflow, watch limits): only a full rescan is safe.
-            for e in errors {
-                tracing::warn!("file watcher: {e}; rescanning everything");
-            }
+            tracing::warn!("file watcher: {e}; rescanning everything");
             plan.rescan = true;
         }
     }
@@ -267,5 +327,50 @@ mod tests {
         assert_eq!(plan.themes.iter().collect::<Vec<_>>(), ["default"]);
         assert!(!plan.rescan && !plan.is_empty());
         assert!(Plan::default().is_empty());
+    }
+
+    fn site(label: &str) -> Plan {
+        let mut plan = Plan::default();
+        plan.add(ChangeKind::SiteContent(label.into()));
+        plan
+    }
+
+    #[test]
+    fn a_batch_waits_until_every_path_is_quiet() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut pending = Pending::new(ms(200));
+        assert_eq!(pending.wait(t0), None, "nothing pending");
+        pending.add(t0, site("ais"));
+        assert_eq!(pending.wait(t0), Some(ms(200)));
+        // Another file changes inside the window: the window starts again from it.
+        pending.add(t0 + ms(150), site("cbc"));
+        assert_eq!(pending.take_due(t0 + ms(200)), None, "cbc changed 50 ms ago");
+        assert_eq!(pending.wait(t0 + ms(200)), Some(ms(150)));
+        let plan = pending.take_due(t0 + ms(350)).expect("quiet for 200 ms");
+        assert_eq!(plan.sites.iter().collect::<Vec<_>>(), ["ais", "cbc"]);
+        assert_eq!(pending.wait(t0 + ms(350)), None, "started over");
+        // Empty plans (reads, temp files) do not hold a batch back.
+        pending.add(t0 + ms(400), site("ais"));
+        pending.add(t0 + ms(550), Plan::default());
+        assert!(pending.take_due(t0 + ms(600)).is_some());
+    }
+
+    #[test]
+    fn a_folder_that_never_goes_quiet_is_still_applied() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut pending = Pending::new(ms(50));
+        let mut applied = Vec::new();
+        // A change every 30 ms for 3 s: never 50 ms of quiet.
+        for step in 0..100u64 {
+            let now = t0 + ms(step * 30);
+            pending.add(now, site("ais"));
+            if pending.take_due(now).is_some() {
+                applied.push(step * 30);
+            }
+        }
+        // Due 1 s after the first change of each batch (0 ms, then 1050 ms).
+        assert_eq!(applied, [1020, 2070], "applied at the 1 s cap, twice");
     }
 }

@@ -131,6 +131,13 @@ pub struct Document {
 /// Parse one content file; `file` names it in messages.
 pub fn parse(text: &str, file: &str) -> Result<Document, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        // Most often a save caught half way (editors truncate, then write): an error keeps
+        // the last good version online instead of publishing a blank page.
+        return Err(format!(
+            "{file}: the file is empty; write the page (front matter with a title) or delete the file"
+        ));
+    }
     let (front_text, body) = split_front_matter(text, file)?;
     let front: FrontMatter = toml::from_str(front_text).map_err(|e| toml_error(file, front_text, &e, 1))?;
     let date = match &front.date {
@@ -222,6 +229,14 @@ mod tests {
         let err = parse("+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n", "c/x.md").unwrap_err();
         assert!(err.starts_with("c/x.md:3:1: unknown field `titel`"), "{err}");
         assert!(err.contains("did you mean \"title\""), "{err}");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error_not_a_blank_page() {
+        for text in ["", "\n", " \n\t\n", "\u{feff}"] {
+            let err = parse(text, "content/x.md").unwrap_err();
+            assert!(err.starts_with("content/x.md: the file is empty;"), "{text:?}: {err}");
+        }
     }
 
     #[test]
