@@ -101,7 +101,7 @@ fn is_compressible(content_type: &str) -> bool {
 
 // Compression levels: every saved edit recompresses the pages it changed, on the CPU that
 // serves visitors. Over the demo sites gzip 6 gives the same bytes as 9, and brotli 5 is
-// 1.2 % larger than 9 while a one-article rebuild drops from 47 ms to 7 ms
+// 1.2 % larger than 9 while a one-article rebuild drops from 47 ms to 5 ms
 // (`cargo bench --bench rebuild`).
 const GZIP_LEVEL: u32 = 6;
 const BROTLI_QUALITY: i32 = 5;
@@ -115,7 +115,11 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 
 fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY, lgwin: 22, ..Default::default() };
+    // The encoder zeroes a ring buffer of the window's size for every body: at 4 MiB that was
+    // 40 % of a rebuild. 256 KiB covers every page whole; windows under 128 KiB take a
+    // slower path in this encoder at quality 5 (measured with benches/rebuild.rs).
+    let lgwin = if body.len() <= 1 << 18 { 18 } else { 22 };
+    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY, lgwin, ..Default::default() };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to a Vec cannot fail");
     out
 }
