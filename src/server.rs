@@ -16,8 +16,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -68,30 +68,10 @@ pub(crate) fn respond(app: &App, req: &Request<Incoming>, scheme: Scheme, sni: O
 }
 
 /// Accept connections on `listener` until `shutdown` turns true, then drain.
-pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, shutdown: watch::Receiver<bool>) {
     let limits = app.live.config.limits.clone();
-    let builder = Arc::new(http_builder(&limits));
-    let graceful = GracefulShutdown::new();
-    // Past the ceiling, connections wait in the kernel's accept queue until one closes.
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
-            _ = shutdown.changed() => break,
-        };
-        let (stream, _peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and the like: wait a little instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let _ = stream.set_nodelay(true);
+    let builder = http_builder(&limits);
+    accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, graceful| {
         let app = app.clone();
         // Idle and first-request deadlines on the socket itself (see `limits`).
         let (stream, seen) = GuardedIo::new(stream, &limits);
@@ -100,17 +80,53 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
             let resp = respond(&app, &req, scheme, None);
             async move { Ok::<_, Infallible>(resp) }
         });
-        let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-        let conn = graceful.watch(conn);
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let _ = conn.await;
             drop(permit);
         });
+    })
+    .await;
+}
+
+/// What every public listener shares: accept under the `[limits] max_connections` ceiling
+/// until `shutdown` turns true, hand each connection with its slot to `serve` (which must
+/// spawn, and watch the connection with `graceful`), then give open connections
+/// [`DRAIN_TIMEOUT`] to finish.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    limits: &Limits,
+    what: &str,
+    mut shutdown: watch::Receiver<bool>,
+    mut serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &GracefulShutdown),
+) {
+    let graceful = GracefulShutdown::new();
+    // Past the ceiling, connections wait in the kernel's accept queue until one closes.
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+            _ = shutdown.changed() => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    // EMFILE and the like: wait a little instead of spinning.
+                    tracing::warn!("{what} accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        serve(stream, permit, &graceful);
     }
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}"),
+        _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some {what} connections did not finish within {DRAIN_TIMEOUT:?}"),
     }
 }
 

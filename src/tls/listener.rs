@@ -5,48 +5,27 @@
 use crate::handler::Scheme;
 use crate::limits::GuardedIo;
 use crate::router::normalize_host;
-use crate::server::{http_builder, respond, App};
+use crate::server::{accept_loop, http_builder, respond, App};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 /// How long a client has to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long in-flight requests get to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Accept TLS connections on `listener` until `shutdown` turns true, then drain.
-pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, shutdown: watch::Receiver<bool>) {
     let limits = app.live.config.limits.clone();
     let builder = Arc::new(http_builder(&limits));
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
-            _ = shutdown.changed() => break,
-        };
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::warn!("https accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let _ = stream.set_nodelay(true);
+    accept_loop(listener, &limits, "HTTPS", shutdown, |stream, permit, graceful| {
         let (app, acceptor, builder, watcher) = (app.clone(), acceptor.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
             let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -74,10 +53,6 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, mu
             let _ = watcher.watch(conn).await;
             drop(permit);
         });
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some HTTPS connections did not finish within {DRAIN_TIMEOUT:?}"),
-    }
+    })
+    .await;
 }
