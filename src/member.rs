@@ -103,4 +103,20 @@ impl Member {
     pub fn fourth_level(&self, zone: &str) -> String {
         format!("{}.{}", self.label, zone)
     }
+
+    /// A member for unit tests: named after its label, with these own domains.
+    #[cfg(test)]
+    pub fn sample(label: &str, membership: Membership, status: Status, own: &[&str]) -> Member {
+        Member {
+            label: label.into(),
+            name_vi: label.into(),
+            name_en: String::new(),
+            membership,
+            status,
+            own_domains: own.iter().map(|s| s.to_string()).collect(),
+            aliases: vec![],
+            canonical: None,
+            servers: vec![],
+        }
+    }
 }

@@ -174,20 +174,6 @@ fn strip_localhost(h: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn member(label: &str, membership: Membership, status: Status, own: &[&str]) -> Member {
-        Member {
-            label: label.into(),
-            name_vi: label.into(),
-            name_en: String::new(),
-            membership,
-            status,
-            own_domains: own.iter().map(|s| s.to_string()).collect(),
-            aliases: vec![],
-            canonical: None,
-            servers: vec![],
-        }
-    }
-
     #[test]
     fn normalisation_table() {
         let ok = [
@@ -230,14 +216,14 @@ mod tests {
 
     #[test]
     fn table_follows_membership_and_status() {
-        let mut ais = member("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
+        let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
         ais.aliases = vec!["antoanthongtin.mic.gov.vn".into()];
         let members = [
             ais,
-            member("vncert", Membership::Independent, Status::Active, &["vncert.gov.vn"]),
-            member("cbc", Membership::Shared, Status::Suspended, &[]),
-            member("old", Membership::Shared, Status::Archived, &[]),
-            member("new", Membership::Shared, Status::Pending, &[]),
+            Member::sample("vncert", Membership::Independent, Status::Active, &["vncert.gov.vn"]),
+            Member::sample("cbc", Membership::Shared, Status::Suspended, &[]),
+            Member::sample("old", Membership::Shared, Status::Archived, &[]),
+            Member::sample("new", Membership::Shared, Status::Pending, &[]),
         ];
         let t = RouteTable::build("mic.gov.vn", &members);
         let site = |l: &str| Some(Route::Site { label: l.into() });
@@ -265,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_member_may_make_its_own_domain_canonical() {
-        let mut ais = member("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
+        let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
         ais.canonical = Some("ais.gov.vn".into());
         let t = RouteTable::build("mic.gov.vn", &[ais]);
         assert_eq!(t.lookup("ais.gov.vn").cloned(), Some(Route::Site { label: "ais".into() }));
@@ -277,7 +263,7 @@ mod tests {
 
     #[test]
     fn canonical_outside_the_members_names_is_ignored() {
-        let mut ais = member("ais", Membership::Shared, Status::Active, &[]);
+        let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &[]);
         ais.canonical = Some("vnnic.mic.gov.vn".into());
         let t = RouteTable::build("mic.gov.vn", &[ais]);
         assert_eq!(t.lookup("ais.mic.gov.vn").cloned(), Some(Route::Site { label: "ais".into() }));

@@ -151,17 +151,7 @@ mod tests {
 
     #[test]
     fn only_active_members_names_are_wanted() {
-        let member = |label: &str, membership, status, own: &[&str]| Member {
-            label: label.into(),
-            name_vi: label.into(),
-            name_en: String::new(),
-            membership,
-            status,
-            own_domains: own.iter().map(|s| s.to_string()).collect(),
-            aliases: vec![],
-            canonical: None,
-            servers: vec![],
-        };
+        let member = Member::sample;
         let members = [
             member("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]),
             member("vncert", Membership::Independent, Status::Active, &["vncert.gov.vn"]),
