@@ -185,3 +185,34 @@ async fn broken_sites_stay_out_while_the_good_one_serves() {
     }
     server.running.stop().await;
 }
+
+/// `cong check | head -1`: the reader closes the pipe early. The command must not panic,
+/// must say nothing on stderr, and must still end with its own exit code (0 on the demo,
+/// 1 on the broken folders), so a pipeline's status stays meaningful.
+#[test]
+fn a_reader_that_closes_the_pipe_early_changes_nothing_but_the_output() {
+    let demo = config_for(&repo().join("tenants"), &repo().join("themes"));
+    let broken = broken_config();
+    for ((_dir, config), want) in [(demo, 0), (broken, 1)] {
+        for json in [false, true] {
+            let mut args = vec!["check", "--config", config.to_str().unwrap()];
+            if json {
+                args.push("--json");
+            }
+            let mut child = Command::new(env!("CARGO_BIN_EXE_cong"))
+                .args(&args)
+                .current_dir(repo())
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("run the cong binary");
+            // Close the read end before cong writes anything.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().expect("cong ends");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(want), "{args:?}\n{err}");
+            assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}\n{err}");
+        }
+    }
+}

@@ -60,15 +60,15 @@ fn list(config: &Config, json: bool) -> Exit {
     if json {
         let doc =
             serde_json::json!({ "tls": tls_name(config.tls), "certs_dir": config.certs_dir, "certificates": rows });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("rows serialise"));
+        outln!("{}", serde_json::to_string_pretty(&doc).expect("rows serialise"));
         return Exit::Ok;
     }
     if config.tls == TlsMode::Off {
-        println!("[https] tls = \"off\": no certificates are issued (set it to \"internal\" or \"acme\")");
+        outln!("[https] tls = \"off\": no certificates are issued (set it to \"internal\" or \"acme\")");
     }
     print_table(&rows);
     if config.tls == TlsMode::Internal {
-        println!(
+        outln!(
             "\nlocal CA: {} (trust it to browse https://<name>.localhost/)",
             LocalCa::path_in(&Store::at(&config.certs_dir)).display()
         );
@@ -79,14 +79,14 @@ fn list(config: &Config, json: bool) -> Exit {
 fn print_table(rows: &[CertStatus]) {
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
     let issuer_width = rows.iter().filter_map(|r| r.issuer.as_ref().map(String::len)).max().unwrap_or(6).max(6);
-    println!("{:width$}  {:11}  {:20}  {:issuer_width$}  LAST ERROR", "NAME", "STATUS", "EXPIRES", "ISSUER");
+    outln!("{:width$}  {:11}  {:20}  {:issuer_width$}  LAST ERROR", "NAME", "STATUS", "EXPIRES", "ISSUER");
     for r in rows {
         let error = r.last_error.as_deref().map_or(String::new(), |e| match &r.next_retry {
             Some(next) => format!("{e} (next attempt {next})"),
             None => e.to_string(),
         });
         let (expires, issuer) = (r.not_after.as_deref().unwrap_or("-"), r.issuer.as_deref().unwrap_or("-"));
-        println!("{:width$}  {:11}  {expires:20}  {issuer:issuer_width$}  {error}", r.name, r.status);
+        outln!("{:width$}  {:11}  {expires:20}  {issuer:issuer_width$}  {error}", r.name, r.status);
     }
 }
 
@@ -120,9 +120,9 @@ fn renew(config: &Config, name: Option<String>, json: bool) -> Exit {
         }
     }
     if json {
-        println!("{}", serde_json::json!({ "requested": names }));
+        outln!("{}", serde_json::json!({ "requested": names }));
     } else {
-        println!(
+        outln!(
             "renewal requested for {} name(s); a running server picks it up within a second, otherwise at its next start",
             names.len()
         );
@@ -142,7 +142,7 @@ fn ca(config: &Config) -> Exit {
         .and_then(|s| LocalCa::open_or_create(&s).map_err(|e| e.to_string()))
     {
         Ok(ca) => {
-            println!("{}", ca.cert_path.display());
+            outln!("{}", ca.cert_path.display());
             Exit::Ok
         }
         Err(e) => {

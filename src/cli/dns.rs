@@ -76,9 +76,9 @@ pub fn dns(config: &Config, cmd: DnsCommand) -> Exit {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise"));
+        outln!("{}", serde_json::to_string_pretty(&report).expect("reports serialise"));
     } else {
-        print!("{}", dns_check::render::table(&report));
+        out!("{}", dns_check::render::table(&report));
     }
     match report.outcome() {
         Outcome::Passed => Exit::Ok,

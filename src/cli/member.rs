@@ -123,7 +123,7 @@ pub fn name(config: &Config, cmd: NameCommand) -> Exit {
     let index = membership::name_index(config, &members);
     let report = membership::check_name(&index, &name, name_vi.as_deref(), name_en.as_deref(), &own_domains);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        outln!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
         print_report(&report);
     }
@@ -136,15 +136,15 @@ pub fn name(config: &Config, cmd: NameCommand) -> Exit {
 
 fn print_report(report: &NameReport) {
     let verdict = if report.ok { "accepted" } else { "rejected" };
-    println!("{} {verdict}", if report.name.is_empty() { "(empty)" } else { &report.name });
+    outln!("{} {verdict}", if report.name.is_empty() { "(empty)" } else { &report.name });
     for f in &report.errors {
-        println!("  error   {:<20} {}", f.code.as_str(), f.message);
+        outln!("  error   {:<20} {}", f.code.as_str(), f.message);
     }
     for f in &report.warnings {
-        println!("  warning {:<20} {}", f.code.as_str(), f.message);
+        outln!("  warning {:<20} {}", f.code.as_str(), f.message);
     }
     if let Some(s) = &report.suggestion {
-        println!("  suggestion: {s}");
+        outln!("  suggestion: {s}");
     }
 }
 
@@ -192,9 +192,9 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
         MemberCommand::List { json } => match registry.members() {
             Ok(members) if json => print_json(&serde_json::json!({ "members": members })),
             Ok(members) => {
-                println!("{:<12} {:<11} {:<9} {:<28} NAME", "LABEL", "MEMBERSHIP", "STATUS", "HOST");
+                outln!("{:<12} {:<11} {:<9} {:<28} NAME", "LABEL", "MEMBERSHIP", "STATUS", "HOST");
                 for m in &members {
-                    println!(
+                    outln!(
                         "{:<12} {:<11} {:<9} {:<28} {}",
                         m.label,
                         m.membership.as_str(),
@@ -203,7 +203,7 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
                         m.name_vi
                     );
                 }
-                println!("{} members", members.len());
+                outln!("{} members", members.len());
                 Exit::Ok
             }
             Err(e) => registry_exit(&e),
@@ -225,7 +225,7 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
             Ok(entries) => {
                 for e in entries {
                     let reason = e.reason.map(|r| format!(" — {r}")).unwrap_or_default();
-                    println!("{} {:<24} {:<9} {}{reason}", e.at, e.actor, e.action, e.label);
+                    outln!("{} {:<24} {:<9} {}{reason}", e.at, e.actor, e.action, e.label);
                 }
                 Exit::Ok
             }
@@ -240,14 +240,14 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
             if json {
                 return print_json(&serde_json::json!({ "member": m, "name_check": report }));
             }
-            println!(
+            outln!(
                 "registered {} ({}), status pending; put it live with: cong member activate {}",
                 m.fourth_level(&config.platform.zone),
                 m.name_vi,
                 m.label
             );
             for w in &report.warnings {
-                println!("  warning {} overridden: {}", w.code.as_str(), w.message);
+                outln!("  warning {} overridden: {}", w.code.as_str(), w.message);
             }
             Exit::Ok
         }
@@ -274,7 +274,7 @@ fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
     match registry.set_status(&a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
         Ok(m) if a.json => print_json(&m),
         Ok(m) => {
-            println!("{} is now {}", m.label, m.status);
+            outln!("{} is now {}", m.label, m.status);
             Exit::Ok
         }
         Err(e) => registry_exit(&e),
@@ -282,20 +282,20 @@ fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
 }
 
 fn print_member(m: &Member, zone: &str) {
-    println!("label:        {}", m.label);
-    println!("name (vi):    {}", m.name_vi);
-    println!("name (en):    {}", m.name_en);
-    println!("membership:   {}", m.membership);
-    println!("status:       {}", m.status);
-    println!("fourth-level: {}", m.fourth_level(zone));
-    println!("canonical:    {}", m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
-    println!("own domains:  {}", m.own_domains.join(", "));
-    println!("aliases:      {}", m.aliases.join(", "));
-    println!("servers:      {}", m.servers.join(", "));
+    outln!("label:        {}", m.label);
+    outln!("name (vi):    {}", m.name_vi);
+    outln!("name (en):    {}", m.name_en);
+    outln!("membership:   {}", m.membership);
+    outln!("status:       {}", m.status);
+    outln!("fourth-level: {}", m.fourth_level(zone));
+    outln!("canonical:    {}", m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
+    outln!("own domains:  {}", m.own_domains.join(", "));
+    outln!("aliases:      {}", m.aliases.join(", "));
+    outln!("servers:      {}", m.servers.join(", "));
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Exit {
-    println!("{}", serde_json::to_string_pretty(v).expect("serialises"));
+    outln!("{}", serde_json::to_string_pretty(v).expect("serialises"));
     Exit::Ok
 }
 
@@ -309,13 +309,13 @@ pub fn site(config: &Config, cmd: SiteCommand) -> Exit {
     };
     match crate::site::scaffold::create(&config.tenants_dir, &label, &theme, member.as_ref(), &config.platform) {
         Ok(dir) => {
-            println!("created {}", crate::site::shown_path(&dir));
+            outln!("created {}", crate::site::shown_path(&dir));
             if member.is_none() {
-                println!(
+                outln!(
                     "{label} is not registered yet: cong member register {label} --name-vi \"...\" --membership shared"
                 );
             }
-            println!("check it with: cong check");
+            outln!("check it with: cong check");
             Exit::Ok
         }
         Err(e) => {

@@ -2,6 +2,17 @@
 //! exit code applies: 0 success, 1 the thing checked is wrong, 2 usage or configuration,
 //! 3 could not finish.
 
+/// `outln!` for command output: once the reader has gone (`cong member list | head`),
+/// further output is dropped quietly and the command still ends with its own exit code.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `out!` for command output; see [`outln`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
 mod cert;
 mod dns;
 mod member;
@@ -9,6 +20,29 @@ mod member;
 use crate::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+
+/// Set once writing to stdout failed: nothing more is written.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set when it failed for another reason than a closed pipe (a full disk): the output is
+/// incomplete, so the command cannot end with success.
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write command output to stdout. A closed pipe stops the output without a panic; any
+/// other write error is reported once on stderr.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            STDOUT_FAILED.store(true, Ordering::Relaxed);
+            eprintln!("error: writing to standard output: {e}");
+        }
+    }
+}
 
 /// Exit codes shared by every subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +128,14 @@ fn load_config(cli: &Cli) -> Result<Config, Exit> {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Exit {
+    let code = run_command(cli);
+    if code == Exit::Ok && STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Exit::Incomplete;
+    }
+    code
+}
+
+fn run_command(cli: Cli) -> Exit {
     let config = match load_config(&cli) {
         Ok(c) => c,
         Err(code) => return code,
@@ -113,9 +155,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check { json } => {
             let report = crate::check::run(&config);
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+                outln!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
             } else {
-                print!("{}", report.human());
+                out!("{}", report.human());
             }
             if report.ok {
                 Exit::Ok
