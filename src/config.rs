@@ -225,7 +225,7 @@ pub enum TlsMode {
 }
 
 /// The platform itself: its zone and names.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Platform {
     /// The zone members live under (`mic.gov.vn`), lower-case, no trailing dot.
     pub zone: String,
@@ -295,6 +295,39 @@ impl Config {
     /// The registry database file.
     pub fn registry_path(&self) -> PathBuf {
         self.data_dir.join("registry.db")
+    }
+
+    /// The keys that differ between the running configuration and `new` and that only a
+    /// restart applies: listeners, paths, the zone and what is read once at start-up. The
+    /// platform's display names (`[platform] name_vi`, `name_en`) apply on SIGHUP.
+    pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
+        let (a, b) = (self, new);
+        let debug = |x: &dyn std::fmt::Debug| format!("{x:?}");
+        let keys: [(&'static str, bool); 22] = [
+            ("[platform] zone", a.platform.zone == b.platform.zone),
+            ("[platform] addresses", a.platform.addresses == b.platform.addresses),
+            ("[platform] cname_target", a.platform.cname_target == b.platform.cname_target),
+            ("[platform] reserved", a.platform.reserved == b.platform.reserved),
+            ("[paths] tenants", a.tenants_dir == b.tenants_dir),
+            ("[paths] themes", a.themes_dir == b.themes_dir),
+            ("[paths] certs", a.certs_dir == b.certs_dir),
+            ("[paths] data", a.data_dir == b.data_dir),
+            ("[http] listen", a.http_listen == b.http_listen),
+            ("[https] listen", a.https_listen == b.https_listen),
+            ("[https] public_port", a.https_public_port == b.https_public_port),
+            ("[https] tls", a.tls == b.tls),
+            ("[acme]", debug(&a.acme) == debug(&b.acme)),
+            ("[admin] listen", a.admin_listen == b.admin_listen),
+            ("[admin] token_env", a.admin_token_env == b.admin_token_env),
+            ("[dns] resolvers", a.dns_resolvers == b.dns_resolvers),
+            ("[dns] caa_issuers", a.caa_issuers == b.caa_issuers),
+            ("[dns] check_interval_secs", a.dns_check_interval_secs == b.dns_check_interval_secs),
+            ("[dns] allow_private", a.dns_allow_private == b.dns_allow_private),
+            ("[limits]", debug(&a.limits) == debug(&b.limits)),
+            ("[reload] debounce_ms", a.debounce_ms == b.debounce_ms),
+            ("[reload] registry_poll_ms", a.registry_poll_ms == b.registry_poll_ms),
+        ];
+        keys.into_iter().filter(|(_, same)| !same).map(|(key, _)| key).collect()
     }
 }
 
@@ -414,6 +447,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_names_the_changed_keys_that_need_a_restart() {
+        let base = Path::new("/srv/cong");
+        let old = parse("[platform]\nname_vi = \"A\"\n", "cong.toml", base).unwrap();
+        let names_only = parse("[platform]\nname_vi = \"B\"\nname_en = \"B\"\n", "cong.toml", base).unwrap();
+        assert_eq!(old.restart_needed(&names_only), Vec::<&str>::new(), "display names apply on SIGHUP");
+        let text = "[platform]\nzone = \"mst.gov.vn\"\n[http]\nlisten = \"127.0.0.1:9999\"\n\
+                    [limits]\nmax_headers = 10\n[reload]\ndebounce_ms = 5\n[paths]\ntenants = \"t\"\n";
+        let new = parse(text, "cong.toml", base).unwrap();
+        assert_eq!(
+            old.restart_needed(&new),
+            ["[platform] zone", "[paths] tenants", "[http] listen", "[limits]", "[reload] debounce_ms"]
+        );
+    }
 
     #[test]
     fn empty_text_gives_the_documented_defaults() {

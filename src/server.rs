@@ -284,31 +284,59 @@ async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, mut s
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
 }
 
-/// SIGHUP: rescan every theme and site folder and re-read the registry.
-async fn reload_on_sighup(
+/// Re-read cong.toml (SIGHUP): a file that does not load changes nothing; changed keys that
+/// need a restart are named in the log; the platform's display names are taken, for the
+/// rescan that follows to render with.
+fn reread_config(live: &Live) {
+    let Some(path) = &live.config.source else {
+        return; // Running on the built-in defaults: there is no file to re-read.
+    };
+    let new = match crate::config::Config::from_file(path) {
+        Ok(c) => c,
+        Err(e) => return tracing::error!("{e}; the running configuration stays"),
+    };
+    for key in live.config.restart_needed(&new) {
+        tracing::warn!("{}: {key} changed; restart cong to apply it", path.display());
+    }
+    live.update(|s| {
+        s.platform.name_vi = new.platform.name_vi;
+        s.platform.name_en = new.platform.name_en;
+    });
+}
+
+/// SIGHUP: re-read cong.toml, rescan every theme and site folder and re-read the registry.
+/// The handler is installed before this returns (a SIGHUP with none installed would end
+/// the process); the future serves the signals until shutdown.
+fn reload_on_sighup(
     live: Arc<Live>,
     registry: Arc<std::sync::Mutex<crate::registry::Registry>>,
     mut shutdown: watch::Receiver<bool>,
-) {
+) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = hup.recv() => {}
-                _ = shutdown.changed() => return,
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .inspect_err(|e| tracing::warn!("cannot handle SIGHUP ({e}); reloads come from the file watcher only"))
+        .ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut hup) = hup {
+            loop {
+                tokio::select! {
+                    _ = hup.recv() => {}
+                    _ = shutdown.changed() => return,
+                }
+                tracing::info!("SIGHUP: reloading cong.toml, themes, sites and members");
+                let l = live.clone();
+                let plan = crate::watch::Plan { rescan: true, ..Default::default() };
+                let _ = tokio::task::spawn_blocking(move || {
+                    reread_config(&l);
+                    crate::watch::apply(&l, &plan)
+                })
+                .await;
+                crate::state::refresh_members(&live, &registry).await;
             }
-            tracing::info!("SIGHUP: reloading themes, sites and members");
-            let l = live.clone();
-            let plan = crate::watch::Plan { rescan: true, ..Default::default() };
-            let _ = tokio::task::spawn_blocking(move || crate::watch::apply(&l, &plan)).await;
-            crate::state::refresh_members(&live, &registry).await;
         }
+        let _ = (live, registry, shutdown.changed().await);
     }
-    #[cfg(not(unix))]
-    let _ = (live, registry, shutdown.changed().await);
 }
 
 /// `cong serve`: bind the configured listeners, serve until Ctrl-C or SIGTERM.
@@ -333,6 +361,8 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     };
     let running = launch(config, Bound { http, admin, https }).await?;
     let sites = running.app.live.snapshot().sites.len();
+    // The bound address: with port 0 in [http] listen, the one the system chose.
+    let addr = running.http_addr;
     tracing::info!(
         "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
         addr.port()

@@ -2,7 +2,7 @@
 //! pages) assembled from the current [`Sources`] and swapped in atomically, so a request
 //! sees one whole version and never a half-updated one.
 
-use crate::config::{Config, TlsMode};
+use crate::config::{Config, Platform, TlsMode};
 use crate::member::{Member, Status};
 use crate::platform::PlatformPages;
 use crate::router::RouteTable;
@@ -44,6 +44,9 @@ pub struct Sources {
     /// Bumped each time the themes are loaded, so a snapshot knows whether the platform
     /// pages it would inherit were rendered from the current ones.
     pub themes_version: u64,
+    /// `[platform]` as pages show it: the running configuration's, with the display names
+    /// SIGHUP re-read from cong.toml.
+    pub platform: Platform,
 }
 
 /// The scheme absolute URLs in sitemaps and feeds use.
@@ -58,7 +61,7 @@ pub fn scheme(config: &Config) -> &'static str {
 impl Sources {
     /// Load every theme and every site folder; members are set by the caller.
     pub fn load(config: &Config) -> Sources {
-        let mut sources = Sources::default();
+        let mut sources = Sources { platform: config.platform.clone(), ..Sources::default() };
         sources.load_themes(config);
         for label in site::list_folders(&config.tenants_dir) {
             sources.rebuild_site(config, &label);
@@ -79,7 +82,7 @@ impl Sources {
         let input = BuildInput {
             dir: &dir,
             themes: &self.themes,
-            platform: &config.platform,
+            platform: &self.platform,
             scheme: scheme(config),
             previous: previous.as_deref(),
         };
@@ -158,7 +161,7 @@ pub fn assemble(
 ) -> Result<Snapshot, String> {
     let pages = match previous {
         Some(p) if p.themes_version == sources.themes_version && p.members == sources.members => p.pages.clone(),
-        _ => Arc::new(PlatformPages::render(&sources.themes, &config.platform, &sources.members, scheme(config))?),
+        _ => Arc::new(PlatformPages::render(&sources.themes, &sources.platform, &sources.members, scheme(config))?),
     };
     Ok(Snapshot {
         routes: RouteTable::build(&config.platform.zone, &sources.members),

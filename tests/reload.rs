@@ -498,3 +498,106 @@ async fn edits_are_served_when_the_tenants_folder_is_a_symlink() {
     fx.served_with(AIS, ARTICLE_URL, "Sửa qua liên kết").await;
     fx.stop().await;
 }
+
+/// `cong serve` as its own process, its log lines on a channel.
+struct Served {
+    child: std::process::Child,
+    log: std::sync::mpsc::Receiver<String>,
+    addr: std::net::SocketAddr,
+}
+
+impl Served {
+    fn start(config: &std::path::Path) -> Served {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cong"))
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start cong serve");
+        let (tx, log) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut served = Served { child, log, addr: "127.0.0.1:0".parse().unwrap() };
+        let line = served.wait_for_log("serving ");
+        let url = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("an address in the log");
+        served.addr = url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
+        served
+    }
+
+    /// The first log line from now on that contains `text` (10 s at most).
+    fn wait_for_log(&self, text: &str) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {text:?} within 10 s"),
+            }
+        }
+    }
+
+    fn hangup(&self) {
+        let sent = std::process::Command::new("kill").args(["-HUP", &self.child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -HUP");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// SIGHUP re-reads cong.toml: a new platform name shows on the directory and on member
+/// sites, a changed key that needs a restart is named in the log, and a cong.toml that does
+/// not load changes nothing and says where it is wrong.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_rereads_cong_toml_and_names_what_needs_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    common_reload::copy_tree(&common_reload::repo().join("tenants"), &dir.path().join("tenants"));
+    common_reload::copy_tree(&common_reload::repo().join("themes"), &dir.path().join("themes"));
+    let base = "[paths]\ntenants = \"tenants\"\nthemes = \"themes\"\ndata = \"data\"\n\n\
+                [http]\nlisten = \"127.0.0.1:0\"\n\n[dns]\ncheck_interval_secs = 0\n";
+    let config = dir.path().join("cong.toml");
+    std::fs::write(&config, base).unwrap();
+    let served = Served::start(&config);
+    let mut conn = Conn::open(served.addr).await.expect("connect");
+    let directory = conn.get("mic.gov.vn", "/").await.unwrap();
+    assert!(directory.body.contains("Bộ Thông tin và Truyền thông"), "the default platform name");
+
+    let renamed = "Bộ Khoa học và Công nghệ";
+    std::fs::write(&config, format!("{base}\n[platform]\nname_vi = \"{renamed}\"\n\n[limits]\nmax_headers = 32\n"))
+        .unwrap();
+    served.hangup();
+    let warning = served.wait_for_log("changed; restart cong to apply it");
+    assert!(warning.contains("[limits]"), "{warning}");
+    for host in ["mic.gov.vn".to_string(), host("ais")] {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = conn.get(&host, "/").await.unwrap();
+            assert_eq!(page.status, 200, "{host} stays online");
+            if page.body.contains(renamed) {
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "{host} does not show {renamed:?} 10 s after SIGHUP");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    std::fs::write(&config, format!("{base}\n[platform]\nname_vi = \"Khác\"\nzoen = \"x\"\n")).unwrap();
+    served.hangup();
+    let error = served.wait_for_log("the running configuration stays");
+    assert!(error.contains("cong.toml:") && error.contains("zoen") && error.contains("zone"), "{error}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let page = conn.get("mic.gov.vn", "/").await.unwrap();
+    assert!(page.body.contains(renamed) && !page.body.contains("Khác"), "the last good name stays");
+}
