@@ -261,15 +261,14 @@ pub async fn launch(config: crate::config::Config, bound: Bound) -> anyhow::Resu
     Ok(running)
 }
 
-/// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::admin::Admin`].
-async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, mut shutdown: watch::Receiver<bool>) {
-    let builder = Arc::new(http_builder(&admin.live.config.limits));
-    let graceful = GracefulShutdown::new();
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; } },
-            _ = shutdown.changed() => break,
-        };
+/// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::admin::Admin`],
+/// under the public listeners' connection ceiling and header timeout. No idle deadline on
+/// the socket: `POST /api/dns/check?wait=true` may rightly keep a connection silent for
+/// as long as a check of every member takes.
+async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, shutdown: watch::Receiver<bool>) {
+    let limits = admin.live.config.limits.clone();
+    let builder = http_builder(&limits);
+    accept_loop(listener, &limits, "admin", shutdown, |stream, permit, graceful| {
         let admin = admin.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let admin = admin.clone();
@@ -278,10 +277,10 @@ async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, mut s
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let _ = conn.await;
+            drop(permit);
         });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    })
+    .await;
 }
 
 /// Re-read cong.toml (SIGHUP): a file that does not load changes nothing; changed keys that
