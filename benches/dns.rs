@@ -3,6 +3,8 @@
 //! the wall time of each run; every run starts with a fresh resolver, so nothing is cached.
 //! `cargo bench --bench dns` (needs `nsd`, as the tests do).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "../tests/common_dns/mod.rs"]
 mod common_dns;
 

@@ -6,6 +6,8 @@
 //! Goals (the issue): p50 no more than 100 ms beyond the debounce window, p99 ≤ 500 ms;
 //! throughput under continuous edits within 10 % of the idle figure.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "../tests/common_reload/mod.rs"]
 mod common_reload;
 

@@ -6,9 +6,11 @@
 //! for a name that is not registered, even when a client asks for it. These tests need
 //! the Debian package `pebble` (scripts/test installs it) and never skip.
 
+mod common;
 mod common_registry;
 mod common_tls;
 
+use common::{Conn, Proto};
 use common_registry::{get, Api, Env, Tenants};
 use common_tls::{
     add_config, connect, eventually, free_port, https_get, launch, pebble_https_cert, peer_leaf, Pebble, PebbleOpts,
@@ -189,17 +191,14 @@ async fn short_lived_certificates_are_renewed_and_served_without_a_restart() {
     let tls = connect(addr, name, &root, &[b"http/1.1"]).await.unwrap();
     let first = peer_leaf(&tls);
     assert!(first.not_after - first.not_before <= 30, "short-lived: {first:?}");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.unwrap();
-    tokio::spawn(conn);
-    let req =
-        || http::Request::get("/").header("host", name).body(http_body_util::Full::new(bytes::Bytes::new())).unwrap();
-    assert_eq!(sender.send_request(req()).await.unwrap().status(), 200);
+    let mut conn = Conn::handshake(tls, Proto::H1, "https").await.unwrap();
+    assert_eq!(conn.get(name, "/").await.unwrap().status, 200);
 
     // Keep the old connection busy (idle ones are closed by the idle timeout) while
     // waiting for the renewed certificate on new connections.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        assert_eq!(sender.send_request(req()).await.unwrap().status(), 200, "the open connection keeps working");
+        assert_eq!(conn.get(name, "/").await.unwrap().status, 200, "the open connection keeps working");
         let leaf = peer_leaf(&connect(addr, name, &root, &[b"http/1.1"]).await.unwrap());
         if leaf.serial != first.serial {
             break;
@@ -213,7 +212,7 @@ async fn short_lived_certificates_are_renewed_and_served_without_a_restart() {
         renewed.not_before + 1 >= first.not_before + 16 - 1,
         "renewed once a third was left: {renewed:?} {first:?}"
     );
-    assert_eq!(sender.send_request(req()).await.unwrap().status(), 200, "the open connection was not dropped");
+    assert_eq!(conn.get(name, "/").await.unwrap().status, 200, "the open connection was not dropped");
     running.stop().await;
 }
 

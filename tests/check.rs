@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{assert_shows_no_member, get, repo, start};
-use cong::member::{Member, Membership, Status};
+use common::{assert_shows_no_member, get, repo, shared_member, start};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Where the broken fixture's site folders are, as messages show them (relative to the
 /// repository, the working folder of every run below).
@@ -28,10 +27,7 @@ const BROKEN: &[(&str, &str, &str)] = &[
 /// `themes`, with data kept in the temporary folder (never in the repository).
 fn config_for(tenants: &Path, themes: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let data = toml::Value::String(dir.path().join("data").display().to_string());
-    let text = format!("{}data = {data}\n", common::config_text(tenants, themes));
-    let path = dir.path().join("cong.toml");
-    std::fs::write(&path, text).expect("write cong.toml");
+    let path = common::write_config(dir.path(), tenants, themes, &dir.path().join("data"), "");
     (dir, path)
 }
 
@@ -43,13 +39,7 @@ fn broken_config() -> (tempfile::TempDir, std::path::PathBuf) {
 
 /// Run the real `cong` binary from the repository root.
 fn cong(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cong"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env_remove("CONG_ADMIN_TOKEN")
-        .output()
-        .expect("run the cong binary")
+    common::cong_in(repo(), args)
 }
 
 fn stdout(out: &Output) -> String {
@@ -139,21 +129,6 @@ fn a_missing_config_file_is_a_usage_error() {
 
 // ---- Serving the same folders ---------------------------------------------------------
 
-/// A member the registry would hold for a site folder that does not build.
-fn member_for(label: &str) -> Member {
-    Member {
-        label: label.into(),
-        name_vi: format!("Đơn vị {label}"),
-        name_en: String::new(),
-        membership: Membership::Shared,
-        status: Status::Active,
-        own_domains: vec![],
-        aliases: vec![],
-        canonical: None,
-        servers: vec![],
-    }
-}
-
 #[tokio::test]
 async fn broken_sites_stay_out_while_the_good_one_serves() {
     let themes = common::fixture("broken/no-themes-here");
@@ -163,7 +138,7 @@ async fn broken_sites_stay_out_while_the_good_one_serves() {
             assert!(sources.site_errors.contains_key(*label), "{label}: its problems are kept");
         }
         // As a registry would: one broken folder has an active member behind it.
-        sources.members.push(member_for("typo"));
+        sources.members.push(shared_member("typo"));
     });
     let server = start(live).await;
     let good = get(server.addr, "good.mic.gov.vn", "/").await;
@@ -199,7 +174,7 @@ fn a_reader_that_closes_the_pipe_early_changes_nothing_but_the_output() {
             if json {
                 args.push("--json");
             }
-            let mut child = Command::new(env!("CARGO_BIN_EXE_cong"))
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cong"))
                 .args(&args)
                 .current_dir(repo())
                 .env("NO_COLOR", "1")

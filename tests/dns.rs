@@ -4,14 +4,15 @@
 //! `cong.toml` whose `[dns] resolvers` is that NSD; the admin API part runs in-process.
 //! Needs the `nsd` binary: without it these tests fail (never skip), saying how to get it.
 
+mod common;
 mod common_dns;
 mod common_registry;
 
 use common_dns::{zone, Nsd};
-use common_registry::{cong_command, request, run, Out};
+use common_registry::{request, Out};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// The platform's own address (`[platform] addresses`).
@@ -218,28 +219,21 @@ impl World {
         let nsd = Nsd::start(&zones());
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("tenants")).expect("tenants folder");
-        let s = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
         let token_env = format!("CONG_TEST_TOKEN_DNS_{}_{}", name.to_ascii_uppercase(), std::process::id());
-        let text = format!(
-            "[platform]\nzone = \"mic.gov.vn\"\naddresses = [\"{PLATFORM}\"]\ncname_target = \"portal.mic.gov.vn\"\n\n\
-             [paths]\ntenants = {}\nthemes = {}\ndata = {}\n\n[admin]\ntoken_env = \"{token_env}\"\n\n\
+        let more = format!(
+            "\n[platform]\nzone = \"mic.gov.vn\"\naddresses = [\"{PLATFORM}\"]\ncname_target = \"portal.mic.gov.vn\"\n\n\
+             [admin]\ntoken_env = \"{token_env}\"\n\n\
              [dns]\nresolvers = [\"{}\"]\ncaa_issuers = [\"letsencrypt.org\"]\nallow_private = false\n{dns}\n",
-            s(&dir.path().join("tenants")),
-            s(&common_registry::repo().join("themes")),
-            s(&dir.path().join("data")),
             nsd.resolver(),
         );
-        let config = dir.path().join("cong.toml");
-        std::fs::write(&config, text).expect("write cong.toml");
+        let (tenants, data) = (dir.path().join("tenants"), dir.path().join("data"));
+        let config = common::write_config(dir.path(), &tenants, &common::repo().join("themes"), &data, &more);
         World { _nsd: nsd, dir, config, token_env, token: format!("t0ken-dns-{name}") }
     }
 
     /// `cong --config <this config> args...` as a separate process.
     fn cli(&self, args: &[&str]) -> Out {
-        let config = self.config.to_str().expect("utf-8 temp path");
-        let mut all = vec!["--config", config];
-        all.extend_from_slice(args);
-        run(&mut cong_command(&all))
+        common_registry::cli(&self.config, args)
     }
 
     /// Register `cases` with `cong member register`.
@@ -480,7 +474,7 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, method: &str, path: &str) -> common_registry::Resp {
+    async fn call(&self, method: &str, path: &str) -> common::Resp {
         let auth = format!("Bearer {}", self.token);
         request(self.addr, method, "admin", path, &[("authorization", auth.as_str())], Vec::new()).await
     }
@@ -489,10 +483,7 @@ impl Api {
 async fn launch(world: &World) -> (cong::server::Running, Api) {
     std::env::set_var(&world.token_env, &world.token);
     let config = cong::config::Config::from_file(&world.config).expect("config loads");
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
-    let bound = cong::server::Bound { http, admin: Some(admin), https: None };
-    let running = cong::server::launch(config, bound).await.expect("server launches");
+    let running = common::launch(config).await;
     let api = Api { addr: running.admin_addr.expect("admin listener"), token: world.token.clone() };
     (running, api)
 }

@@ -6,10 +6,8 @@
 
 mod common;
 
-use common::{get, start};
-use cong::member::{Member, Membership, Status};
+use common::{get, shared_member, start};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Sites whose templates reach outside, with the file `cong check` must name.
 const ESCAPES: &[(&str, &str)] = &[
@@ -46,20 +44,6 @@ fn escape_tree() -> (tempfile::TempDir, PathBuf) {
     (dir, tenants)
 }
 
-fn member(label: &str) -> Member {
-    Member {
-        label: label.into(),
-        name_vi: format!("Đơn vị {label}"),
-        name_en: String::new(),
-        membership: Membership::Shared,
-        status: Status::Active,
-        own_domains: vec![],
-        aliases: vec![],
-        canonical: None,
-        servers: vec![],
-    }
-}
-
 fn assert_no_secret(what: &str, body: &str, tmp: &Path) {
     for s in SECRETS {
         assert!(!body.contains(s), "{what}: shows {s:?}:\n{body}");
@@ -72,18 +56,9 @@ fn assert_no_secret(what: &str, body: &str, tmp: &Path) {
 #[test]
 fn check_names_the_template_of_each_escape_and_reads_nothing() {
     let (dir, tenants) = escape_tree();
-    let text = format!(
-        "{}data = {}\n",
-        common::config_text(&tenants, &dir.path().join("no-themes")),
-        toml::Value::String(dir.path().join("data").display().to_string())
-    );
-    let config = dir.path().join("cong.toml");
-    std::fs::write(&config, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cong"))
-        .args(["check", "--config", config.to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let config =
+        common::write_config(dir.path(), &tenants, &dir.path().join("no-themes"), &dir.path().join("data"), "");
+    let out = common::cong_in(common::repo(), &["check", "--config", config.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -119,7 +94,7 @@ async fn visitors_of_an_escaping_site_get_the_generic_page_and_nothing_of_it() {
         for (label, _) in ESCAPES {
             assert!(!sources.sites.contains_key(*label), "{label} must not build");
             // As the registry would have it: an active member behind the folder.
-            sources.members.push(member(label));
+            sources.members.push(shared_member(label));
         }
     });
     let server = start(live).await;

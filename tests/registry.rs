@@ -2,6 +2,7 @@
 //! in-process on a temp `cong.toml`, and the `cong` binary run as other processes against
 //! the same `data/registry.db` — what a visitor, an operator and a script see.
 
+mod common;
 mod common_registry;
 
 use common_registry::{

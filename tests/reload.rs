@@ -5,6 +5,7 @@
 //! two versions; a full rescan (after lost events) catches every change. Timing goals live
 //! in benches/reload.rs, not here.
 
+mod common;
 mod common_reload;
 
 use common_reload::{host, with_title, write_site, Conn, Fixture, AIS, WAIT};
@@ -445,16 +446,10 @@ async fn a_save_in_progress_is_never_served() {
 async fn a_full_rescan_after_missed_events_picks_up_every_change() {
     // No watcher here: the rescan a lost event triggers is the only way changes get in.
     let dir = tempfile::tempdir().unwrap();
-    common_reload::copy_tree(&common_reload::repo().join("tenants"), &dir.path().join("tenants"));
-    common_reload::copy_tree(&common_reload::repo().join("themes"), &dir.path().join("themes"));
+    common::copy_demo(dir.path());
     let config_path = common_reload::write_config(dir.path(), "tenants", "themes", 50);
-    let config = cong::config::Config::from_file(&config_path).unwrap();
-    let mut sources = cong::state::Sources::load(&config);
-    sources.members = cong::state::members_from_sites(&sources);
-    let live = Arc::new(cong::state::Live::new(config, sources).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = cong::server::Running::start(live.clone(), listener).unwrap();
-    let addr = running.http_addr;
+    let live = common::live_from(cong::config::Config::from_file(&config_path).unwrap(), |_| {});
+    let common::Server { addr, running } = common::start(live.clone()).await;
     let get = async |host: &str, path: &str| {
         let mut c = Conn::open(addr).await.unwrap();
         c.get(host, path).await.unwrap()
@@ -489,8 +484,8 @@ async fn a_full_rescan_after_missed_events_picks_up_every_change() {
 #[tokio::test(flavor = "multi_thread")]
 async fn edits_are_served_when_the_tenants_folder_is_a_symlink() {
     let dir = tempfile::tempdir().unwrap();
-    common_reload::copy_tree(&common_reload::repo().join("tenants"), &dir.path().join("releases/1/tenants"));
-    common_reload::copy_tree(&common_reload::repo().join("themes"), &dir.path().join("themes"));
+    common::copy_tree(&common::repo().join("tenants"), &dir.path().join("releases/1/tenants"));
+    common::copy_tree(&common::repo().join("themes"), &dir.path().join("themes"));
     std::os::unix::fs::symlink(dir.path().join("releases/1/tenants"), dir.path().join("tenants")).unwrap();
     let config_path = common_reload::write_config(dir.path(), "tenants", "themes", 50);
     let fx = Fixture::launch(dir, config_path).await;
@@ -563,8 +558,7 @@ impl Drop for Served {
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_rereads_cong_toml_and_names_what_needs_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    common_reload::copy_tree(&common_reload::repo().join("tenants"), &dir.path().join("tenants"));
-    common_reload::copy_tree(&common_reload::repo().join("themes"), &dir.path().join("themes"));
+    common::copy_demo(dir.path());
     let base = "[paths]\ntenants = \"tenants\"\nthemes = \"themes\"\ndata = \"data\"\n\n\
                 [http]\nlisten = \"127.0.0.1:0\"\n\n[dns]\ncheck_interval_secs = 0\n";
     let config = dir.path().join("cong.toml");

@@ -4,9 +4,11 @@
 //! challenges); ALPN h2; certificates replaced at runtime without dropping connections;
 //! the registry starting issuance; the store reloaded at start; `cong cert` and the API.
 
+mod common;
 mod common_registry;
 mod common_tls;
 
+use common::{Conn, Proto};
 use common_registry::{get, Api, Env, Tenants};
 use common_tls::{add_config, connect, eventually, https_get, launch, peer_leaf, roots, send, Ports};
 use std::time::Duration;
@@ -147,11 +149,8 @@ async fn a_renewed_certificate_is_served_without_dropping_open_connections() {
     let name = "ais.mic.gov.vn";
     let tls = connect(addr, name, &ca, &[b"http/1.1"]).await.unwrap();
     let before = peer_leaf(&tls).serial;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.unwrap();
-    tokio::spawn(conn);
-    let req =
-        || http::Request::get("/").header("host", name).body(http_body_util::Full::new(bytes::Bytes::new())).unwrap();
-    assert_eq!(sender.send_request(req()).await.unwrap().status(), 200);
+    let mut conn = Conn::handshake(tls, Proto::H1, "https").await.unwrap();
+    assert_eq!(conn.get(name, "/").await.unwrap().status, 200);
 
     env.cli(&["cert", "renew", name]).expect_code(0);
     eventually(Duration::from_secs(10), "a new certificate is served", || {
@@ -168,7 +167,7 @@ async fn a_renewed_certificate_is_served_without_dropping_open_connections() {
     })
     .await;
     // The connection opened before the swap is still served.
-    assert_eq!(sender.send_request(req()).await.unwrap().status(), 200, "the old connection survives");
+    assert_eq!(conn.get(name, "/").await.unwrap().status, 200, "the old connection survives");
     // The other names were not touched, and a stranger's name cannot be renewed.
     let out = env.cli(&["cert", "renew", "evil.mic.gov.vn"]);
     out.expect_code(1);

@@ -1,21 +1,31 @@
 //! Test harness shared by the integration tests: start a real `cong` server in-process on
 //! `127.0.0.1:0`, and talk to it over real TCP with hyper's low-level client (HTTP/1.1 and
 //! HTTP/2 with prior knowledge) or with exact bytes when the client must not normalise.
+//!
+//! It is also the base of the other harnesses (`common_registry`, `common_reload`,
+//! `common_tls`, `common_dns`): the one HTTP client ([`Conn`], [`send`]), the one way to
+//! write a test `cong.toml` ([`write_config`]), copy the demo ([`copy_demo`]) and launch a
+//! server as `cong serve` does ([`launch`]). A test binary that includes one of those
+//! harnesses includes this module too, as `mod common;`.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 use bytes::Bytes;
-use cong::member::Status;
-use cong::server::Running;
+use cong::config::Config;
+use cong::member::{Member, Membership, Status};
+use cong::server::{Bound, Running};
 use cong::state::{Live, Sources};
 use http::{HeaderMap, Method, Request, Version};
 use http_body_util::{BodyExt, Full};
+use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Upper bound for any single exchange with the server; a hang fails the test instead of
 /// blocking the suite.
@@ -26,10 +36,23 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `path` as a TOML string.
+pub fn toml_str(path: &Path) -> String {
+    toml::Value::String(path.display().to_string()).to_string()
+}
+
 /// `cong.toml` text pointing `[paths]` at absolute folders.
 pub fn config_text(tenants: &Path, themes: &Path) -> String {
-    let s = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
-    format!("[paths]\ntenants = {}\nthemes = {}\n", s(tenants), s(themes))
+    format!("[paths]\ntenants = {}\nthemes = {}\n", toml_str(tenants), toml_str(themes))
+}
+
+/// Write `dir/cong.toml`: `[paths]` with `tenants`, `themes` and `data` (absolute, or
+/// relative to `dir`), then `more` (further sections); its path.
+pub fn write_config(dir: &Path, tenants: &Path, themes: &Path, data: &Path, more: &str) -> PathBuf {
+    let text = format!("{}data = {}\n{more}", config_text(tenants, themes), toml_str(data));
+    let path = dir.join("cong.toml");
+    std::fs::write(&path, text).expect("write cong.toml");
+    path
 }
 
 /// Load the sites of `tenants` (every folder active), let `edit` change the members, and
@@ -41,7 +64,11 @@ pub fn live(tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> A
 /// [`live`] with more `cong.toml` text (sections after `[paths]`).
 pub fn live_with(more: &str, tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
     let text = format!("{}{more}", config_text(tenants, themes));
-    let config = cong::config::parse(&text, "test.toml", repo()).expect("test config parses");
+    live_from(cong::config::parse(&text, "test.toml", repo()).expect("test config parses"), edit)
+}
+
+/// [`live`] for a loaded `config`.
+pub fn live_from(config: Config, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
     let mut sources = Sources::load(&config);
     sources.members = cong::state::members_from_sites(&sources);
     edit(&mut sources);
@@ -60,6 +87,21 @@ pub fn set_status(sources: &mut Sources, label: &str, status: Status) {
     m.status = status;
 }
 
+/// A member the registry would hold for the site folder `label`: shared and active.
+pub fn shared_member(label: &str) -> Member {
+    Member {
+        label: label.into(),
+        name_vi: format!("Đơn vị {label}"),
+        name_en: String::new(),
+        membership: Membership::Shared,
+        status: Status::Active,
+        own_domains: vec![],
+        aliases: vec![],
+        canonical: None,
+        servers: vec![],
+    }
+}
+
 /// A server running in this test's runtime.
 pub struct Server {
     pub addr: SocketAddr,
@@ -68,9 +110,25 @@ pub struct Server {
 
 /// Bind `127.0.0.1:0` and serve `live`.
 pub async fn start(live: Arc<Live>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let running = Running::start(live, listener).expect("server starts");
+    let running = Running::start(live, bind().await).expect("server starts");
     Server { addr: running.http_addr, running }
+}
+
+/// A listener on `127.0.0.1:0`.
+pub async fn bind() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0")
+}
+
+/// Launch `config` as `cong serve` does (registry, watcher, admin API when its token is
+/// set) on fresh `127.0.0.1:0` listeners for HTTP and the admin API.
+pub async fn launch(config: Config) -> Running {
+    let (http, admin) = (bind().await, bind().await);
+    launch_on(config, Bound { http, admin: Some(admin), https: None }).await
+}
+
+/// [`launch`] on listeners bound in advance.
+pub async fn launch_on(config: Config, bound: Bound) -> Running {
+    cong::server::launch(config, bound).await.expect("server launches")
 }
 
 /// What a client saw.
@@ -91,6 +149,11 @@ impl Resp {
     pub fn header(&self, name: &str) -> &str {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("response {} is not JSON ({e}):\n{}", self.status, self.text()))
+    }
 }
 
 /// Which protocol a request goes over.
@@ -100,8 +163,94 @@ pub enum Proto {
     H2,
 }
 
-/// One request on a fresh connection: HTTP/1.1 carries `host` in the Host header, HTTP/2
-/// in `:authority`.
+/// One client connection (plain TCP or TLS) speaking HTTP/1.1 or HTTP/2 with prior
+/// knowledge, kept open for as many requests as the server allows. Errors are returned,
+/// not panicked, so that a caller can count them or panic with its own context; callers
+/// bound the waits.
+pub struct Conn {
+    sender: Sender,
+    /// The scheme of HTTP/2 request URIs: `http` or `https`.
+    scheme: &'static str,
+}
+
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Conn {
+    /// Connect to `addr` over plain TCP.
+    pub async fn open(addr: SocketAddr, proto: Proto) -> Result<Conn, String> {
+        let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        Conn::handshake(stream, proto, "http").await.map_err(|e| format!("{e} ({addr})"))
+    }
+
+    /// Speak `proto` on the open connection `io` (a TCP or TLS stream).
+    pub async fn handshake<IO>(io: IO, proto: Proto, scheme: &'static str) -> Result<Conn, String>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(io);
+        let sender = match proto {
+            Proto::H1 => {
+                let (sender, conn) = http1::handshake(io).await.map_err(|e| format!("h1 handshake: {e}"))?;
+                tokio::spawn(conn);
+                Sender::H1(sender)
+            }
+            Proto::H2 => {
+                let (sender, conn) =
+                    http2::handshake(TokioExecutor::new(), io).await.map_err(|e| format!("h2 handshake: {e}"))?;
+                tokio::spawn(conn);
+                Sender::H2(sender)
+            }
+        };
+        Ok(Conn { sender, scheme })
+    }
+
+    /// One request on this connection, the whole response read: HTTP/1.1 carries `host` in
+    /// the Host header, HTTP/2 in `:authority`.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        host: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Resp, String> {
+        let method = Method::from_bytes(method.as_bytes()).map_err(|e| format!("method {method}: {e}"))?;
+        let mut builder = Request::builder().method(method);
+        builder = match self.sender {
+            Sender::H1(_) => builder.uri(path).header("host", host),
+            Sender::H2(_) => builder.uri(format!("{}://{host}{path}", self.scheme)),
+        };
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let req = builder.body(Full::new(Bytes::from(body))).map_err(|e| format!("request {path}: {e}"))?;
+        let resp = match &mut self.sender {
+            Sender::H1(sender) => {
+                sender.ready().await.map_err(|e| format!("connection closed: {e}"))?;
+                sender.send_request(req).await
+            }
+            Sender::H2(sender) => {
+                sender.ready().await.map_err(|e| format!("connection closed: {e}"))?;
+                sender.send_request(req).await
+            }
+        };
+        let (parts, body) = resp.map_err(|e| format!("no response: {e}"))?.into_parts();
+        let body = body.collect().await.map_err(|e| format!("response body: {e}"))?.to_bytes().to_vec();
+        Ok(Resp { status: parts.status.as_u16(), version: parts.version, headers: parts.headers, body })
+    }
+
+    /// `GET path` with `host` on this connection.
+    pub async fn get(&mut self, host: &str, path: &str) -> Result<Resp, String> {
+        self.request("GET", host, path, &[], Vec::new()).await
+    }
+}
+
+/// One request on a fresh connection, bounded by [`TIMEOUT`]: HTTP/1.1 carries `host` in the
+/// Host header, HTTP/2 in `:authority`.
 pub async fn send(
     addr: SocketAddr,
     proto: Proto,
@@ -110,48 +259,30 @@ pub async fn send(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Resp {
-    let what = format!("{proto:?} {method} {host}{path}");
-    tokio::time::timeout(TIMEOUT, exchange(addr, proto, method, host, path, headers))
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {TIMEOUT:?}"))
+    let exchange = async { Conn::open(addr, proto).await?.request(method, host, path, headers, Vec::new()).await };
+    bounded(&format!("{proto:?} {method} {host}{path}"), exchange).await
 }
 
-async fn exchange(
+/// One HTTP/1.1 request with a body on a fresh connection, bounded by [`TIMEOUT`].
+pub async fn request(
     addr: SocketAddr,
-    proto: Proto,
     method: &str,
     host: &str,
     path: &str,
     headers: &[(&str, &str)],
+    body: Vec<u8>,
 ) -> Resp {
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let io = TokioIo::new(stream);
-    let method = Method::from_bytes(method.as_bytes()).expect("method");
-    let mut builder = Request::builder().method(method);
-    builder = match proto {
-        Proto::H1 => builder.uri(path).header("host", host),
-        Proto::H2 => builder.uri(format!("http://{host}{path}")),
-    };
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
+    let exchange = async { Conn::open(addr, Proto::H1).await?.request(method, host, path, headers, body).await };
+    bounded(&format!("{method} {host}{path}"), exchange).await
+}
+
+/// What `exchange` gave; a panic naming `what` on an error or when [`TIMEOUT`] passes.
+pub async fn bounded<T>(what: &str, exchange: impl Future<Output = Result<T, String>>) -> T {
+    match tokio::time::timeout(TIMEOUT, exchange).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => panic!("{what}: {e}"),
+        Err(_) => panic!("{what}: no answer within {TIMEOUT:?}"),
     }
-    let req = builder.body(Full::new(Bytes::new())).expect("request");
-    let resp = match proto {
-        Proto::H1 => {
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("h1 handshake");
-            tokio::spawn(conn);
-            sender.send_request(req).await.expect("h1 response")
-        }
-        Proto::H2 => {
-            let (mut sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await.expect("h2 handshake");
-            tokio::spawn(conn);
-            sender.send_request(req).await.expect("h2 response")
-        }
-    };
-    let (parts, body) = resp.into_parts();
-    let body = body.collect().await.expect("response body").to_bytes().to_vec();
-    Resp { status: parts.status.as_u16(), version: parts.version, headers: parts.headers, body }
 }
 
 /// `GET host path` over HTTP/1.1.
@@ -219,6 +350,12 @@ pub fn raw_get(target: &str, host: &str) -> Vec<u8> {
     format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
+/// Copy the demo's `tenants/` and `themes/` into `dir`.
+pub fn copy_demo(dir: &Path) {
+    copy_tree(&repo().join("tenants"), &dir.join("tenants"));
+    copy_tree(&repo().join("themes"), &dir.join("themes"));
+}
+
 /// Copy a folder tree (files and folders only).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
@@ -261,4 +398,48 @@ pub fn assert_shows_no_member(body: &str, marks: &[String], what: &str) {
 /// Path to a fixture under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     repo().join("tests/fixtures").join(rel)
+}
+
+/// Run the real `cong` binary in `dir` (messages show paths relative to it), colour off and
+/// no admin token from the caller's environment.
+pub fn cong_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cong"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CONG_ADMIN_TOKEN")
+        .output()
+        .expect("run the cong binary")
+}
+
+/// Call `check` every `every` until it returns `Ok`, and return its value; when `limit`
+/// passes first, fail with `what` and the last thing `check` saw.
+pub async fn wait_until<T>(
+    what: &str,
+    limit: Duration,
+    every: Duration,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let seen = match check().await {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            panic!("{what}: not within {limit:?}; last seen: {seen}");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1 (a moment ago), for a test DNS server.
+pub fn free_udp_tcp_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
+        let port = udp.local_addr().expect("udp address").port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }

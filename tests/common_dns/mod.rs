@@ -5,9 +5,12 @@
 //! Why NSD: a separate, widely deployed authoritative server answers as the Internet's
 //! would (NXDOMAIN vs NODATA, CNAME in answers, CAA with unknown tags, REFUSED outside its
 //! zones), starts in well under a second, and needs no root with `username: ""`.
+//!
+//! Uses the `common` harness (a free port): a test binary or benchmark that includes this
+//! module declares `mod common;` too.
 #![allow(dead_code)] // the tests and the benchmark use different parts
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +51,7 @@ impl Nsd {
         let mut last_error = String::new();
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("tempdir for nsd");
-            let port = free_port();
+            let port = crate::common::free_udp_tcp_port();
             write_config(dir.path(), port, zones);
             let mut child = Command::new(&binary)
                 .arg("-d")
@@ -101,17 +104,6 @@ fn stop(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// A port free for both UDP and TCP on 127.0.0.1 (a moment ago).
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
-        let port = udp.local_addr().expect("udp address").port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 /// `nsd.conf` and the zone files. Response rate limiting is off: Debian's NSD has it on,

@@ -1,32 +1,26 @@
 //! Harness for the registry and admin API tests: a temp `cong.toml` with its own data folder
 //! (and, where a test changes folders, its own copy of the demo tenants), a real server
 //! launched in-process with `cong::server::launch`, the `cong` binary run as a separate
-//! process, and a small HTTP/1.1 client over real TCP. Every wait is bounded.
+//! process, and the HTTP/1.1 client of `common`. Every wait is bounded. Built on the
+//! `common` harness: a test binary that includes this module declares `mod common;` too.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+pub use crate::common::request;
+use crate::common::{copy_tree, repo, write_config, Resp};
 use serde_json::Value;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Upper bound for one HTTP exchange; a hang fails the test instead of blocking the suite.
-pub const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+pub const HTTP_TIMEOUT: Duration = crate::common::TIMEOUT;
 /// Upper bound for one `cong` process (a debug build, on a busy two-core machine).
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a change made by another process may take to show on the public listener
 /// (`registry_poll_ms = 50`, so normally well under a second).
 pub const PROPAGATION: Duration = Duration::from_secs(3);
-
-/// The repository root.
-pub fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The labels of the demo site folders (`tenants/*/site.toml`), sorted.
 pub fn demo_labels() -> Vec<String> {
@@ -76,16 +70,11 @@ impl Env {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let token_env = format!("CONG_TEST_TOKEN_{}_{}", name.to_ascii_uppercase(), std::process::id());
         let token = format!("t0ken-{name}-{nanos}");
-        let s = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
-        let text = format!(
-            "[paths]\ntenants = {}\nthemes = {}\ndata = {}\n\n[admin]\ntoken_env = {}\n\n[reload]\nregistry_poll_ms = 50\n",
-            s(&tenants),
-            s(&repo().join("themes")),
-            s(&dir.path().join("data")),
-            toml::Value::String(token_env.clone()),
+        let more = format!(
+            "\n[admin]\ntoken_env = {}\n\n[reload]\nregistry_poll_ms = 50\n",
+            toml::Value::String(token_env.clone())
         );
-        let config_path = dir.path().join("cong.toml");
-        std::fs::write(&config_path, text).expect("write cong.toml");
+        let config_path = write_config(dir.path(), &tenants, &repo().join("themes"), &dir.path().join("data"), &more);
         Env { dir, config_path, tenants, token_env, token }
     }
 
@@ -105,11 +94,16 @@ impl Env {
 
     /// Run `cong --config <this config> args...` as a separate process.
     pub fn cli(&self, args: &[&str]) -> Out {
-        let config = self.config_path.to_str().expect("utf-8 temp path");
-        let mut all = vec!["--config", config];
-        all.extend_from_slice(args);
-        run(&mut cong_command(&all))
+        cli(&self.config_path, args)
     }
+}
+
+/// Run `cong --config <config> args...` as a separate process.
+pub fn cli(config: &Path, args: &[&str]) -> Out {
+    let config = config.to_str().expect("utf-8 temp path");
+    let mut all = vec!["--config", config];
+    all.extend_from_slice(args);
+    run(&mut cong_command(&all))
 }
 
 /// `cong args...` with logs kept short.
@@ -189,63 +183,7 @@ pub fn run(cmd: &mut Command) -> Out {
 /// Launch a server for `env` on `127.0.0.1:0`, with an admin listener (started only when
 /// the token variable is set).
 pub async fn launch(env: &Env) -> cong::server::Running {
-    let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-    let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
-    cong::server::launch(env.config(), cong::server::Bound { http, admin: Some(admin), https: None })
-        .await
-        .expect("server launches")
-}
-
-/// What a client saw.
-#[derive(Debug)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// A header's value; `""` when absent.
-    pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("response {} is not JSON ({e}):\n{}", self.status, self.text()))
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection, bounded by [`HTTP_TIMEOUT`].
-pub async fn request(
-    addr: SocketAddr,
-    method: &str,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Resp {
-    let what = format!("{method} {host}{path}");
-    tokio::time::timeout(HTTP_TIMEOUT, async {
-        let stream = TcpStream::connect(addr).await.expect("connect");
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
-        tokio::spawn(conn);
-        let mut builder = http::Request::builder().method(method).uri(path).header("host", host);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let req = builder.body(Full::new(Bytes::from(body))).expect("request");
-        let resp = sender.send_request(req).await.expect("response");
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await.expect("response body").to_bytes().to_vec();
-        Resp { status: parts.status.as_u16(), headers: parts.headers, body }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{what}: no answer within {HTTP_TIMEOUT:?}"))
+    crate::common::launch(env.config()).await
 }
 
 /// `GET host path` on the public listener.
@@ -313,19 +251,6 @@ pub fn codes(report: &Value, which: &str) -> Vec<String> {
         .iter()
         .map(|f| f["code"].as_str().unwrap_or_default().to_string())
         .collect()
-}
-
-/// Copy a folder tree (files and folders only).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
 }
 
 /// Every way a demo member could be recognised in a page: its Vietnamese and English

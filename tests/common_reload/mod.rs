@@ -1,21 +1,18 @@
 //! Harness of the hot-reload tests (tests/reload.rs) and benchmark (benches/reload.rs): a
 //! copy of the demo's `tenants/` and `themes/` in a temporary folder, the real server
 //! launched on it (registry, watcher, admin API) on `127.0.0.1:0`, a keep-alive HTTP/1.1
-//! client, and bounded waits for what a visitor sees to change.
+//! client, and bounded waits for what a visitor sees to change. Built on the `common`
+//! harness (its HTTP client, config writing and launch): a test binary or benchmark that
+//! includes this module declares `mod common;` too.
 #![allow(dead_code)] // the tests and the benchmark each use a different part
 
-use bytes::Bytes;
+use crate::common::{copy_demo, Proto};
 use cong::config::Config;
-use cong::server::{Bound, Running};
-use http::{header, Request};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use cong::server::Running;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
 
 /// Upper bound for one exchange with the server: a hang fails instead of blocking.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,11 +33,6 @@ pub fn host(label: &str) -> String {
     format!("{label}.mic.gov.vn")
 }
 
-/// The repository root, where the demo's `tenants/` and `themes/` live.
-pub fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The environment variable holding the admin token, unique to this process, and the token.
 fn admin_token() -> &'static (String, String) {
     static TOKEN: OnceLock<(String, String)> = OnceLock::new();
@@ -53,30 +45,13 @@ fn admin_token() -> &'static (String, String) {
     })
 }
 
-/// Copy a folder tree (files and folders only).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 /// Write `cong.toml` into `dir`: relative `[paths]`, a short debounce, the test token.
 pub fn write_config(dir: &Path, tenants: &str, themes: &str, debounce_ms: u64) -> PathBuf {
     let (token_env, _) = admin_token();
-    let text = format!(
-        "[paths]\ntenants = \"{tenants}\"\nthemes = \"{themes}\"\ndata = \"data\"\n\n\
-         [reload]\ndebounce_ms = {debounce_ms}\nregistry_poll_ms = 50\n\n\
-         [admin]\ntoken_env = \"{token_env}\"\n"
+    let more = format!(
+        "\n[reload]\ndebounce_ms = {debounce_ms}\nregistry_poll_ms = 50\n\n[admin]\ntoken_env = \"{token_env}\"\n"
     );
-    let path = dir.join("cong.toml");
-    std::fs::write(&path, text).expect("write cong.toml");
-    path
+    crate::common::write_config(dir, Path::new(tenants), Path::new(themes), Path::new("data"), &more)
 }
 
 /// A server launched on a private copy of the demo, as `cong serve` runs it.
@@ -98,8 +73,7 @@ impl Fixture {
     /// Copy the demo and launch on it with `debounce_ms`.
     pub async fn start_with(debounce_ms: u64) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
-        copy_tree(&repo().join("tenants"), &dir.path().join("tenants"));
-        copy_tree(&repo().join("themes"), &dir.path().join("themes"));
+        copy_demo(dir.path());
         let config_path = write_config(dir.path(), "tenants", "themes", debounce_ms);
         Fixture::launch(dir, config_path).await
     }
@@ -107,11 +81,7 @@ impl Fixture {
     /// Launch on a folder prepared by the caller (its `cong.toml` written by [`write_config`]).
     pub async fn launch(dir: tempfile::TempDir, config_path: PathBuf) -> Fixture {
         let config = Config::from_file(&config_path).expect("test cong.toml is valid");
-        let http = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        let running = cong::server::launch(config, Bound { http, admin: Some(admin), https: None })
-            .await
-            .expect("server launches");
+        let running = crate::common::launch(config).await;
         let admin = running.admin_addr.expect("the admin API is on (token set)");
         Fixture { http: running.http_addr, admin, config_path, dir, running: Some(running) }
     }
@@ -206,13 +176,7 @@ impl Fixture {
     /// Run the real `cong` binary with this fixture's config, from its folder (so messages
     /// show paths relative to it): the exit code and everything it printed.
     pub fn cong(&self, args: &[&str]) -> (Option<i32>, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cong"))
-            .args(["--config", "cong.toml"])
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run the cong binary");
+        let out = crate::common::cong_in(self.dir.path(), &[&["--config", "cong.toml"], args].concat());
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.code(), text)
     }
@@ -256,24 +220,16 @@ pub struct Resp {
     pub body: String,
 }
 
-/// One keep-alive HTTP/1.1 connection (hyper's low-level client).
-pub struct Conn {
-    sender: http1::SendRequest<Full<Bytes>>,
-}
+/// One keep-alive HTTP/1.1 connection (`common`'s client), each wait bounded by [`TIMEOUT`].
+pub struct Conn(crate::common::Conn);
 
 impl Conn {
     pub async fn open(addr: SocketAddr) -> Result<Conn, String> {
-        let connect = async {
-            let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
-            let _ = stream.set_nodelay(true);
-            let (sender, conn) =
-                http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("handshake with {addr}: {e}"))?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            Ok(Conn { sender })
-        };
-        tokio::time::timeout(TIMEOUT, connect).await.map_err(|_| format!("connect {addr}: no answer in {TIMEOUT:?}"))?
+        let connect = crate::common::Conn::open(addr, Proto::H1);
+        tokio::time::timeout(TIMEOUT, connect)
+            .await
+            .map_err(|_| format!("connect {addr}: no answer in {TIMEOUT:?}"))?
+            .map(Conn)
     }
 
     /// `GET path` with `Host: host` on this connection.
@@ -283,38 +239,18 @@ impl Conn {
 
     /// `GET path` with `Host: host` and extra headers on this connection.
     pub async fn request(&mut self, host: &str, path: &str, headers: &[(&str, &str)]) -> Result<Resp, String> {
-        let mut builder = Request::get(path).header(header::HOST, host);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let req = builder.body(Full::new(Bytes::new())).map_err(|e| format!("request {path}: {e}"))?;
-        let exchange = async {
-            self.sender.ready().await.map_err(|e| format!("connection closed: {e}"))?;
-            let resp = self.sender.send_request(req).await.map_err(|e| format!("no response: {e}"))?;
-            let status = resp.status().as_u16();
-            let body = resp.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes();
-            Ok(Resp { status, body: String::from_utf8_lossy(&body).into_owned() })
-        };
-        tokio::time::timeout(TIMEOUT, exchange)
+        let exchange = self.0.request("GET", host, path, headers, Vec::new());
+        let resp = tokio::time::timeout(TIMEOUT, exchange)
             .await
-            .map_err(|_| format!("GET {host}{path}: no answer in {TIMEOUT:?}"))?
+            .map_err(|_| format!("GET {host}{path}: no answer in {TIMEOUT:?}"))??;
+        Ok(Resp { status: resp.status, body: resp.text() })
     }
 }
 
 /// Poll `check` every 20 ms until it returns `Ok`, and return its value; when `limit`
 /// passes first, fail with `what` and the last thing `check` saw.
-pub async fn wait_until<T>(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let seen = match check().await {
-            Ok(value) => return value,
-            Err(seen) => seen,
-        };
-        if tokio::time::Instant::now() >= deadline {
-            panic!("{what}: not within {limit:?}; last seen: {seen}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+pub async fn wait_until<T>(what: &str, limit: Duration, check: impl AsyncFnMut() -> Result<T, String>) -> T {
+    crate::common::wait_until(what, limit, Duration::from_millis(20), check).await
 }
 
 /// Write a minimal site folder for `label` at `root`: site.toml and a home page.

@@ -1,13 +1,12 @@
 //! Harness for the HTTPS and ACME tests: a real `cong` with an HTTPS listener, a rustls
 //! client (ring) that checks certificates against a given root, and Pebble with its DNS
 //! server (`pebble-challtestsrv`, which answers every name with 127.0.0.1) on free ports,
-//! pointed at cong's listeners. Every wait is bounded.
+//! pointed at cong's listeners. Every wait is bounded. Built on `common` (its HTTP client)
+//! and `common_registry` (the test's world): a test binary includes all three.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
-use crate::common_registry::{Env, Resp, HTTP_TIMEOUT};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use crate::common::{bounded, Conn, Proto, Resp};
+use crate::common_registry::{Env, HTTP_TIMEOUT};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
@@ -35,8 +34,8 @@ pub struct Ports {
 
 impl Ports {
     pub async fn bind() -> Ports {
-        let bind = || TcpListener::bind("127.0.0.1:0");
-        Ports { http: bind().await.unwrap(), https: bind().await.unwrap(), admin: bind().await.unwrap() }
+        use crate::common::bind;
+        Ports { http: bind().await, https: bind().await, admin: bind().await }
     }
 
     pub fn http_port(&self) -> u16 {
@@ -51,7 +50,7 @@ impl Ports {
 /// Launch cong for `env` on `ports`, HTTPS included.
 pub async fn launch(env: &Env, ports: Ports) -> cong::server::Running {
     let bound = cong::server::Bound { http: ports.http, admin: Some(ports.admin), https: Some(ports.https) };
-    let running = cong::server::launch(env.config(), bound).await.expect("server launches");
+    let running = crate::common::launch_on(env.config(), bound).await;
     assert!(running.https_addr.is_some(), "the HTTPS listener runs");
     running
 }
@@ -95,27 +94,9 @@ pub fn peer_leaf(tls: &TlsStream<TcpStream>) -> cong::tls::store::CertInfo {
 
 /// A request on an open TLS connection (HTTP/1.1 with Host, or HTTP/2 when negotiated).
 pub async fn send(tls: TlsStream<TcpStream>, host: &str, path: &str) -> Resp {
-    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-    let io = TokioIo::new(tls);
-    let resp = tokio::time::timeout(HTTP_TIMEOUT, async {
-        if h2 {
-            let (mut sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await.expect("h2 handshake");
-            tokio::spawn(conn);
-            let req = http::Request::get(format!("https://{host}{path}")).body(Full::new(Bytes::new())).unwrap();
-            sender.send_request(req).await.expect("h2 response")
-        } else {
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("h1 handshake");
-            tokio::spawn(conn);
-            let req = http::Request::get(path).header("host", host).body(Full::new(Bytes::new())).unwrap();
-            sender.send_request(req).await.expect("h1 response")
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("https://{host}{path}: no answer within {HTTP_TIMEOUT:?}"));
-    let (parts, body) = resp.into_parts();
-    let body = body.collect().await.expect("body").to_bytes().to_vec();
-    Resp { status: parts.status.as_u16(), headers: parts.headers, body }
+    let proto = if tls.get_ref().1.alpn_protocol() == Some(b"h2") { Proto::H2 } else { Proto::H1 };
+    let exchange = async { Conn::handshake(tls, proto, "https").await?.get(host, path).await };
+    bounded(&format!("https://{host}{path}"), exchange).await
 }
 
 /// GET `https://host/path` with SNI = `host`, verified against `roots`, HTTP/1.1.
@@ -125,35 +106,13 @@ pub async fn https_get(addr: SocketAddr, host: &str, path: &str, roots: &rustls:
 }
 
 /// Wait until `check` holds, polling every 100 ms, for at most `limit`.
-pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        match check().await {
-            Ok(()) => return,
-            Err(e) if Instant::now() > deadline => panic!("{what}: not within {limit:?}: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+pub async fn eventually(limit: Duration, what: &str, check: impl AsyncFnMut() -> Result<(), String>) {
+    crate::common::wait_until(what, limit, Duration::from_millis(100), check).await
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A free UDP+TCP port for the test DNS server.
-pub fn free_dns_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 /// Pebble's settings for one test.
@@ -195,7 +154,7 @@ impl Pebble {
     /// Start the DNS server and Pebble in `dir`, and wait until the directory answers.
     pub fn start(dir: &Path, opts: &PebbleOpts) -> Pebble {
         let (https_root, cert, key) = pebble_https_cert(dir);
-        let dns_port = free_dns_port();
+        let dns_port = crate::common::free_udp_tcp_port();
         let log = dir.join("pebble.log");
         let dns_log = std::fs::File::create(dir.join("dns.log")).unwrap();
         let dns = Command::new(pebble_bin("pebble-challtestsrv"))
