@@ -60,7 +60,7 @@ struct RawHttps {
     public_port: Option<u16>,
 }
 
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawAcme {
     /// ACME directory URL.
@@ -108,7 +108,7 @@ struct RawReload {
 }
 
 /// Protective limits on the public listeners (DESIGN: a hostile client must not hurt others).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Seconds a client has to send its whole request head (slowloris).
@@ -302,7 +302,6 @@ impl Config {
     /// platform's display names (`[platform] name_vi`, `name_en`) apply on SIGHUP.
     pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
         let (a, b) = (self, new);
-        let debug = |x: &dyn std::fmt::Debug| format!("{x:?}");
         let keys: [(&'static str, bool); 22] = [
             ("[platform] zone", a.platform.zone == b.platform.zone),
             ("[platform] addresses", a.platform.addresses == b.platform.addresses),
@@ -316,14 +315,14 @@ impl Config {
             ("[https] listen", a.https_listen == b.https_listen),
             ("[https] public_port", a.https_public_port == b.https_public_port),
             ("[https] tls", a.tls == b.tls),
-            ("[acme]", debug(&a.acme) == debug(&b.acme)),
+            ("[acme]", a.acme == b.acme),
             ("[admin] listen", a.admin_listen == b.admin_listen),
             ("[admin] token_env", a.admin_token_env == b.admin_token_env),
             ("[dns] resolvers", a.dns_resolvers == b.dns_resolvers),
             ("[dns] caa_issuers", a.caa_issuers == b.caa_issuers),
             ("[dns] check_interval_secs", a.dns_check_interval_secs == b.dns_check_interval_secs),
             ("[dns] allow_private", a.dns_allow_private == b.dns_allow_private),
-            ("[limits]", debug(&a.limits) == debug(&b.limits)),
+            ("[limits]", a.limits == b.limits),
             ("[reload] debounce_ms", a.debounce_ms == b.debounce_ms),
             ("[reload] registry_poll_ms", a.registry_poll_ms == b.registry_poll_ms),
         ];
