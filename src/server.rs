@@ -284,23 +284,22 @@ async fn run_admin(listener: TcpListener, admin: Arc<crate::admin::Admin>, shutd
 }
 
 /// Re-read cong.toml (SIGHUP): a file that does not load changes nothing; changed keys that
-/// need a restart are named in the log; the platform's display names are taken, for the
-/// rescan that follows to render with.
-fn reread_config(live: &Live) {
-    let Some(path) = &live.config.source else {
-        return; // Running on the built-in defaults: there is no file to re-read.
-    };
-    let new = match crate::config::Config::from_file(path) {
-        Ok(c) => c,
-        Err(e) => return tracing::error!("{e}; the running configuration stays"),
-    };
-    for key in live.config.restart_needed(&new) {
+/// need a restart are named in the log. Returns the `[platform]` the pages should show: the
+/// running one with the file's display names.
+fn reread_config(config: &crate::config::Config) -> Option<crate::config::Platform> {
+    // Running on the built-in defaults: there is no file to re-read.
+    let path = config.source.as_ref()?;
+    let new = crate::config::Config::from_file(path)
+        .inspect_err(|e| tracing::error!("{e}; the running configuration stays"))
+        .ok()?;
+    for key in config.restart_needed(&new) {
         tracing::warn!("{}: {key} changed; restart cong to apply it", path.display());
     }
-    live.update(|s| {
-        s.platform.name_vi = new.platform.name_vi;
-        s.platform.name_en = new.platform.name_en;
-    });
+    Some(crate::config::Platform {
+        name_vi: new.platform.name_vi,
+        name_en: new.platform.name_en,
+        ..config.platform.clone()
+    })
 }
 
 /// SIGHUP: re-read cong.toml, rescan every theme and site folder and re-read the registry.
@@ -327,8 +326,14 @@ fn reload_on_sighup(
                 let l = live.clone();
                 let plan = crate::watch::Plan { rescan: true, ..Default::default() };
                 let _ = tokio::task::spawn_blocking(move || {
-                    reread_config(&l);
-                    crate::watch::apply(&l, &plan)
+                    let platform = reread_config(&l.config);
+                    // One publish: the new names and the rescan that renders with them.
+                    l.update(|sources| {
+                        if let Some(platform) = platform {
+                            sources.platform = platform;
+                        }
+                        crate::watch::apply_to(sources, &l.config, &plan)
+                    })
                 })
                 .await;
                 crate::state::refresh_members(&live, &registry).await;

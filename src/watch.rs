@@ -4,7 +4,8 @@
 //! been quiet for the debounce window ([`Pending`]). The plan is applied off the request
 //! path and published as one new snapshot.
 
-use crate::state::Live;
+use crate::config::Config;
+use crate::state::{Live, Sources};
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Component, Path};
@@ -96,47 +97,45 @@ impl Plan {
 
 /// Apply a plan to the live state: rebuild, validate, publish once.
 pub fn apply(live: &Live, plan: &Plan) {
-    let config = &live.config;
-    live.update(|sources| {
-        if plan.rescan {
-            tracing::info!("reloading every theme and site");
-            sources.reload_themes(config);
-            let gone: Vec<String> = sources
-                .sites
-                .keys()
-                .filter(|l| !config.tenants_dir.join(l).join("site.toml").is_file())
-                .cloned()
-                .collect();
-            for label in gone {
-                sources.rebuild_site(config, &label);
-            }
-            return;
+    live.update(|sources| apply_to(sources, &live.config, plan));
+}
+
+/// Apply a plan to the sources (the caller publishes).
+pub fn apply_to(sources: &mut Sources, config: &Config, plan: &Plan) {
+    if plan.rescan {
+        tracing::info!("reloading every theme and site");
+        sources.reload_themes(config);
+        let gone: Vec<String> =
+            sources.sites.keys().filter(|l| !config.tenants_dir.join(l).join("site.toml").is_file()).cloned().collect();
+        for label in gone {
+            sources.rebuild_site(config, &label);
         }
-        let mut sites = plan.sites.clone();
-        if !plan.themes.is_empty() {
-            sources.load_themes(config);
-            // Rebuild every site whose theme chain touches a changed theme.
-            for label in crate::site::list_folders(&config.tenants_dir) {
-                let uses = sources.sites.get(&label).is_none_or(|s| {
-                    let chain = sources
-                        .themes
-                        .chain(&s.config.theme)
-                        .map(|c| c.iter().map(|t| t.name.clone()).collect::<Vec<_>>())
-                        .unwrap_or_default();
-                    chain.is_empty()
-                        || plan.themes.iter().any(|t| chain.contains(t))
-                        || plan.themes.contains(&s.config.theme)
-                });
-                if uses {
-                    sites.insert(label);
-                }
+        return;
+    }
+    let mut sites = plan.sites.clone();
+    if !plan.themes.is_empty() {
+        sources.load_themes(config);
+        // Rebuild every site whose theme chain touches a changed theme.
+        for label in crate::site::list_folders(&config.tenants_dir) {
+            let uses = sources.sites.get(&label).is_none_or(|s| {
+                let chain = sources
+                    .themes
+                    .chain(&s.config.theme)
+                    .map(|c| c.iter().map(|t| t.name.clone()).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                chain.is_empty()
+                    || plan.themes.iter().any(|t| chain.contains(t))
+                    || plan.themes.contains(&s.config.theme)
+            });
+            if uses {
+                sites.insert(label);
             }
         }
-        for label in &sites {
-            tracing::info!(site = %label, "rebuilding");
-            sources.rebuild_site(config, label);
-        }
-    });
+    }
+    for label in &sites {
+        tracing::info!(site = %label, "rebuilding");
+        sources.rebuild_site(config, label);
+    }
 }
 
 /// Changes gathered since the folders were last quiet. A batch is applied only once no
