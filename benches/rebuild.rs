@@ -3,6 +3,9 @@
 //! cost is CPU taken from serving while editors save, so `cargo bench --bench reload`'s
 //! throughput-under-edits figure follows them.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use cong::config::Config;
 use cong::site::{self, BuildInput};
 use cong::state::{self, Sources};
@@ -17,26 +20,13 @@ fn two_versions(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais");
     let (a, b) = (root.join("a/ais"), root.join("b/ais"));
     for dir in [&a, &b] {
-        copy_dir(&demo, dir);
+        common::copy_tree(&demo, dir);
     }
     let text = std::fs::read_to_string(b.join(ARTICLE)).expect("the demo article");
     let edited = text.replacen("title = \"", "title = \"Đã sửa: ", 1);
     assert_ne!(text, edited, "the article has a title to edit");
     std::fs::write(b.join(ARTICLE), edited).expect("write the edit");
     (a, b)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read demo folder") {
-        let entry = entry.expect("folder entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
-    }
 }
 
 fn bench(c: &mut Criterion) {
