@@ -1,12 +1,12 @@
 //! The name check on one core: goal ≥ 1 million checks per second (issue 3).
 
-use cong::naming::{check, NameIndex, Proposal};
+use cong::model::naming::{check, NameIndex, Proposal};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
 fn index() -> NameIndex {
     let mut index = NameIndex::new("mic.gov.vn", &[]);
-    let csv = include_str!("../../shared/data/mic-units.csv");
+    let csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/mic-units.csv"));
     for line in csv.lines().skip(1) {
         let label = line.split(',').next().unwrap_or_default();
         index.add_member(label, &[]);
