@@ -1,5 +1,5 @@
 //! A full DNS compliance check of 1,000 members against a real authoritative server (NSD
-//! on loopback): goal under 10 s (DESIGN.md section 11, issue "cong dns check"). Prints
+//! on loopback): goal under 10 s (docs/dns-checks.md, issue "cong dns check"). Prints
 //! the wall time of each run; every run starts with a fresh resolver, so nothing is cached.
 //! `cargo bench --bench dns` (needs `nsd`, as the tests do).
 
@@ -8,7 +8,7 @@ mod common;
 #[path = "../tests/common_dns/mod.rs"]
 mod common_dns;
 
-use cong::member::{Member, Membership, Status};
+use cong::model::member::{Member, Membership, Status};
 use std::time::Instant;
 
 const MEMBERS: usize = 1_000;
@@ -68,13 +68,13 @@ fn main() {
         "[platform]\naddresses = [\"127.0.0.1\"]\n[dns]\nresolvers = [\"{}\"]\ncheck_interval_secs = 0\n",
         nsd.resolver()
     );
-    let config = cong::config::parse(&text, "bench.toml", std::path::Path::new(".")).expect("bench config");
+    let config = cong::model::config::parse(&text, "bench.toml", std::path::Path::new(".")).expect("bench config");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut times = Vec::new();
     for run in 1..=RUNS {
         let start = Instant::now();
         let report = runtime
-            .block_on(cong::dns_check::run(&config, &members, &members, &[], &|_, _| {}))
+            .block_on(cong::control::dns::run(&config, &members, &members, &[], &|_, _| {}))
             .expect("the check runs");
         let took = start.elapsed();
         let s = report.summary;

@@ -6,9 +6,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use cong::config::Config;
-use cong::site::{self, BuildInput};
-use cong::state::{self, Sources};
+use cong::content::site::{self, BuildInput};
+use cong::model::config::Config;
+use cong::snapshot::{self, Sources};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::Path;
 use std::time::Duration;
@@ -32,10 +32,10 @@ fn two_versions(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = format!("[paths]\ntenants = \"{0}/tenants\"\nthemes = \"{0}/themes\"\n", root.display());
-    let config = cong::config::parse(&text, "bench.toml", root).expect("bench config");
+    let config = cong::model::config::parse(&text, "bench.toml", root).expect("bench config");
     let sources = {
         let mut s = Sources::load(&config);
-        s.members = state::members_from_sites(&s);
+        s.members = snapshot::members_from_sites(&s);
         s
     };
     let tmp = tempfile::tempdir().expect("temporary folder");
@@ -59,11 +59,11 @@ fn bench(c: &mut Criterion) {
         bench.iter(|| site::build(&input(&b, &sources, &config, None)).expect("version b builds"))
     });
     g.bench_function("assemble_snapshot_rendering_platform_pages", |bench| {
-        bench.iter(|| state::assemble(&config, &sources, 1, None).expect("snapshot"))
+        bench.iter(|| snapshot::assemble(&config, &sources, 1, None).expect("snapshot"))
     });
-    let previous = state::assemble(&config, &sources, 1, None).expect("first snapshot");
+    let previous = snapshot::assemble(&config, &sources, 1, None).expect("first snapshot");
     g.bench_function("assemble_snapshot_members_unchanged", |bench| {
-        bench.iter(|| state::assemble(&config, &sources, 2, Some(&previous)).expect("snapshot"))
+        bench.iter(|| snapshot::assemble(&config, &sources, 2, Some(&previous)).expect("snapshot"))
     });
     g.finish();
 }

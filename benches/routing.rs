@@ -1,8 +1,9 @@
 //! The request path's lookups: Host normalisation plus the exact route lookup, and the
 //! whole handler answering a prepared page from a snapshot (no sockets).
 
-use cong::member::{Member, Membership, Status};
-use cong::router::{normalize_host, RouteTable};
+use cong::model::host::normalize_host;
+use cong::model::member::{Member, Membership, Status};
+use cong::snapshot::routes::RouteTable;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -42,10 +43,10 @@ fn bench(c: &mut Criterion) {
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = format!("[paths]\ntenants = \"{}/tenants\"\nthemes = \"{}/themes\"\n", root.display(), root.display());
-    let config = cong::config::parse(&text, "bench.toml", root).unwrap();
-    let mut sources = cong::state::Sources::load(&config);
-    sources.members = cong::state::members_from_sites(&sources);
-    let snap = cong::state::assemble(&config, &sources, 1, None).unwrap();
+    let config = cong::model::config::parse(&text, "bench.toml", root).unwrap();
+    let mut sources = cong::snapshot::Sources::load(&config);
+    sources.members = cong::snapshot::members_from_sites(&sources);
+    let snap = cong::snapshot::assemble(&config, &sources, 1, None).unwrap();
     let req = http::Request::builder()
         .uri("/tin-tuc/")
         .header("host", "ais.mic.gov.vn")
@@ -53,7 +54,7 @@ fn bench(c: &mut Criterion) {
         .body(())
         .unwrap();
     c.bench_function("handler_cached_page_br", |b| {
-        b.iter(|| cong::handler::handle(&snap, black_box(&req), cong::handler::Scheme::Http))
+        b.iter(|| cong::serve::handler::handle(&snap, black_box(&req), cong::serve::handler::Scheme::Http))
     });
 }
 

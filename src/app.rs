@@ -1,9 +1,351 @@
-//! Log output: human-readable lines on stderr; `RUST_LOG=debug|info|warn|error` sets the level.
+//! Wiring: load the sites and the registry, start the listeners, the publisher and every
+//! background writer, handle signals, and shut everything down through one signal.
 
+use crate::control::follow::{follow_registry, refresh_members};
+use crate::control::publisher::{Change, Publisher};
+use crate::control::watch::Plan;
+use crate::model::config::Config;
+use crate::serve::handler::Scheme;
+use crate::serve::listener::{accept_loop, http_builder, run_listener, App};
+use crate::serve::metrics::Metrics;
+use crate::snapshot::certs::{server_config, Resolver};
+use crate::snapshot::Live;
+use crate::store::certs as store;
+use crate::store::registry::Shared;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tracing::level_filters::LevelFilter;
 
-/// Install the global subscriber once; later calls do nothing.
-pub fn init() {
+/// Why the TLS side could not start or a certificate could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("local CA: {0}")]
+    Ca(#[from] rcgen::Error),
+    #[error("ACME: {0}")]
+    Acme(#[from] crate::control::certs::AcmeError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server started in this process: its bound addresses and a way to stop it.
+pub struct Running {
+    pub http_addr: SocketAddr,
+    /// The admin API, when a token is configured.
+    pub admin_addr: Option<SocketAddr>,
+    /// The HTTPS listener, when TLS is on.
+    pub https_addr: Option<SocketAddr>,
+    pub app: Arc<App>,
+    /// The one writer of the live snapshot.
+    pub publisher: Publisher,
+    /// The one shutdown signal every listener and background task watches.
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The file watcher thread and the channel that stops it (dropping the sender).
+    watcher: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+/// Listeners bound by the caller (tests bind `127.0.0.1:0`).
+pub struct Bound {
+    pub http: TcpListener,
+    pub admin: Option<TcpListener>,
+    /// Served only with `[https] tls` other than "off".
+    pub https: Option<TcpListener>,
+}
+
+impl Running {
+    /// Start serving `live` on an already bound listener, with its publisher but without
+    /// registry, watcher or admin API.
+    pub fn start(live: Arc<Live>, http: TcpListener) -> std::io::Result<Running> {
+        let http_addr = http.local_addr()?;
+        let (shutdown, rx) = watch::channel(false);
+        let publisher = Publisher::spawn(live.clone())?;
+        let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()), certs: Default::default() });
+        let tasks = vec![
+            tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx.clone())),
+            tokio::spawn(stop_publisher(publisher.clone(), rx)),
+        ];
+        Ok(Running { http_addr, admin_addr: None, https_addr: None, app, publisher, shutdown, tasks, watcher: None })
+    }
+
+    /// A receiver that turns true on shutdown, for background tasks.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Add a background task that ends on shutdown.
+    pub fn add_task(&mut self, task: tokio::task::JoinHandle<()>) {
+        self.tasks.push(task);
+    }
+
+    /// Stop accepting, let in-flight requests finish, wait for every task. Builds still
+    /// running are abandoned: they hold no lock and publish nothing once the publisher
+    /// has stopped, so a stuck build never holds the shutdown back.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Some((stop, thread)) = self.watcher {
+            drop(stop);
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Watch the site and theme folders and send what changes to the publisher.
+    pub fn start_watcher(&mut self) -> notify::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = crate::control::watch::spawn(&self.app.live.config, self.publisher.clone(), rx)?;
+        self.watcher = Some((tx, thread));
+        Ok(())
+    }
+}
+
+/// Stop the publisher when the shutdown signal comes.
+async fn stop_publisher(publisher: Publisher, mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.changed().await;
+    publisher.stop();
+}
+
+/// Wait for Ctrl-C or SIGTERM.
+pub async fn shutdown_requested() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Load sites and the registry (importing the demo sites into an empty one), then start
+/// the public listener, the registry follower and, with a token, the admin API.
+pub async fn launch(config: crate::model::config::Config, bound: Bound) -> anyhow::Result<Running> {
+    use anyhow::Context;
+    let registry_path = config.registry_path();
+    let (live, registry) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut sources = crate::snapshot::Sources::load(&config);
+        let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
+        if registry.is_empty()? {
+            let n = crate::control::membership::import_sites(&mut registry, &config, &sources)?;
+            tracing::info!("empty registry: imported {n} demo site folders as active members (see the audit log)");
+        }
+        sources.members = registry.members()?;
+        for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.label == *l)) {
+            tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
+        }
+        let live = Live::new(config, sources).map_err(|e| anyhow::anyhow!(e))?;
+        let registry: Shared = Arc::new(std::sync::Mutex::new(registry));
+        Ok((Arc::new(live), registry))
+    })
+    .await
+    .context("loading the sites and the registry")?
+    .with_context(|| format!("registry {}", registry_path.display()))?;
+    let mut running = Running::start(live.clone(), bound.http)?;
+    if let Err(e) = running.start_watcher() {
+        tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
+    }
+    let publisher = running.publisher.clone();
+    running.add_task(tokio::spawn(reload_on_sighup(
+        live.config.clone(),
+        registry.clone(),
+        publisher.clone(),
+        running.shutdown_signal(),
+    )));
+    let every = std::time::Duration::from_millis(live.config.registry_poll_ms);
+    running.add_task(tokio::spawn(follow_registry(
+        registry.clone(),
+        publisher.clone(),
+        every,
+        running.shutdown_signal(),
+    )));
+    // The DNS compliance re-check (docs/dns-checks.md); off when the interval is 0.
+    let dns = crate::control::dns::Service::new(live.config.clone(), registry.clone());
+    running.add_task(tokio::spawn(crate::control::dns::service::periodic(dns.clone(), running.shutdown_signal())));
+    if let Some(admin_listener) = bound.admin {
+        let token_env = &live.config.admin_token_env;
+        match live.config.admin_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => {
+                running.admin_addr = Some(admin_listener.local_addr()?);
+                let admin = Arc::new(crate::control::admin::Admin {
+                    live: live.clone(),
+                    registry,
+                    publisher,
+                    metrics: running.app.metrics.clone(),
+                    token: token.to_string(),
+                    dns,
+                });
+                running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
+            }
+            None => tracing::warn!("admin API off: set the environment variable {token_env} to a secret token to turn it on ([admin] token_env)"),
+        }
+    }
+    if let Some(https) = bound.https {
+        start_https(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
+    }
+    Ok(running)
+}
+
+/// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::control::admin::Admin`],
+/// under the public listeners' connection ceiling and header timeout. No idle deadline on
+/// the socket: `POST /api/dns/check?wait=true` may rightly keep a connection silent for
+/// as long as a check of every member takes.
+async fn run_admin(listener: TcpListener, admin: Arc<crate::control::admin::Admin>, shutdown: watch::Receiver<bool>) {
+    let limits = admin.live.config.limits.clone();
+    let builder = http_builder(&limits);
+    accept_loop(listener, &limits, "admin", shutdown, |stream, permit, graceful| {
+        let admin = admin.clone();
+        let service = service_fn(move |req: Request<Incoming>| {
+            let admin = admin.clone();
+            async move { Ok::<_, Infallible>(admin.handle(req).await) }
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    })
+    .await;
+}
+
+/// Re-read cong.toml (SIGHUP): a file that does not load changes nothing; changed keys that
+/// need a restart are named in the log. Returns the `[platform]` the pages should show: the
+/// running one with the file's display names.
+fn reread_config(config: &crate::model::config::Config) -> Option<crate::model::config::Platform> {
+    // Running on the built-in defaults: there is no file to re-read.
+    let path = config.source.as_ref()?;
+    let new = crate::model::config::Config::from_file(path)
+        .inspect_err(|e| tracing::error!("{e}; the running configuration stays"))
+        .ok()?;
+    for key in config.restart_needed(&new) {
+        tracing::warn!("{}: {key} changed; restart cong to apply it", path.display());
+    }
+    Some(crate::model::config::Platform {
+        name_vi: new.platform.name_vi,
+        name_en: new.platform.name_en,
+        ..config.platform.clone()
+    })
+}
+
+/// SIGHUP: re-read cong.toml, rescan every theme and site folder and re-read the registry,
+/// each sent to the publisher. The handler is installed before this returns (a SIGHUP with
+/// none installed would end the process); the future serves the signals until shutdown.
+fn reload_on_sighup(
+    config: Config,
+    registry: Shared,
+    publisher: Publisher,
+    mut shutdown: watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .inspect_err(|e| tracing::warn!("cannot handle SIGHUP ({e}); reloads come from the file watcher only"))
+        .ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut hup) = hup {
+            loop {
+                tokio::select! {
+                    _ = hup.recv() => {}
+                    _ = shutdown.changed() => return,
+                }
+                tracing::info!("SIGHUP: reloading cong.toml, themes, sites and members");
+                let c = config.clone();
+                if let Ok(Some(platform)) = tokio::task::spawn_blocking(move || reread_config(&c)).await {
+                    // New names rebuild every site with them; no separate rescan needed.
+                    publisher.send(Change::Platform(platform));
+                }
+                publisher.send(Change::Rebuild(Plan { rescan: true, ..Plan::default() }));
+                refresh_members(&registry, &publisher).await;
+            }
+        }
+        let _ = (config, registry, publisher, shutdown.changed().await);
+    }
+}
+
+/// `cong serve`: bind the configured listeners, serve until Ctrl-C or SIGTERM.
+pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let addr = config.http_listen;
+    let http = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} ([http] listen, or --listen)"))?;
+    let admin = if config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        let a = config.admin_listen;
+        Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([admin] listen)"))?)
+    } else {
+        None
+    };
+    let zone = config.platform.zone.clone();
+    let https = if config.tls == crate::model::config::TlsMode::Off {
+        None
+    } else {
+        let a = config.https_listen;
+        Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([https] listen)"))?)
+    };
+    let running = launch(config, Bound { http, admin, https }).await?;
+    let sites = running.app.live.snapshot().sites.len();
+    // The bound address: with port 0 in [http] listen, the one the system chose.
+    let addr = running.http_addr;
+    tracing::info!(
+        "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
+        addr.port()
+    );
+    if let Some(a) = running.https_addr {
+        tracing::info!("HTTPS on https://{a}/ (certificates: cong cert list)");
+    }
+    if let Some(a) = running.admin_addr {
+        tracing::info!("admin API on http://{a}/api/");
+    }
+    shutdown_requested().await;
+    tracing::info!("shutting down: letting in-flight requests finish");
+    running.stop().await;
+    Ok(())
+}
+
+/// Turn HTTPS on for a running server: load the store, start the HTTPS listener on `https`
+/// and the certificate manager (local CA or ACME, from `[https] tls`). With `tls = "off"`
+/// nothing starts.
+pub async fn start_https(running: &mut Running, https: tokio::net::TcpListener) -> Result<(), TlsError> {
+    let app = running.app.clone();
+    let config = &app.live.config;
+    if config.tls == crate::model::config::TlsMode::Off {
+        return Ok(());
+    }
+    let addr = https.local_addr()?;
+    let store = store::Store::open(&config.certs_dir)?;
+    for (name, key) in store.load_served() {
+        app.certs.install(&name, key);
+    }
+    let manager = crate::control::certs::Manager::new(app.live.clone(), app.certs.clone(), store).await?;
+    let port = config.https_public_port.unwrap_or(addr.port());
+    app.certs.redirect_port.store(port, Ordering::Relaxed);
+    let resolver = Arc::new(Resolver { certs: app.certs.clone(), live: app.live.clone() });
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(resolver)?);
+    running.https_addr = Some(addr);
+    running.add_task(tokio::spawn(crate::serve::https::run(https, app, acceptor, running.shutdown_signal())));
+    running.add_task(tokio::spawn(manager.run(running.shutdown_signal())));
+    Ok(())
+}
+
+/// Log output: human-readable lines on stderr; `RUST_LOG=debug|info|warn|error` sets the
+/// level. Installs the global subscriber once; later calls do nothing.
+pub fn init_logging() {
     let level = match std::env::var("RUST_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
         "trace" => LevelFilter::TRACE,
         "debug" => LevelFilter::DEBUG,

@@ -1,27 +1,39 @@
 //! `cong`: one server for the member portals of a ministry on fourth-level domains.
-//! See DESIGN.md for the flow: config → registry → sites → snapshot → router → handler.
+//!
+//! The layers, each importing only from those above it in this list (`tests/layers.rs`
+//! holds the code to it):
+//!
+//! ```text
+//! model      plain data and rules, no I/O
+//! store      SQLite and certificate files          content   site folders → immutable sites
+//! snapshot   the contract between the planes: Snapshot, routes, certificates, Live
+//! serve      the request path (reads one Snapshot, never waits on the control side)
+//! control    background writers: publisher, watch, follow, certs, dns, admin
+//! app        wiring: start, signals, shutdown      cli       one file per subcommand group
+//! ```
+//!
+//! The three flows:
+//!
+//! ```text
+//! request ─► serve::listener ─► serve::handler (Host → route → prepared response) ─► one Snapshot
+//! edit    ─► control::watch ─► content (rebuild that site on the build pool) ─┐
+//! admin   ─► control::admin ─► store (SQLite) ─► control::follow ──────────────┼─► control::publisher ─► swaps the Snapshot
+//! SIGHUP, certificates (ACME), DNS checks ─────────────────────────────────────┘
+//! ```
 
-pub mod acme;
-pub mod admin;
-pub mod check;
+/// Wiring: start the server, handle signals, shut down.
+pub mod app;
+/// The command line: one file per subcommand group.
 pub mod cli;
-pub mod config;
-pub mod dns_check;
-pub mod files;
-pub mod handler;
-pub mod limits;
-pub mod logging;
-pub mod member;
-pub mod membership;
-pub mod metrics;
-pub mod naming;
-pub mod platform;
-pub mod registry;
-pub mod render;
-pub mod router;
-pub mod server;
-pub mod site;
-pub mod state;
-pub mod theme;
-pub mod tls;
-pub mod watch;
+/// Site folders and themes turned into immutable, prepared sites.
+pub mod content;
+/// Background writers that change what is served, through the one publisher.
+pub mod control;
+/// Plain data and rules: configuration, members, naming rules, hosts, the calendar.
+pub mod model;
+/// The request path: listeners, limits, the handler, HTTPS, counters.
+pub mod serve;
+/// What a request reads: the snapshot, its routing table, certificates, the live handle.
+pub mod snapshot;
+/// SQLite (the registry) and certificate files: the only layer with SQL.
+pub mod store;

@@ -1,10 +1,10 @@
 //! The `cong` binary: parse the command line, run the library, exit with its code.
 
 use clap::Parser;
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = cong::cli::Cli::parse();
-    cong::logging::init();
-    let code = cong::cli::run(cli);
-    std::process::exit(code as i32);
+    cong::app::init_logging();
+    ExitCode::from(cong::cli::run(cli) as u8)
 }

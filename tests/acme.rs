@@ -60,7 +60,6 @@ fn env_with(name: &str, keep: &[&str]) -> Env {
             }
         }
     }
-    env.set_token();
     env
 }
 
@@ -78,7 +77,7 @@ async fn await_certificates(addr: std::net::SocketAddr, names: &[&str], root: &r
 }
 
 /// Strangers ask for `name` by SNI and Host; nothing may order it.
-async fn ask_as_a_stranger(running: &cong::server::Running, name: &str, root: &rustls::RootCertStore) {
+async fn ask_as_a_stranger(running: &cong::app::Running, name: &str, root: &rustls::RootCertStore) {
     assert!(connect(running.https_addr.unwrap(), name, root, &[b"http/1.1"]).await.is_err(), "{name}: handshake fails");
     assert_eq!(get(running.http_addr, name, "/").await.status, 404);
     assert_eq!(get(running.http_addr, name, "/.well-known/acme-challenge/x").await.status, 404);

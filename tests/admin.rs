@@ -1,4 +1,4 @@
-//! The admin API (DESIGN.md section 9) over real sockets: a server launched in-process on a
+//! The admin API (docs/cli.md) over real sockets: a server launched in-process on a
 //! temp `cong.toml` with a fresh registry (the demo sites imported), called as a script
 //! would, with the public listener checked for the effect of each change.
 
@@ -30,13 +30,12 @@ fn labels(list: &Value) -> Vec<String> {
 async fn without_a_token_the_admin_listener_does_not_start_and_the_site_still_serves() {
     for (name, token) in [("notoken", None), ("blanktoken", Some("   "))] {
         let env = Env::new(name, Tenants::Repo);
-        if let Some(token) = token {
-            std::env::set_var(&env.token_env, token);
-        }
+        let mut config = env.config();
+        config.admin_token = token.map(String::from);
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
         let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
         let admin_addr = admin.local_addr().expect("admin address");
-        let running = cong::server::launch(env.config(), cong::server::Bound { http, admin: Some(admin), https: None })
+        let running = cong::app::launch(config, cong::app::Bound { http, admin: Some(admin), https: None })
             .await
             .expect("the server starts without a token");
         assert_eq!(running.admin_addr, None, "{name}: no admin API without a token");
@@ -52,7 +51,6 @@ async fn without_a_token_the_admin_listener_does_not_start_and_the_site_still_se
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_without_the_right_bearer_token_is_refused() {
     let env = Env::new("unauthorized", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let admin = running.admin_addr.expect("admin listener");
     let calls = [
@@ -97,7 +95,6 @@ async fn every_call_without_the_right_bearer_token_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_are_listed_filtered_and_shown() {
     let env = Env::new("members", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     let demo = demo_labels();
@@ -139,7 +136,6 @@ async fn members_are_listed_filtered_and_shown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registering_over_the_api_and_putting_the_member_live() {
     let env = Env::new("apiregister", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     let http = running.http_addr;
@@ -201,7 +197,6 @@ async fn registering_over_the_api_and_putting_the_member_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_with_413() {
     let env = Env::new("oversized", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     let big = format!(r#"{{"label": "vpc", "name_vi": "{}", "membership": "shared"}}"#, "a".repeat(100 * 1024));
@@ -243,7 +238,6 @@ async fn oversized_bodies_are_refused_with_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspending_over_the_api_takes_the_site_down_and_is_audited() {
     let env = Env::new("suspend", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     let http = running.http_addr;
@@ -283,7 +277,6 @@ async fn suspending_over_the_api_takes_the_site_down_and_is_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn name_check_status_and_metrics() {
     let env = Env::new("observe", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
 
@@ -327,7 +320,6 @@ async fn name_check_status_and_metrics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mistyped_field_is_named_in_the_error() {
     let env = Env::new("fieldnames", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     let cases = [
@@ -349,7 +341,6 @@ async fn a_mistyped_field_is_named_in_the_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aliases_obey_the_naming_rules() {
     let env = Env::new("aliases", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let api = Api::new(&running, &env);
     for alias in ["api.mic.gov.vn", "xyz.mic.gov.vn", "not a host"] {
@@ -369,7 +360,6 @@ async fn aliases_obey_the_naming_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bearer_scheme_is_case_insensitive() {
     let env = Env::new("scheme", Tenants::Repo);
-    env.set_token();
     let running = launch(&env).await;
     let admin = running.admin_addr.expect("admin listener");
     for scheme in ["bearer", "BEARER"] {

@@ -1,6 +1,6 @@
 //! `cong check` run as the real binary on small broken site folders (tests/fixtures/broken)
 //! and on the demo: each problem named as `file:line: message` with the fix, the exit codes
-//! of DESIGN.md section 9; and serving the same folders keeps the good site up.
+//! of docs/cli.md; and serving the same folders keeps the good site up.
 
 mod common;
 

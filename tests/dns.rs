@@ -1,4 +1,4 @@
-//! The DNS compliance checker (DESIGN.md section 11) against a real authoritative DNS
+//! The DNS compliance checker (docs/dns-checks.md) against a real authoritative DNS
 //! server: NSD on a loopback port serves `mic.gov.vn.` and the members' own zones, with
 //! good and broken members side by side. `cong` runs as a separate process on a temp
 //! `cong.toml` whose `[dns] resolvers` is that NSD; the admin API part runs in-process.
@@ -209,7 +209,6 @@ struct World {
     _nsd: Nsd,
     dir: tempfile::TempDir,
     config: PathBuf,
-    token_env: String,
     token: String,
 }
 
@@ -219,16 +218,14 @@ impl World {
         let nsd = Nsd::start(&zones());
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("tenants")).expect("tenants folder");
-        let token_env = format!("CONG_TEST_TOKEN_DNS_{}_{}", name.to_ascii_uppercase(), std::process::id());
         let more = format!(
             "\n[platform]\nzone = \"mic.gov.vn\"\naddresses = [\"{PLATFORM}\"]\ncname_target = \"portal.mic.gov.vn\"\n\n\
-             [admin]\ntoken_env = \"{token_env}\"\n\n\
              [dns]\nresolvers = [\"{}\"]\ncaa_issuers = [\"letsencrypt.org\"]\nallow_private = false\n{dns}\n",
             nsd.resolver(),
         );
         let (tenants, data) = (dir.path().join("tenants"), dir.path().join("data"));
         let config = common::write_config(dir.path(), &tenants, &common::repo().join("themes"), &data, &more);
-        World { _nsd: nsd, dir, config, token_env, token: format!("t0ken-dns-{name}") }
+        World { _nsd: nsd, dir, config, token: format!("t0ken-dns-{name}") }
     }
 
     /// `cong --config <this config> args...` as a separate process.
@@ -396,7 +393,7 @@ fn every_verdict_against_a_real_dns_server() {
     assert_eq!(check_of(member(&report, "tintuc"), "naming.label", "tintuc.mic.gov.vn")["status"], "warning");
 
     // The results are kept in the registry.
-    let registry = cong::registry::Registry::open(&world.dir.path().join("data/registry.db")).expect("registry");
+    let registry = cong::store::registry::Registry::open(&world.dir.path().join("data/registry.db")).expect("registry");
     let stored = registry.last_dns().expect("stored results");
     assert_eq!(stored.len(), CASES.len());
     assert!(stored.iter().any(|r| r.label == "cbc" && r.status == "failed"));
@@ -480,9 +477,9 @@ impl Api {
     }
 }
 
-async fn launch(world: &World) -> (cong::server::Running, Api) {
-    std::env::set_var(&world.token_env, &world.token);
-    let config = cong::config::Config::from_file(&world.config).expect("config loads");
+async fn launch(world: &World) -> (cong::app::Running, Api) {
+    let mut config = cong::model::config::Config::from_file(&world.config).expect("config loads");
+    config.admin_token = Some(world.token.clone());
     let running = common::launch(config).await;
     let api = Api { addr: running.admin_addr.expect("admin listener"), token: world.token.clone() };
     (running, api)

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{parse_raw, send, start, Proto};
-use cong::member::Status;
-use cong::render::Prepared;
-use cong::site::Entry;
+use cong::content::render::Prepared;
+use cong::content::site::Entry;
+use cong::model::member::Status;
 use http::HeaderMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,7 +37,7 @@ fn assert_hygiene(what: &str, headers: &HeaderMap) {
 }
 
 /// The demo with one member suspended and one archived, so every status page is reachable.
-fn demo_with_statuses() -> std::sync::Arc<cong::state::Live> {
+fn demo_with_statuses() -> std::sync::Arc<cong::snapshot::Live> {
     let repo = common::repo();
     common::live(&repo.join("tenants"), &repo.join("themes"), |s| {
         common::set_status(s, "cbc", Status::Suspended);

@@ -148,9 +148,9 @@ async fn links_out_of_static_and_templates_are_not_followed() {
 fn a_template_error_is_kept_for_the_operator_with_file_and_line() {
     let (dir, tenants) = escape_tree();
     let config =
-        cong::config::parse(&common::config_text(&tenants, &dir.path().join("no-themes")), "t.toml", dir.path())
+        cong::model::config::parse(&common::config_text(&tenants, &dir.path().join("no-themes")), "t.toml", dir.path())
             .unwrap();
-    let sources = cong::state::Sources::load(&config);
+    let sources = cong::snapshot::Sources::load(&config);
     for (label, file) in ESCAPES {
         let problems = sources.site_errors.get(*label).unwrap_or_else(|| panic!("{label}: no problems kept"));
         assert!(problems.iter().any(|p| p.contains(file)), "{label}: {problems:?}");

@@ -1,4 +1,4 @@
-//! The member registry end to end (DESIGN.md sections 5, 6 and 9): a real server launched
+//! The member registry end to end (docs/architecture.md, docs/naming.md, docs/cli.md): a real server launched
 //! in-process on a temp `cong.toml`, and the `cong` binary run as other processes against
 //! the same `data/registry.db` — what a visitor, an operator and a script see.
 
@@ -80,7 +80,6 @@ async fn fresh_start_imports_the_demo_sites_as_active_members_and_the_audit_log_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn member_commands_in_another_process_change_what_the_running_server_serves() {
     let env = Env::new("follow", Tenants::Copy);
-    env.set_token();
     let running = launch(&env).await;
     let http = running.http_addr;
     let cbc = "cbc.mic.gov.vn";
@@ -351,7 +350,8 @@ fn acknowledged_registrations_survive_sigkill_and_the_file_stays_sound() {
     acked.extend(rx.try_iter());
     assert!(!acked.iter().any(|l| l == "m400"), "the kill should land mid-burst: {} acks", acked.len());
 
-    let registry = cong::registry::Registry::open(&env.registry_path()).expect("the registry opens after the kill");
+    let registry =
+        cong::store::registry::Registry::open(&env.registry_path()).expect("the registry opens after the kill");
     assert_eq!(registry.integrity_check().expect("integrity_check runs"), "ok");
     let members: BTreeSet<String> = registry.members().expect("members").into_iter().map(|m| m.label).collect();
     for label in acked.iter().chain(&demo) {
@@ -359,7 +359,7 @@ fn acknowledged_registrations_survive_sigkill_and_the_file_stays_sound() {
     }
     for label in &acked {
         let member = registry.member(label).expect("read a member").expect("present");
-        assert_eq!(member.status, cong::member::Status::Pending, "{label}");
+        assert_eq!(member.status, cong::model::member::Status::Pending, "{label}");
         assert_eq!(member.name_vi, format!("Đơn vị số {}", &label[1..]), "{label}: its row is whole");
     }
     let logged: BTreeSet<String> = registry

@@ -448,7 +448,7 @@ async fn a_full_rescan_after_missed_events_picks_up_every_change() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_demo(dir.path());
     let config_path = common_reload::write_config(dir.path(), "tenants", "themes", 50);
-    let live = common::live_from(cong::config::Config::from_file(&config_path).unwrap(), |_| {});
+    let live = common::live_from(cong::model::config::Config::from_file(&config_path).unwrap(), |_| {});
     let common::Server { addr, running } = common::start(live.clone()).await;
     let get = async |host: &str, path: &str| {
         let mut c = Conn::open(addr).await.unwrap();
@@ -466,9 +466,8 @@ async fn a_full_rescan_after_missed_events_picks_up_every_change() {
         .unwrap();
     assert!(get(AIS, ARTICLE_URL).await.body.contains(ARTICLE_TITLE), "nothing changes before the rescan");
 
-    let plan = cong::watch::Plan { rescan: true, ..Default::default() };
-    let l = live.clone();
-    tokio::task::spawn_blocking(move || cong::watch::apply(&l, &plan)).await.unwrap();
+    let plan = cong::control::watch::Plan { rescan: true, ..Default::default() };
+    running.publisher.apply(cong::control::publisher::Change::Rebuild(plan)).await;
     let page = get(AIS, ARTICLE_URL).await;
     assert!(page.body.contains("Sau khi quét lại") && page.body.contains(mark), "{}", page.body);
     assert!(get(AIS, LIST_URL).await.body.contains("Sau khi quét lại"));

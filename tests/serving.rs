@@ -1,10 +1,10 @@
 //! Serving the demo sites over real sockets: what a visitor gets for each kind of Host
-//! (DESIGN.md section 5), over HTTP/1.1 and HTTP/2, and what each site serves (section 7).
+//! (docs/architecture.md), over HTTP/1.1 and HTTP/2, and what each site serves (section 7).
 
 mod common;
 
 use common::{assert_shows_no_member, demo, get, member_marks, raw, raw_get, send, start, Proto, Resp};
-use cong::member::Status;
+use cong::model::member::Status;
 
 const AIS: &str = "Cục An toàn thông tin";
 const VNNIC: &str = "Trung tâm Internet Việt Nam";

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 /// A server with the demo members, HTTPS from the local CA, the admin API on; and the CA
 /// as a client root.
-async fn internal(name: &str) -> (Env, cong::server::Running, rustls::RootCertStore) {
+async fn internal(name: &str) -> (Env, cong::app::Running, rustls::RootCertStore) {
     let env = Env::new(name, Tenants::Repo);
-    env.set_token();
     add_config(&env, "[https]\ntls = \"internal\"\n");
     let running = launch(&env, Ports::bind().await).await;
     let ca = std::fs::read(env.dir.path().join("certs/_ca/ca.pem")).expect("the local CA is created at start");

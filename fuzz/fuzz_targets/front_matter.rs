@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    match cong::site::content::parse(text, "content/tin-tuc/a.md") {
+    match cong::content::site::content::parse(text, "content/tin-tuc/a.md") {
         Ok(doc) => {
             if let Some(d) = doc.date {
                 let _ = (d.iso(), d.display_vi(), d.rfc2822());

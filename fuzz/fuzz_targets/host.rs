@@ -1,4 +1,4 @@
-//! Host normalisation (`router::normalize_host`) on any header value: never panics, and
+//! Host normalisation (`model::host::normalize_host`) on any header value: never panics, and
 //! what it accepts is lower-case, without a port or a trailing dot.
 #![no_main]
 
@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };
-    if let Ok(host) = cong::router::normalize_host(raw) {
+    if let Ok(host) = cong::model::host::normalize_host(raw) {
         assert!(!host.is_empty(), "{raw:?}");
         assert!(!host.bytes().any(|b| b.is_ascii_uppercase()), "{raw:?} -> {host:?}");
         if !host.starts_with('[') {

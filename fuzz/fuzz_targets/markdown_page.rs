@@ -4,8 +4,8 @@
 //! reported against the article's file.
 #![no_main]
 
-use cong::site::{build, BuildInput, Site};
-use cong::theme::ThemeSet;
+use cong::content::site::{build, BuildInput, Site};
+use cong::content::theme::ThemeSet;
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 struct Fixture {
     dir: PathBuf,
     themes: ThemeSet,
-    platform: cong::config::Platform,
+    platform: cong::model::config::Platform,
     /// The last good build: unchanged responses (the stylesheet) are reused, as on reload.
     previous: Mutex<Option<Arc<Site>>>,
 }
@@ -30,7 +30,7 @@ fn fixture() -> &'static Fixture {
         std::fs::write(dir.join("content/tin-tuc/_index.md"), "+++\ntitle = \"Tin tức\"\npaginate_by = 2\n+++\n")
             .unwrap();
         let (themes, _) = ThemeSet::load(&base.join("no-themes-here"));
-        let platform = cong::config::parse("", "fuzz.toml", &base).unwrap().platform;
+        let platform = cong::model::config::parse("", "fuzz.toml", &base).unwrap().platform;
         Fixture { dir, themes, platform, previous: Mutex::new(None) }
     })
 }

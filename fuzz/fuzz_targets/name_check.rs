@@ -2,7 +2,7 @@
 //! errors. The input is split on NUL into name, Vietnamese name, English name, own domains.
 #![no_main]
 
-use cong::naming::{check, NameIndex, Proposal};
+use cong::model::naming::{check, NameIndex, Proposal};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

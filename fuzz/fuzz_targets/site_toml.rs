@@ -3,8 +3,8 @@
 //! site's names reach the generated home page and every template), which must not panic.
 #![no_main]
 
-use cong::site::{build, BuildInput};
-use cong::theme::ThemeSet;
+use cong::content::site::{build, BuildInput};
+use cong::content::theme::ThemeSet;
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 struct Fixture {
     dir: PathBuf,
     themes: ThemeSet,
-    platform: cong::config::Platform,
+    platform: cong::model::config::Platform,
     /// The last good build: unchanged responses (the stylesheet) are reused, as on reload.
-    previous: Mutex<Option<Arc<cong::site::Site>>>,
+    previous: Mutex<Option<Arc<cong::content::site::Site>>>,
 }
 
 fn fixture() -> &'static Fixture {
@@ -26,14 +26,14 @@ fn fixture() -> &'static Fixture {
         std::fs::create_dir_all(dir.join("content")).unwrap();
         std::fs::write(dir.join("content/gioi-thieu.md"), "+++\ntitle = \"Giới thiệu\"\n+++\nCục.\n").unwrap();
         let (themes, _) = ThemeSet::load(&base.join("no-themes-here"));
-        let platform = cong::config::parse("", "fuzz.toml", &base).unwrap().platform;
+        let platform = cong::model::config::parse("", "fuzz.toml", &base).unwrap().platform;
         Fixture { dir, themes, platform, previous: Mutex::new(None) }
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    match cong::site::config::parse(text, "tenants/ais/site.toml", "ais") {
+    match cong::content::site::config::parse(text, "tenants/ais/site.toml", "ais") {
         Ok(c) => {
             assert_eq!(c.label, "ais");
             let f = fixture();

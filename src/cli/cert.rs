@@ -4,11 +4,11 @@
 //! its next start), so no admin token or socket is needed.
 
 use super::Exit;
-use crate::config::{Config, TlsMode};
-use crate::registry::Registry;
-use crate::tls::internal::LocalCa;
-use crate::tls::status::{self, CertStatus};
-use crate::tls::store::Store;
+use crate::control::certs::internal::LocalCa;
+use crate::control::certs::status::{self, CertStatus};
+use crate::model::config::{Config, TlsMode};
+use crate::store::certs::Store;
+use crate::store::registry::Registry;
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]

@@ -1,9 +1,9 @@
 //! `cong check`: validate the config, every theme and every site folder, and report each
 //! problem as `file:line: message` with the fix. Exit 1 when anything is wrong.
 
-use crate::config::Config;
-use crate::platform::PlatformPages;
-use crate::state::{members_from_sites, Sources};
+use crate::content::platform::PlatformPages;
+use crate::model::config::Config;
+use crate::snapshot::{members_from_sites, Sources};
 use serde::Serialize;
 
 /// The outcome for one site folder.
@@ -75,20 +75,20 @@ fn compare_registry(config: &Config, sources: &Sources) -> (Vec<String>, Vec<Str
     if !path.exists() {
         return (vec![], vec![]);
     }
-    let members = match crate::registry::Registry::open(&path).and_then(|r| r.members()) {
+    let members = match crate::store::registry::Registry::open(&path).and_then(|r| r.members()) {
         Ok(m) => m,
         Err(e) => return (vec![e.to_string()], vec![]),
     };
     let mut warnings = Vec::new();
-    for label in crate::site::list_folders(&config.tenants_dir) {
+    for label in crate::content::site::list_folders(&config.tenants_dir) {
         if !members.iter().any(|m| m.label == label) {
             warnings.push(format!(
                 "tenants/{label}: no registered member \"{label}\", so the folder is not served (cong member register {label} ...)"
             ));
         }
     }
-    for m in members.iter().filter(|m| m.status == crate::member::Status::Active) {
-        let shared = m.membership == crate::member::Membership::Shared;
+    for m in members.iter().filter(|m| m.status == crate::model::member::Status::Active) {
+        let shared = m.membership == crate::model::member::Membership::Shared;
         if shared && !config.tenants_dir.join(&m.label).join("site.toml").is_file() {
             warnings.push(format!(
                 "member \"{}\" is active but tenants/{}/ has no site.toml: its names answer 503 (cong site new {})",

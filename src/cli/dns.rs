@@ -1,12 +1,12 @@
 //! `cong dns check [LABEL...] [--resolver IP:PORT] [--json]`: the DNS compliance checker
-//! (DESIGN.md section 11) from the command line. Exit 0 all passed (warnings allowed),
+//! (docs/dns-checks.md) from the command line. Exit 0 all passed (warnings allowed),
 //! 1 some member failed, 2 usage or configuration, 3 could not finish.
 
 use super::Exit;
-use crate::config::Config;
-use crate::dns_check::{self, Outcome};
-use crate::member::{Member, Status};
-use crate::registry::Registry;
+use crate::control::dns::{self, Outcome};
+use crate::model::config::Config;
+use crate::model::member::{Member, Status};
+use crate::store::registry::Registry;
 use clap::Subcommand;
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -78,7 +78,7 @@ pub fn dns(config: &Config, cmd: DnsCommand) -> Exit {
     if json {
         outln!("{}", serde_json::to_string_pretty(&report).expect("reports serialise"));
     } else {
-        out!("{}", dns_check::render::table(&report));
+        out!("{}", dns::render::table(&report));
     }
     match report.outcome() {
         Outcome::Passed => Exit::Ok,
@@ -93,7 +93,7 @@ fn check(
     all: &[Member],
     selected: &[Member],
     resolvers: &[SocketAddr],
-) -> Result<dns_check::Report, dns_check::ResolverError> {
+) -> Result<dns::Report, dns::ResolverError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime");
     let show = std::io::stderr().is_terminal() && selected.len() >= PROGRESS_FROM;
     let progress = move |done: usize, total: usize| {
@@ -106,7 +106,7 @@ fn check(
             let _ = err.flush();
         }
     };
-    runtime.block_on(dns_check::run(config, all, selected, resolvers, &progress))
+    runtime.block_on(dns::run(config, all, selected, resolvers, &progress))
 }
 
 /// The members named (each must exist), or every member that is not archived.

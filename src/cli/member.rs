@@ -1,12 +1,12 @@
 //! `cong name`, `cong member` and `cong site`: the registry from the command line. Every
-//! change goes through [`crate::membership`], as the admin API's do.
+//! change goes through [`crate::control::membership`], as the admin API's do.
 
 use super::Exit;
-use crate::config::Config;
-use crate::member::{Member, Membership, Status};
-use crate::membership::{self, AdmitError};
-use crate::naming::NameReport;
-use crate::registry::{Registry, RegistryError};
+use crate::control::membership::{self, AdmitError};
+use crate::model::config::Config;
+use crate::model::member::{Member, Membership, Status};
+use crate::model::naming::NameReport;
+use crate::store::registry::{Registry, RegistryError};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -307,9 +307,10 @@ pub fn site(config: &Config, cmd: SiteCommand) -> Exit {
     } else {
         None
     };
-    match crate::site::scaffold::create(&config.tenants_dir, &label, &theme, member.as_ref(), &config.platform) {
+    match crate::content::site::scaffold::create(&config.tenants_dir, &label, &theme, member.as_ref(), &config.platform)
+    {
         Ok(dir) => {
-            outln!("created {}", crate::site::shown_path(&dir));
+            outln!("created {}", crate::content::site::shown_path(&dir));
             if member.is_none() {
                 outln!(
                     "{label} is not registered yet: cong member register {label} --name-vi \"...\" --membership shared"

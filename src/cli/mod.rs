@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md section 9): parse with clap, run the library, and say which
+//! The command line (docs/cli.md): parse with clap, run the library, and say which
 //! exit code applies: 0 success, 1 the thing checked is wrong, 2 usage or configuration,
 //! 3 could not finish.
 
@@ -14,10 +14,11 @@ macro_rules! out {
 }
 
 mod cert;
+pub mod check;
 mod dns;
 mod member;
 
-use crate::config::Config;
+use crate::model::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -99,7 +100,7 @@ pub enum Command {
         #[command(subcommand)]
         command: cert::CertCommand,
     },
-    /// Check members' DNS against the rules (DESIGN.md section 11).
+    /// Check members' DNS against the rules (docs/dns-checks.md).
     Dns {
         #[command(subcommand)]
         command: dns::DnsCommand,
@@ -144,7 +145,10 @@ fn run_command(cli: Cli) -> Exit {
         Command::Serve { .. } => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime");
-            match runtime.block_on(crate::server::serve(config)) {
+            // The environment is read here, once: the library takes the token as a value.
+            let mut config = config;
+            config.admin_token = std::env::var(&config.admin_token_env).ok();
+            match runtime.block_on(crate::app::serve(config)) {
                 Ok(()) => Exit::Ok,
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -153,7 +157,7 @@ fn run_command(cli: Cli) -> Exit {
             }
         }
         Command::Check { json } => {
-            let report = crate::check::run(&config);
+            let report = crate::cli::check::run(&config);
             if json {
                 outln!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
             } else {

@@ -2,11 +2,11 @@
 //! `directory.html` and `status.html`: the member directory on the apex, and the neutral
 //! pages for unknown, pending, suspended and archived names and for bad requests.
 
-use crate::config::Platform;
-use crate::member::{Member, Membership, Status};
-use crate::render::{self, CachePolicy, Prepared};
-use crate::site::Entry;
-use crate::theme::ThemeSet;
+use crate::content::render::{self, CachePolicy, Prepared};
+use crate::content::site::Entry;
+use crate::content::theme::ThemeSet;
+use crate::model::config::Platform;
+use crate::model::member::{Member, Membership, Status};
 use http::StatusCode;
 use minijinja::context;
 use serde::Serialize;
@@ -80,7 +80,7 @@ impl PlatformPages {
         listed.sort_by(|a, b| a.name_vi.cmp(b.name_vi));
         let directory = env
             .get_template("directory.html")
-            .and_then(|t| t.render(context! { platform => platform, members => listed, now_year => crate::site::content::Date::today().year }))
+            .and_then(|t| t.render(context! { platform => platform, members => listed, now_year => crate::content::site::content::Date::today().year }))
             .map_err(|e| render::template_error(&e, &paths, "directory.html"))?;
         let mut apex = HashMap::new();
         apex.insert(

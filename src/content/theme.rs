@@ -2,7 +2,7 @@
 //! on a parent theme. The default theme is embedded in the binary so cong runs anywhere;
 //! a `themes/default/` folder on disk replaces the embedded copy.
 
-use crate::files;
+use crate::content::files;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -43,7 +43,7 @@ pub struct ThemeSet {
 
 macro_rules! embedded {
     ($($name:literal),*) => {
-        &[$(($name, include_bytes!(concat!("../themes/default/", $name)))),*]
+        &[$(($name, include_bytes!(concat!("../../themes/default/", $name)))),*]
     };
 }
 
@@ -138,7 +138,7 @@ impl ThemeSet {
 }
 
 fn display(dir: &Path, name: &str) -> String {
-    let shown = crate::site::shown_path(&dir.join(name));
+    let shown = crate::content::site::shown_path(&dir.join(name));
     if shown.is_empty() {
         name.to_string()
     } else {
@@ -165,7 +165,8 @@ fn load_theme(dir: &Path, shown: &str) -> Result<Theme, Vec<String>> {
     let file = format!("{shown}/theme.toml");
     let text = std::fs::read_to_string(&toml_path)
         .map_err(|e| vec![format!("{file}: cannot read: {e} (every theme needs a theme.toml with name = \"...\")")])?;
-    let meta: ThemeToml = toml::from_str(&text).map_err(|e| vec![crate::config::toml_error(&file, &text, &e, 0)])?;
+    let meta: ThemeToml =
+        toml::from_str(&text).map_err(|e| vec![crate::model::config::toml_error(&file, &text, &e, 0)])?;
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if meta.name != folder {
         return Err(vec![format!("{file}:1: name \"{}\" does not match the folder \"{folder}\"", meta.name)]);

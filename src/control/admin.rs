@@ -1,27 +1,29 @@
-//! The admin API (DESIGN.md section 9) on its own listener: bearer token on every call,
+//! The admin API (docs/admin-api.md) on its own listener: bearer token on every call,
 //! JSON in and out, errors as `{"error": {"code", "message", "field"}}`.
 
-use crate::handler::Body;
-use crate::member::{Membership, Status};
-use crate::membership::{self, AdmitError};
-use crate::metrics::Metrics;
-use crate::registry::{Registry, RegistryError};
-use crate::state::Live;
+use crate::control::membership::{self, AdmitError};
+use crate::model::member::{Membership, Status};
+use crate::serve::handler::Body;
+use crate::serve::metrics::Metrics;
+use crate::snapshot::Live;
+use crate::store::registry::{Registry, RegistryError};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// What the admin listener needs.
 pub struct Admin {
     pub live: Arc<Live>,
-    pub registry: Arc<Mutex<Registry>>,
+    pub registry: crate::store::registry::Shared,
+    /// Where member changes go to be published.
+    pub publisher: crate::control::publisher::Publisher,
     pub metrics: Arc<Metrics>,
     pub token: String,
     /// The DNS compliance checker: its last results and a way to start one.
-    pub dns: Arc<crate::dns_check::Service>,
+    pub dns: Arc<crate::control::dns::Service>,
 }
 
 /// An API error: status, stable code, message, and the field it concerns.
@@ -36,7 +38,7 @@ impl Admin {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        // Liveness answers on every listener, without a token (DESIGN section 5).
+        // Liveness answers on every listener, without a token (docs/architecture.md).
         if req.uri().path() == "/healthz" {
             return Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -121,8 +123,7 @@ impl Admin {
         &self,
         f: impl FnOnce(&mut Registry) -> Result<T, AdmitError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let registry = self.registry.clone();
-        tokio::task::spawn_blocking(move || f(&mut registry.lock().unwrap_or_else(|p| p.into_inner())))
+        crate::store::registry::off_workers(&self.registry, f)
             .await
             .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?
             .map_err(admit_error)
@@ -248,7 +249,7 @@ impl Admin {
         Ok((StatusCode::ACCEPTED, json!({ "started": started, "message": message, "report": "/api/dns" })))
     }
 
-    fn member_json(&self, m: &crate::member::Member) -> Value {
+    fn member_json(&self, m: &crate::model::member::Member) -> Value {
         let snap = self.live.snapshot();
         let zone = &self.live.config.platform.zone;
         json!({
@@ -277,7 +278,7 @@ impl Admin {
 
     /// Publish the registry's members now rather than at the next poll.
     async fn refresh(&self) {
-        crate::state::refresh_members(&self.live, &self.registry).await;
+        crate::control::follow::refresh_members(&self.registry, &self.publisher).await;
     }
 }
 
@@ -288,21 +289,23 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
-/// Certificate state, read from the store (see [`crate::tls::status`]).
+/// Certificate state, read from the store (see [`crate::control::certs::status`]).
 impl Admin {
     /// `tls` mode and one row per served or stored name, for GET /api/status.
     fn certificates(&self) -> Value {
-        use crate::tls::{internal::LocalCa, status, store::Store};
+        use crate::control::certs::{internal::LocalCa, status};
+        use crate::store::certs::Store;
         let config = &self.live.config;
         let store = Store::at(&config.certs_dir);
         let wanted = status::wanted_names(config, &self.live.snapshot().members);
-        let ca = (config.tls == crate::config::TlsMode::Internal).then(|| LocalCa::path_in(&store));
+        let ca = (config.tls == crate::model::config::TlsMode::Internal).then(|| LocalCa::path_in(&store));
         json!({ "tls": format!("{:?}", config.tls).to_lowercase(), "local_ca": ca, "names": status::rows(&store, &wanted) })
     }
 
     /// A member's certificates: the worst status of its names, and each name's row.
-    fn member_certificate(&self, m: &crate::member::Member) -> Value {
-        use crate::tls::{status, store::Store};
+    fn member_certificate(&self, m: &crate::model::member::Member) -> Value {
+        use crate::control::certs::status;
+        use crate::store::certs::Store;
         let config = &self.live.config;
         let store = Store::at(&config.certs_dir);
         let wanted = status::wanted_names(config, std::slice::from_ref(m));
@@ -321,9 +324,9 @@ fn admit_error(e: AdmitError) -> ApiError {
     match e {
         AdmitError::Rejected(report) => {
             let first = report.errors.first();
-            let status = if first
-                .is_some_and(|f| matches!(f.code, crate::naming::Code::Taken | crate::naming::Code::OwnDomainTaken))
-            {
+            let status = if first.is_some_and(|f| {
+                matches!(f.code, crate::model::naming::Code::Taken | crate::model::naming::Code::OwnDomainTaken)
+            }) {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -360,7 +363,7 @@ fn admit_error(e: AdmitError) -> ApiError {
 }
 
 fn not_found() -> ApiError {
-    ApiError(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see DESIGN.md section 9)".into(), None)
+    ApiError(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/admin-api.md)".into(), None)
 }
 
 fn bad_param(field: &str, expected: &str) -> ApiError {

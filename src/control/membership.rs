@@ -2,11 +2,11 @@
 //! The CLI and the admin API both go through here, so a name is judged the same way
 //! wherever it is registered.
 
-use crate::config::Config;
-use crate::member::{Member, Membership, Status};
-use crate::naming::{self, Code, Finding, NameIndex, NameReport, Proposal};
-use crate::registry::{Registration, Registry, RegistryError};
-use crate::state::Sources;
+use crate::model::config::Config;
+use crate::model::member::{Member, Membership, Status};
+use crate::model::naming::{self, Code, Finding, NameIndex, NameReport, Proposal};
+use crate::snapshot::Sources;
+use crate::store::registry::{Registration, Registry, RegistryError};
 use serde::Deserialize;
 
 /// A registration as asked for (CLI flags or the admin API's JSON body).

@@ -1,16 +1,15 @@
 //! Hot reload: watch `tenants/` and `themes/` (notify), sort each event into a
 //! [`ChangeKind`] by its path, drop editor temp files, and gather changes into a [`Plan`]
 //! (which sites to rebuild, whether themes reload, or a full rescan) until the folders have
-//! been quiet for the debounce window ([`Pending`]). The plan is applied off the request
-//! path and published as one new snapshot.
+//! been quiet for the debounce window ([`Pending`]). The plan goes to the publisher, which
+//! builds off the request path and publishes.
 
-use crate::config::Config;
-use crate::state::{Live, Sources};
+use crate::control::publisher::{Change, Publisher};
+use crate::model::config::Config;
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Component, Path};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What one changed path means.
@@ -45,7 +44,7 @@ pub struct Plan {
 /// hidden files, paths outside both roots).
 pub fn classify(path: &Path, tenants: &Path, themes: &Path) -> Option<ChangeKind> {
     let name = path.file_name()?.to_string_lossy();
-    if crate::files::is_editor_temp(&name) || name.starts_with('.') {
+    if crate::content::files::is_editor_temp(&name) || name.starts_with('.') {
         return None;
     }
     if let Ok(rel) = path.strip_prefix(themes) {
@@ -92,49 +91,6 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.sites.is_empty() && self.themes.is_empty() && !self.rescan
-    }
-}
-
-/// Apply a plan to the live state: rebuild, validate, publish once.
-pub fn apply(live: &Live, plan: &Plan) {
-    live.update(|sources| apply_to(sources, &live.config, plan));
-}
-
-/// Apply a plan to the sources (the caller publishes).
-pub fn apply_to(sources: &mut Sources, config: &Config, plan: &Plan) {
-    if plan.rescan {
-        tracing::info!("reloading every theme and site");
-        sources.reload_themes(config);
-        let gone: Vec<String> =
-            sources.sites.keys().filter(|l| !config.tenants_dir.join(l).join("site.toml").is_file()).cloned().collect();
-        for label in gone {
-            sources.rebuild_site(config, &label);
-        }
-        return;
-    }
-    let mut sites = plan.sites.clone();
-    if !plan.themes.is_empty() {
-        sources.load_themes(config);
-        // Rebuild every site whose theme chain touches a changed theme.
-        for label in crate::site::list_folders(&config.tenants_dir) {
-            let uses = sources.sites.get(&label).is_none_or(|s| {
-                let chain = sources
-                    .themes
-                    .chain(&s.config.theme)
-                    .map(|c| c.iter().map(|t| t.name.clone()).collect::<Vec<_>>())
-                    .unwrap_or_default();
-                chain.is_empty()
-                    || plan.themes.iter().any(|t| chain.contains(t))
-                    || plan.themes.contains(&s.config.theme)
-            });
-            if uses {
-                sites.insert(label);
-            }
-        }
-    }
-    for label in &sites {
-        tracing::info!(site = %label, "rebuilding");
-        sources.rebuild_site(config, label);
     }
 }
 
@@ -191,25 +147,29 @@ impl Pending {
 const MAX_WAIT_FLOOR: Duration = Duration::from_secs(1);
 
 /// Watch the folders on a thread of its own until `stop` is dropped. Returns at once.
-pub fn spawn(live: Arc<Live>, stop: mpsc::Receiver<()>) -> notify::Result<std::thread::JoinHandle<()>> {
+pub fn spawn(
+    config: &Config,
+    publisher: Publisher,
+    stop: mpsc::Receiver<()>,
+) -> notify::Result<std::thread::JoinHandle<()>> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-    let quiet = Duration::from_millis(live.config.debounce_ms.max(10));
+    let quiet = Duration::from_millis(config.debounce_ms.max(10));
     let mut watcher = notify::recommended_watcher(move |event| {
         // The receiver is gone only when the watch thread has stopped.
         let _ = tx.send(event);
     })?;
-    for dir in [&live.config.tenants_dir, &live.config.themes_dir] {
+    for dir in [&config.tenants_dir, &config.themes_dir] {
         if dir.is_dir() {
             watcher.watch(dir, RecursiveMode::Recursive)?;
         } else {
             tracing::warn!("{} does not exist; not watching it", dir.display());
         }
     }
+    // Events name paths under the folder as watched; a symlinked root must not be
+    // resolved, or no event would classify.
+    let (tenants, themes) = (config.tenants_dir.clone(), config.themes_dir.clone());
     let handle = std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
         let _keep = watcher;
-        // Events name paths under the folder as watched; a symlinked root must not be
-        // resolved, or no event would classify.
-        let (tenants, themes) = (live.config.tenants_dir.clone(), live.config.themes_dir.clone());
         let mut pending = Pending::new(quiet);
         loop {
             if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
@@ -231,8 +191,8 @@ pub fn spawn(live: Arc<Live>, stop: mpsc::Receiver<()>) -> notify::Result<std::t
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
             if let Some(plan) = pending.take_due(Instant::now()) {
-                tracing::debug!(?plan, "applying changes");
-                apply(&live, &plan);
+                tracing::debug!(?plan, "sending changes to the publisher");
+                publisher.send(Change::Rebuild(plan));
             }
         }
     })?;

@@ -107,7 +107,7 @@ struct RawReload {
     registry_poll_ms: u64,
 }
 
-/// Protective limits on the public listeners (DESIGN: a hostile client must not hurt others).
+/// Protective limits on the public listeners (a hostile client must not hurt others).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -257,6 +257,9 @@ pub struct Config {
     pub acme: RawAcme,
     pub admin_listen: SocketAddr,
     pub admin_token_env: String,
+    /// The admin API's bearer token. Never read from the file: the command line reads the
+    /// environment variable `admin_token_env` once, at start, and sets it here.
+    pub admin_token: Option<String>,
     pub dns_resolvers: Vec<SocketAddr>,
     pub caa_issuers: Vec<String>,
     pub dns_check_interval_secs: u64,
@@ -339,7 +342,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError>
 fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
     let bad = |key: &str, msg: String| ConfigError(format!("{file}: [{key}]: {msg}"));
     let zone = raw.platform.zone.trim().trim_end_matches('.').to_ascii_lowercase();
-    if !crate::naming::is_valid_hostname(&zone) {
+    if !crate::model::naming::is_valid_hostname(&zone) {
         return Err(bad(
             "platform] zone",
             format!("\"{zone}\" is not a valid DNS zone (expected e.g. \"mic.gov.vn\")"),
@@ -384,6 +387,7 @@ fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
         acme: raw.acme,
         admin_listen: addr("admin] listen", &raw.admin.listen)?,
         admin_token_env: raw.admin.token_env,
+        admin_token: None,
         dns_resolvers,
         caa_issuers: raw.dns.caa_issuers,
         dns_check_interval_secs: raw.dns.check_interval_secs,

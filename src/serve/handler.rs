@@ -2,11 +2,12 @@
 //! request, route, HTTPS redirect, method, path, lookup, validators, encoding. Synchronous
 //! and free of I/O: it reads one snapshot and the certificate map.
 
-use crate::render::Prepared;
-use crate::router::{normalize_host, Route};
-use crate::site::Entry;
-use crate::state::Snapshot;
-use crate::tls::Certs;
+use crate::content::render::Prepared;
+use crate::content::site::Entry;
+use crate::model::host::normalize_host;
+use crate::snapshot::certs::Certs;
+use crate::snapshot::routes::Route;
+use crate::snapshot::Snapshot;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};

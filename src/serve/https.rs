@@ -2,10 +2,10 @@
 //! connection to the same hyper builder as plain HTTP, with the SNI name for the handler.
 //! TLS-ALPN-01 validation connections (`acme-tls/1`) end after the handshake.
 
-use crate::handler::Scheme;
-use crate::limits::GuardedIo;
-use crate::router::normalize_host;
-use crate::server::{accept_loop, http_builder, respond, App};
+use crate::model::host::normalize_host;
+use crate::serve::handler::Scheme;
+use crate::serve::limits::GuardedIo;
+use crate::serve::listener::{accept_loop, http_builder, respond, App};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::Request;
@@ -35,7 +35,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
                 Err(_) => return tracing::debug!("TLS handshake timed out"),
             };
             let conn = tls.get_ref().1;
-            if conn.alpn_protocol() == Some(super::ACME_TLS_ALPN) {
+            if conn.alpn_protocol() == Some(crate::snapshot::certs::ACME_TLS_ALPN) {
                 // The CA has seen the challenge certificate; there is nothing to serve.
                 let _ = tls.shutdown().await;
                 return;

@@ -3,8 +3,8 @@
 //! connection's first request (hyper's HTTP/1.1 header timeout starts only once the
 //! protocol is sniffed, and HTTP/2 has none). Also the public listeners' body ceiling.
 
-use crate::config::Limits;
-use crate::handler::{security_headers, Body};
+use crate::model::config::Limits;
+use crate::serve::handler::{security_headers, Body};
 use bytes::Bytes;
 use http::header::{self, HeaderMap};
 use http::{Response, StatusCode};

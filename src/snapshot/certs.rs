@@ -1,17 +1,11 @@
 //! HTTPS: what the TLS side serves. [`Certs`] holds one certificate per served name (from
-//! the store, installed by the certificate manager in [`crate::acme`]) and the ACME challenge
+//! the store, installed by the certificate manager in [`crate::control::certs`]) and the ACME challenge
 //! answers; [`Resolver`] picks a certificate by SNI, exact names only, so an unknown name
 //! gets a handshake alert and never another member's certificate. [`start`] wires the HTTPS
 //! listener and the manager into a running server.
 
-pub mod internal;
-pub mod listener;
-pub mod status;
-pub mod store;
-
-use crate::router::normalize_host;
-use crate::server::Running;
-use crate::state::Live;
+use crate::model::host::normalize_host;
+use crate::snapshot::Live;
 use arc_swap::ArcSwap;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -22,21 +16,6 @@ use std::sync::{Arc, RwLock};
 
 /// The ALPN protocol of TLS-ALPN-01 validation connections (RFC 8737).
 pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
-
-/// Why the TLS side could not start or a certificate could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error("TLS configuration: {0}")]
-    Rustls(#[from] rustls::Error),
-    #[error("local CA: {0}")]
-    Ca(#[from] rcgen::Error),
-    #[error("ACME: {0}")]
-    Acme(#[from] crate::acme::AcmeError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// An HTTP-01 answer: the name it was issued for and the key authorization.
 #[derive(Debug, Clone)]
@@ -56,7 +35,7 @@ pub struct Certs {
     /// Token → HTTP-01 answer, only while an order waits for validation.
     http01: RwLock<HashMap<String, Http01>>,
     /// Port of `https://` redirects; 0 while no HTTPS listener runs (no redirects then).
-    redirect_port: AtomicU16,
+    pub(crate) redirect_port: AtomicU16,
 }
 
 impl std::fmt::Debug for Certs {
@@ -145,7 +124,7 @@ impl ResolvesServerCert for Resolver {
 }
 
 /// The rustls server settings: ring only, TLS 1.3 and 1.2, ALPN h2, http/1.1 and acme-tls/1.
-pub fn server_config(resolver: Arc<dyn ResolvesServerCert>) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(resolver: Arc<dyn ResolvesServerCert>) -> Result<Arc<ServerConfig>, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
@@ -154,29 +133,4 @@ pub fn server_config(resolver: Arc<dyn ResolvesServerCert>) -> Result<Arc<Server
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec(), ACME_TLS_ALPN.to_vec()];
     config.ticketer = rustls::crypto::ring::Ticketer::new()?;
     Ok(Arc::new(config))
-}
-
-/// Turn HTTPS on for a running server: load the store, start the HTTPS listener on `https`
-/// and the certificate manager (local CA or ACME, from `[https] tls`). With `tls = "off"`
-/// nothing starts.
-pub async fn start(running: &mut Running, https: tokio::net::TcpListener) -> Result<(), TlsError> {
-    let app = running.app.clone();
-    let config = &app.live.config;
-    if config.tls == crate::config::TlsMode::Off {
-        return Ok(());
-    }
-    let addr = https.local_addr()?;
-    let store = store::Store::open(&config.certs_dir)?;
-    for (name, key) in store.load_served() {
-        app.certs.install(&name, key);
-    }
-    let manager = crate::acme::Manager::new(app.live.clone(), app.certs.clone(), store).await?;
-    let port = config.https_public_port.unwrap_or(addr.port());
-    app.certs.redirect_port.store(port, Ordering::Relaxed);
-    let resolver = Arc::new(Resolver { certs: app.certs.clone(), live: app.live.clone() });
-    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(resolver)?);
-    running.https_addr = Some(addr);
-    running.add_task(tokio::spawn(listener::run(https, app, acceptor, running.shutdown_signal())));
-    running.add_task(tokio::spawn(manager.run(running.shutdown_signal())));
-    Ok(())
 }

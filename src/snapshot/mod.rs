@@ -1,17 +1,21 @@
-//! What the serving side reads: one immutable [`Snapshot`] (routing table, sites, platform
-//! pages) assembled from the current [`Sources`] and swapped in atomically, so a request
-//! sees one whole version and never a half-updated one.
+//! The contract between the planes. What the serving side reads: one immutable
+//! [`Snapshot`] (routing table, sites, platform pages) behind [`Live`], swapped in whole by
+//! the publisher (`control::publisher`), so a request sees one whole version and never a
+//! half-updated one. [`Sources`] are the inputs a snapshot is assembled from; the snapshot
+//! keeps them, so the publisher can always start again from what is live.
 
-use crate::config::{Config, Platform, TlsMode};
-use crate::member::{Member, Status};
-use crate::platform::PlatformPages;
-use crate::router::RouteTable;
-use crate::site::{self, BuildInput, Site};
-use crate::theme::ThemeSet;
+pub mod certs;
+pub mod routes;
+
+use crate::content::platform::PlatformPages;
+use crate::content::site::{self, BuildInput, Site};
+use crate::content::theme::ThemeSet;
+use crate::model::config::{Config, Platform, TlsMode};
+use crate::model::member::{Member, Status};
+use crate::snapshot::routes::RouteTable;
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One complete, validated version of everything a request needs.
 #[derive(Debug)]
@@ -28,12 +32,15 @@ pub struct Snapshot {
     pub generation: u64,
     /// The [`Sources::themes_version`] the platform pages were rendered from.
     themes_version: u64,
+    /// The themes and platform names the sites and pages were rendered with.
+    pub themes: Arc<ThemeSet>,
+    pub platform: Platform,
 }
 
 /// The inputs a snapshot is assembled from, kept to rebuild only what changed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sources {
-    pub themes: ThemeSet,
+    pub themes: Arc<ThemeSet>,
     pub theme_errors: Vec<String>,
     /// Label → last good build of each site folder.
     pub sites: BTreeMap<String, Arc<Site>>,
@@ -69,47 +76,65 @@ impl Sources {
         sources
     }
 
-    /// Rebuild one site from its folder. On failure the last good build stays and the
-    /// error is recorded; a folder that is gone removes the site.
+    /// Rebuild one site from its folder and record the outcome (see [`build_site`]).
     pub fn rebuild_site(&mut self, config: &Config, label: &str) {
-        let dir = config.tenants_dir.join(label);
-        if !dir.join("site.toml").is_file() {
-            self.sites.remove(label);
-            self.site_errors.remove(label);
-            return;
-        }
         let previous = self.sites.get(label).cloned();
-        let input = BuildInput {
-            dir: &dir,
-            themes: &self.themes,
-            platform: &self.platform,
-            scheme: scheme(config),
-            previous: previous.as_deref(),
-        };
-        match site::build(&input) {
-            Ok(site) => {
+        let outcome = build_site(config, label, &self.themes, &self.platform, previous.as_deref());
+        self.record(label, outcome);
+    }
+
+    /// Take a build's outcome: a good build replaces the site; on failure the last good
+    /// build stays and the problems are recorded; a folder that is gone removes the site.
+    pub fn record(&mut self, label: &str, outcome: BuildOutcome) {
+        match outcome {
+            BuildOutcome::Gone => {
+                self.sites.remove(label);
+                self.site_errors.remove(label);
+            }
+            BuildOutcome::Built(site) => {
                 for w in &site.warnings {
                     tracing::warn!(site = label, "{w}");
                 }
-                self.sites.insert(label.to_string(), Arc::new(site));
+                self.sites.insert(label.to_string(), site);
                 self.site_errors.remove(label);
             }
-            Err(e) => {
-                for p in &e.problems {
+            BuildOutcome::Failed(problems) => {
+                for p in &problems {
                     tracing::error!(site = label, "{p}");
                 }
-                let kept =
-                    if previous.is_some() { "the last good version stays online" } else { "the site is not served" };
-                tracing::error!(site = label, "site has {} problem(s); {kept}", e.problems.len());
-                self.site_errors.insert(label.to_string(), e.problems);
+                let kept = if self.sites.contains_key(label) {
+                    "the last good version stays online"
+                } else {
+                    "the site is not served"
+                };
+                tracing::error!(site = label, "site has {} problem(s); {kept}", problems.len());
+                self.site_errors.insert(label.to_string(), problems);
             }
+        }
+    }
+
+    /// The sources a live snapshot was assembled from.
+    pub fn of(snapshot: &Snapshot) -> Sources {
+        Sources {
+            themes: snapshot.themes.clone(),
+            theme_errors: snapshot.theme_errors.clone(),
+            sites: snapshot.sites.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            site_errors: snapshot.site_errors.clone(),
+            members: snapshot.members.clone(),
+            themes_version: snapshot.themes_version,
+            platform: snapshot.platform.clone(),
         }
     }
 
     /// Load the themes from their folder, logging what does not load.
     pub fn load_themes(&mut self, config: &Config) {
         let (themes, errors) = ThemeSet::load(&config.themes_dir);
-        self.themes = themes;
+        self.set_themes(themes, errors);
+    }
+
+    /// Take newly loaded themes (and what did not load, which is logged).
+    pub fn set_themes(&mut self, themes: ThemeSet, errors: Vec<String>) {
+        self.themes = Arc::new(themes);
         self.theme_errors = errors;
         self.themes_version += 1;
         for e in &self.theme_errors {
@@ -124,6 +149,36 @@ impl Sources {
         for label in labels {
             self.rebuild_site(config, &label);
         }
+    }
+}
+
+/// What building one site folder gave.
+#[derive(Debug)]
+pub enum BuildOutcome {
+    /// The folder (or its `site.toml`) is gone: the site is dropped.
+    Gone,
+    Built(Arc<Site>),
+    /// Why it does not build, one `file:line: message` each.
+    Failed(Vec<String>),
+}
+
+/// Build the site folder `label` with `themes`; `previous` lends its unchanged responses.
+/// Pure but for reading the folder: it runs on a build thread, outside any lock.
+pub fn build_site(
+    config: &Config,
+    label: &str,
+    themes: &ThemeSet,
+    platform: &Platform,
+    previous: Option<&Site>,
+) -> BuildOutcome {
+    let dir = config.tenants_dir.join(label);
+    if !dir.join("site.toml").is_file() {
+        return BuildOutcome::Gone;
+    }
+    let input = BuildInput { dir: &dir, themes, platform, scheme: scheme(config), previous };
+    match site::build(&input) {
+        Ok(site) => BuildOutcome::Built(Arc::new(site)),
+        Err(e) => BuildOutcome::Failed(e.problems),
     }
 }
 
@@ -172,27 +227,23 @@ pub fn assemble(
         theme_errors: sources.theme_errors.clone(),
         generation,
         themes_version: sources.themes_version,
+        themes: sources.themes.clone(),
+        platform: sources.platform.clone(),
     })
 }
 
-/// The live state of a running server: the published snapshot and the sources behind it.
+/// The live state of a running server: the configuration and the published snapshot.
+/// Only the publisher (`control::publisher`) stores a new snapshot; requests load it.
 pub struct Live {
     pub config: Config,
     snapshot: ArcSwap<Snapshot>,
-    sources: Mutex<Sources>,
-    generation: AtomicU64,
 }
 
 impl Live {
     /// Assemble the first snapshot.
     pub fn new(config: Config, sources: Sources) -> Result<Live, String> {
         let first = assemble(&config, &sources, 1, None)?;
-        Ok(Live {
-            config,
-            snapshot: ArcSwap::from_pointee(first),
-            sources: Mutex::new(sources),
-            generation: AtomicU64::new(1),
-        })
+        Ok(Live { config, snapshot: ArcSwap::from_pointee(first) })
     }
 
     /// The current snapshot; cheap, lock-free.
@@ -201,63 +252,8 @@ impl Live {
         self.snapshot.load()
     }
 
-    /// Change the sources with `f`, then publish a new snapshot. Serialised: two updates
-    /// never interleave. When the platform pages fail to render, the old snapshot stays.
-    pub fn update<R>(&self, f: impl FnOnce(&mut Sources) -> R) -> R {
-        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
-        let out = f(&mut sources);
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let previous = self.snapshot.load_full();
-        match assemble(&self.config, &sources, generation, Some(&previous)) {
-            Ok(snap) => self.snapshot.store(Arc::new(snap)),
-            Err(e) => tracing::error!("{e}; keeping the previous version"),
-        }
-        out
-    }
-}
-
-/// Read the registry's members and publish them (off the async threads).
-pub async fn refresh_members(live: &Arc<Live>, registry: &Arc<Mutex<crate::registry::Registry>>) {
-    let registry = registry.clone();
-    let members =
-        tokio::task::spawn_blocking(move || registry.lock().unwrap_or_else(|p| p.into_inner()).members()).await;
-    match members {
-        Ok(Ok(members)) => {
-            let changed = live.snapshot().members != members;
-            if changed {
-                live.update(|s| s.members = members);
-            }
-        }
-        Ok(Err(e)) => tracing::error!("reading the registry: {e}; serving the last known members"),
-        Err(e) => tracing::error!("reading the registry: {e}"),
-    }
-}
-
-/// Follow registry changes made by any process (the CLI, another server): poll SQLite's
-/// cheap change marker and republish the routing when it moves.
-pub async fn follow_registry(
-    live: Arc<Live>,
-    registry: Arc<Mutex<crate::registry::Registry>>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let every = std::time::Duration::from_millis(live.config.registry_poll_ms);
-    let mut last = None;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-        let r = registry.clone();
-        let marker =
-            tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).change_marker()).await;
-        match marker {
-            Ok(Ok(m)) if Some(m) != last => {
-                last = Some(m);
-                refresh_members(&live, &registry).await;
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!("polling the registry: {e}"),
-            Err(e) => tracing::warn!("polling the registry: {e}"),
-        }
+    /// Swap in a new snapshot (the publisher's job).
+    pub fn store(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
     }
 }

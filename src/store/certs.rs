@@ -12,7 +12,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A store problem, with the file it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +115,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    crate::model::time::now_secs()
 }
 
 impl Store {

@@ -10,10 +10,10 @@
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 use bytes::Bytes;
-use cong::config::Config;
-use cong::member::{Member, Membership, Status};
-use cong::server::{Bound, Running};
-use cong::state::{Live, Sources};
+use cong::app::{Bound, Running};
+use cong::model::config::Config;
+use cong::model::member::{Member, Membership, Status};
+use cong::snapshot::{Live, Sources};
 use http::{HeaderMap, Method, Request, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
@@ -64,13 +64,13 @@ pub fn live(tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> A
 /// [`live`] with more `cong.toml` text (sections after `[paths]`).
 pub fn live_with(more: &str, tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
     let text = format!("{}{more}", config_text(tenants, themes));
-    live_from(cong::config::parse(&text, "test.toml", repo()).expect("test config parses"), edit)
+    live_from(cong::model::config::parse(&text, "test.toml", repo()).expect("test config parses"), edit)
 }
 
 /// [`live`] for a loaded `config`.
 pub fn live_from(config: Config, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
     let mut sources = Sources::load(&config);
-    sources.members = cong::state::members_from_sites(&sources);
+    sources.members = cong::snapshot::members_from_sites(&sources);
     edit(&mut sources);
     Arc::new(Live::new(config, sources).expect("platform pages render"))
 }
@@ -128,7 +128,7 @@ pub async fn launch(config: Config) -> Running {
 
 /// [`launch`] on listeners bound in advance.
 pub async fn launch_on(config: Config, bound: Bound) -> Running {
-    cong::server::launch(config, bound).await.expect("server launches")
+    cong::app::launch(config, bound).await.expect("server launches")
 }
 
 /// What a client saw.

@@ -1,6 +1,6 @@
 //! Harness for the registry and admin API tests: a temp `cong.toml` with its own data folder
 //! (and, where a test changes folders, its own copy of the demo tenants), a real server
-//! launched in-process with `cong::server::launch`, the `cong` binary run as a separate
+//! launched in-process with `cong::app::launch`, the `cong` binary run as a separate
 //! process, and the HTTP/1.1 client of `common`. Every wait is bounded. Built on the
 //! `common` harness: a test binary that includes this module declares `mod common;` too.
 #![allow(dead_code)] // each test file uses a different part of the harness
@@ -55,8 +55,9 @@ pub struct Env {
 }
 
 impl Env {
-    /// A fresh world; `name` makes the token variable unique to the test. The token
-    /// variable is not set: call [`Env::set_token`] to turn the admin API on.
+    /// A fresh world; `name` makes the token variable unique to the test. A server
+    /// launched in this process gets the token through [`Env::config`]; a `cong` process
+    /// started by the test gets it in that variable.
     pub fn new(name: &str, tenants: Tenants) -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
         let tenants = match tenants {
@@ -78,14 +79,11 @@ impl Env {
         Env { dir, config_path, tenants, token_env, token }
     }
 
-    /// Put the token in this test's own environment variable (unique per test, so tests
-    /// running in parallel do not see each other's).
-    pub fn set_token(&self) {
-        std::env::set_var(&self.token_env, &self.token);
-    }
-
-    pub fn config(&self) -> cong::config::Config {
-        cong::config::Config::from_file(&self.config_path).expect("test config loads")
+    /// The test's configuration, with the admin token as `cong serve` would read it.
+    pub fn config(&self) -> cong::model::config::Config {
+        let mut config = cong::model::config::Config::from_file(&self.config_path).expect("test config loads");
+        config.admin_token = Some(self.token.clone());
+        config
     }
 
     pub fn registry_path(&self) -> PathBuf {
@@ -182,7 +180,7 @@ pub fn run(cmd: &mut Command) -> Out {
 
 /// Launch a server for `env` on `127.0.0.1:0`, with an admin listener (started only when
 /// the token variable is set).
-pub async fn launch(env: &Env) -> cong::server::Running {
+pub async fn launch(env: &Env) -> cong::app::Running {
     crate::common::launch(env.config()).await
 }
 
@@ -210,7 +208,7 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(running: &cong::server::Running, env: &Env) -> Api {
+    pub fn new(running: &cong::app::Running, env: &Env) -> Api {
         Api { addr: running.admin_addr.expect("admin listener started"), token: env.token.clone() }
     }
 

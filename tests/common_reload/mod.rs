@@ -7,8 +7,8 @@
 #![allow(dead_code)] // the tests and the benchmark each use a different part
 
 use crate::common::{copy_demo, Proto};
-use cong::config::Config;
-use cong::server::Running;
+use cong::app::Running;
+use cong::model::config::Config;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -39,8 +39,6 @@ fn admin_token() -> &'static (String, String) {
     TOKEN.get_or_init(|| {
         let name = format!("CONG_TEST_TOKEN_RELOAD_{}", std::process::id());
         let token = format!("reload-{}", std::process::id());
-        // Set once, before the first server of this process reads it.
-        std::env::set_var(&name, &token);
         (name, token)
     })
 }
@@ -80,14 +78,15 @@ impl Fixture {
 
     /// Launch on a folder prepared by the caller (its `cong.toml` written by [`write_config`]).
     pub async fn launch(dir: tempfile::TempDir, config_path: PathBuf) -> Fixture {
-        let config = Config::from_file(&config_path).expect("test cong.toml is valid");
+        let mut config = Config::from_file(&config_path).expect("test cong.toml is valid");
+        config.admin_token = Some(admin_token().1.clone());
         let running = crate::common::launch(config).await;
         let admin = running.admin_addr.expect("the admin API is on (token set)");
         Fixture { http: running.http_addr, admin, config_path, dir, running: Some(running) }
     }
 
     /// The server's live state (to see which sites a change rebuilt).
-    pub fn live(&self) -> &std::sync::Arc<cong::state::Live> {
+    pub fn live(&self) -> &std::sync::Arc<cong::snapshot::Live> {
         &self.running.as_ref().expect("the server runs").app.live
     }
 
@@ -189,17 +188,17 @@ impl Fixture {
     /// Register `label` in this server's registry as an active shared member.
     pub fn register_active(&self, label: &str, name_vi: &str) {
         let mut registry =
-            cong::registry::Registry::open(&self.path("data/registry.db")).expect("open the test registry");
-        let reg = cong::registry::Registration {
+            cong::store::registry::Registry::open(&self.path("data/registry.db")).expect("open the test registry");
+        let reg = cong::store::registry::Registration {
             label: label.into(),
             name_vi: name_vi.into(),
             name_en: String::new(),
-            membership: cong::member::Membership::Shared,
+            membership: cong::model::member::Membership::Shared,
             own_domains: Vec::new(),
             aliases: Vec::new(),
             canonical: None,
             servers: Vec::new(),
-            status: cong::member::Status::Active,
+            status: cong::model::member::Status::Active,
             override_reason: Some("hot reload test".into()),
         };
         registry.register(&reg, "mic.gov.vn", "tests/reload.rs").expect("register the member");

@@ -48,8 +48,8 @@ impl Ports {
 }
 
 /// Launch cong for `env` on `ports`, HTTPS included.
-pub async fn launch(env: &Env, ports: Ports) -> cong::server::Running {
-    let bound = cong::server::Bound { http: ports.http, admin: Some(ports.admin), https: Some(ports.https) };
+pub async fn launch(env: &Env, ports: Ports) -> cong::app::Running {
+    let bound = cong::app::Bound { http: ports.http, admin: Some(ports.admin), https: Some(ports.https) };
     let running = crate::common::launch_on(env.config(), bound).await;
     assert!(running.https_addr.is_some(), "the HTTPS listener runs");
     running
@@ -87,9 +87,9 @@ pub async fn connect(
 }
 
 /// The leaf certificate the server presented.
-pub fn peer_leaf(tls: &TlsStream<TcpStream>) -> cong::tls::store::CertInfo {
+pub fn peer_leaf(tls: &TlsStream<TcpStream>) -> cong::store::certs::CertInfo {
     let certs = tls.get_ref().1.peer_certificates().expect("server certificates");
-    cong::tls::store::CertInfo::parse(&certs[0]).expect("leaf parses")
+    cong::store::certs::CertInfo::parse(&certs[0]).expect("leaf parses")
 }
 
 /// A request on an open TLS connection (HTTP/1.1 with Host, or HTTP/2 when negotiated).

@@ -4,10 +4,10 @@
 use super::config::SiteConfig;
 use super::content::{self, Date, Document};
 use super::{shown_path, Entry, Site, SiteError};
-use crate::config::Platform;
-use crate::files;
-use crate::render::{self, CachePolicy, Prepared};
-use crate::theme::ThemeSet;
+use crate::content::files;
+use crate::content::render::{self, CachePolicy, Prepared};
+use crate::content::theme::ThemeSet;
+use crate::model::config::Platform;
 use http::StatusCode;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
@@ -190,7 +190,7 @@ fn environment(
     let names: Vec<String> = sources.keys().cloned().collect();
     let mut env = render::environment(sources);
     env.add_global("platform", Value::from_serialize(input.platform));
-    env.add_global("now_year", Value::from(crate::site::content::Date::today().year));
+    env.add_global("now_year", Value::from(crate::content::site::content::Date::today().year));
     let mut problems = Vec::new();
     for name in &names {
         if let Err(e) = env.get_template(name) {
@@ -542,7 +542,7 @@ mod tests {
             let text = format!("label = \"ais\"\nname_vi = {}\n", toml::Value::String(name_vi.into()));
             std::fs::write(site.join("site.toml"), text).unwrap();
             let (themes, _) = ThemeSet::load(&dir.path().join("no-themes"));
-            let platform = crate::config::parse("", "t.toml", dir.path()).unwrap().platform;
+            let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
             let input =
                 BuildInput { dir: &site, themes: &themes, platform: &platform, scheme: "https", previous: None };
             let built = build(&input).unwrap_or_else(|e| panic!("{name_vi:?}: {e}"));

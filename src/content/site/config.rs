@@ -1,7 +1,7 @@
 //! `site.toml`: a member site's identity, names, contact data and theme choice.
 
-use crate::config::toml_error;
-use crate::member::Membership;
+use crate::model::config::toml_error;
+use crate::model::member::Membership;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -108,7 +108,7 @@ pub fn parse(text: &str, file: &str, folder_label: &str) -> Result<SiteConfig, V
     for (key, hosts) in [("own_domains", &mut config.own_domains), ("aliases", &mut config.aliases)] {
         for host in hosts.iter_mut() {
             *host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-            if !crate::naming::is_valid_hostname(host) {
+            if !crate::model::naming::is_valid_hostname(host) {
                 problems.push(format!("{file}:{}: {key}: \"{host}\" is not a valid hostname", line_of(key)));
             }
         }

@@ -1,7 +1,7 @@
 //! One Markdown file of a site: TOML front matter between `+++` lines, then the body,
 //! rendered to HTML with pulldown-cmark.
 
-use crate::config::toml_error;
+use crate::model::config::toml_error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -46,74 +46,7 @@ pub enum DateValue {
     Text(String),
 }
 
-/// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl Date {
-    /// `2024-05-12`.
-    pub fn iso(self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-
-    /// `12/05/2024`, as Vietnamese readers write dates.
-    pub fn display_vi(self) -> String {
-        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
-    }
-
-    /// RFC 2822 at midnight UTC, for RSS: `Sun, 12 May 2024 00:00:00 +0000`.
-    pub fn rfc2822(self) -> String {
-        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        let weekday = DAYS[(self.days_since_epoch() + 3).rem_euclid(7) as usize];
-        let month = MONTHS[usize::from(self.month - 1)];
-        format!("{weekday}, {:02} {month} {:04} 00:00:00 +0000", self.day, self.year)
-    }
-
-    /// Days since 1970-01-01 (a Thursday), by Howard Hinnant's civil-from-days inverse.
-    fn days_since_epoch(self) -> i64 {
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    /// Today's date in UTC.
-    pub fn today() -> Date {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Date::from_days((secs / 86_400) as i64)
-    }
-
-    /// The date `days` after 1970-01-01 (Howard Hinnant's civil-from-days).
-    pub fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-        Date { year, month, day }
-    }
-
-    fn parse(s: &str) -> Option<Date> {
-        let s = s.get(..10)?;
-        let mut it = s.split('-');
-        let year = it.next()?.parse().ok()?;
-        let month: u8 = it.next()?.parse().ok()?;
-        let day: u8 = it.next()?.parse().ok()?;
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
-    }
-}
+pub use crate::model::time::Date;
 
 /// A parsed content file: front matter, rendered HTML and a summary.
 #[derive(Debug, Clone)]
@@ -248,22 +181,5 @@ mod tests {
     #[test]
     fn tables_render() {
         assert!(markdown_to_html("|a|b|\n|-|-|\n|1|2|\n").contains("<table>"));
-    }
-
-    #[test]
-    fn days_round_trip() {
-        for days in [0, 59, 365, 11_016, 20_586, 30_000] {
-            assert_eq!(Date::from_days(days).days_since_epoch(), days);
-        }
-        assert_eq!(Date::from_days(20_586).iso(), "2026-05-13");
-    }
-
-    #[test]
-    fn rfc2822_weekdays() {
-        let d = |year, month, day| Date { year, month, day }.rfc2822();
-        assert_eq!(d(2024, 5, 12), "Sun, 12 May 2024 00:00:00 +0000");
-        assert_eq!(d(1970, 1, 1), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(d(2026, 11, 29), "Sun, 29 Nov 2026 00:00:00 +0000");
-        assert_eq!(d(2000, 2, 29), "Tue, 29 Feb 2000 00:00:00 +0000");
     }
 }

@@ -8,7 +8,7 @@ pub mod scaffold;
 
 pub use build::{build, BuildInput};
 
-use crate::render::Prepared;
+use crate::content::render::Prepared;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! `cong site new`: a working site folder for a new member, filled in from the registry
 //! where the member is registered, ready for `cong check`.
 
-use crate::config::Platform;
-use crate::member::Member;
+use crate::model::config::Platform;
+use crate::model::member::Member;
 use std::path::{Path, PathBuf};
 
 /// Create `tenants/<label>/` with site.toml, a home page, an introduction, a news section
@@ -14,10 +14,10 @@ pub fn create(
     member: Option<&Member>,
     platform: &Platform,
 ) -> Result<PathBuf, String> {
-    let index = crate::naming::NameIndex::new(&platform.zone, &platform.reserved);
-    let report = crate::naming::check(
+    let index = crate::model::naming::NameIndex::new(&platform.zone, &platform.reserved);
+    let report = crate::model::naming::check(
         &index,
-        &crate::naming::Proposal { name: label, name_vi: None, name_en: None, own_domains: &[], owner: None },
+        &crate::model::naming::Proposal { name: label, name_vi: None, name_en: None, own_domains: &[], owner: None },
     );
     if !report.ok {
         let why: Vec<String> = report.errors.iter().map(|f| format!("{}: {}", f.code.as_str(), f.message)).collect();
@@ -28,7 +28,7 @@ pub fn create(
     if dir.exists() {
         return Err(format!(
             "{} already exists; choose another label or edit that folder",
-            crate::site::shown_path(&dir)
+            crate::content::site::shown_path(&dir)
         ));
     }
     let name_vi = member.map_or_else(|| format!("Đơn vị {label}"), |m| m.name_vi.clone());
@@ -41,7 +41,7 @@ pub fn create(
         "label = \"{label}\"\nname_vi = \"{}\"\nname_en = \"{}\"\nmembership = \"{membership}\"\nown_domains = [{own}]\ntheme = \"{theme}\"\ndescription = \"Cổng thông tin điện tử {}\"\n\n[responsible]\nname = \"\"\ntitle = \"\"\n\n[contact]\nagency = \"{}\"\naddress = \"\"\nphone = \"\"\nemail = \"info@{label}.{}\"\n",
         q(&name_vi), q(&name_en), q(&name_vi), q(&platform.name_vi), platform.zone
     );
-    let today = crate::site::content::Date::today().iso();
+    let today = crate::content::site::content::Date::today().iso();
     let files = [
         ("site.toml", site_toml),
         ("content/_index.md", format!("+++\ntitle = \"{}\"\n+++\nChào mừng đến với Cổng thông tin điện tử của {name_vi}.\n", q(&name_vi))),
@@ -63,12 +63,12 @@ pub fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::{build, BuildInput};
-    use crate::theme::ThemeSet;
+    use crate::content::site::{build, BuildInput};
+    use crate::content::theme::ThemeSet;
 
     #[test]
     fn a_new_site_builds_and_an_existing_one_is_refused() {
-        let config = crate::config::parse("", "t", Path::new(".")).unwrap();
+        let config = crate::model::config::parse("", "t", Path::new(".")).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = create(tmp.path(), "Vpc", "default", None, &config.platform).unwrap();
         assert!(dir.ends_with("vpc"));
@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn invalid_labels_are_refused_with_the_rule() {
-        let config = crate::config::parse("", "t", Path::new(".")).unwrap();
+        let config = crate::model::config::parse("", "t", Path::new(".")).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let err = create(tmp.path(), "cục báo chí", "default", None, &config.platform).unwrap_err();
         assert!(err.contains("diacritics"), "{err}");

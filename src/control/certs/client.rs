@@ -1,11 +1,11 @@
 //! Talking to the ACME CA with instant-acme (ring only): the HTTPS client that trusts the
 //! public roots plus `[acme] ca_root`, one account per directory URL persisted under
 //! `<certs>/_acme/`, and one order for one name, answering HTTP-01 through the HTTP
-//! listener or TLS-ALPN-01 through the HTTPS listener (see [`crate::tls::Certs`]).
+//! listener or TLS-ALPN-01 through the HTTPS listener (see [`crate::snapshot::certs::Certs`]).
 
 use super::AcmeError;
-use crate::tls::store::{write_atomic, Store};
-use crate::tls::Certs;
+use crate::snapshot::certs::Certs;
+use crate::store::certs::{write_atomic, Store};
 use bytes::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -38,7 +38,7 @@ pub struct AcmeClient {
 
 impl AcmeClient {
     /// Set up the client from `[acme]`; `base` anchors a relative `ca_root` path.
-    pub fn new(acme: &crate::config::RawAcme, base: &Path, store: &Store) -> Result<AcmeClient, AcmeError> {
+    pub fn new(acme: &crate::model::config::RawAcme, base: &Path, store: &Store) -> Result<AcmeClient, AcmeError> {
         let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         for cert in extra_roots(&acme.ca_root, base)? {
             roots.add(cert).map_err(|e| AcmeError::CaRoot { path: acme.ca_root.clone(), message: e.to_string() })?;
@@ -273,7 +273,7 @@ mod tests {
             .find(|e| e.oid.to_id_string() == "1.3.6.1.5.5.7.1.31")
             .expect("acmeIdentifier extension");
         assert!(ext.critical);
-        let info = crate::tls::store::CertInfo::parse(&cert.cert[0]).unwrap();
+        let info = crate::store::certs::CertInfo::parse(&cert.cert[0]).unwrap();
         assert_eq!(info.sans, ["ais.mic.gov.vn"]);
     }
 }

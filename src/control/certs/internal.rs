@@ -3,7 +3,7 @@
 //! for the name and its `.localhost` twin, so `https://ais.mic.gov.vn.localhost:8443/` works
 //! once a developer trusts `ca.pem` in the browser.
 
-use super::store::{now, write_atomic, Store, StoreError};
+use crate::store::certs::{now, write_atomic, Store, StoreError};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -119,7 +119,7 @@ mod tests {
         let again = LocalCa::open_or_create(&store).unwrap();
         assert_eq!(std::fs::read_to_string(&again.cert_path).unwrap(), ca_pem, "the CA is created once");
         let (chain, key) = again.issue("ais.mic.gov.vn", LEAF_DAYS).unwrap();
-        let loaded = super::super::store::certified("ais.mic.gov.vn", chain.as_bytes(), key.as_bytes()).unwrap();
+        let loaded = crate::store::certs::certified("ais.mic.gov.vn", chain.as_bytes(), key.as_bytes()).unwrap();
         assert!(loaded.info.covers("ais.mic.gov.vn.localhost"));
         assert!(loaded.info.issuer.contains("cong local development CA"), "{}", loaded.info.issuer);
         // Verify the leaf against the CA with rustls' own verifier.

@@ -7,13 +7,15 @@
 //! the error recorded in the name's `meta.json`; new orders are limited per minute.
 
 pub mod client;
+pub mod internal;
 pub mod schedule;
+pub mod status;
 
-use crate::config::TlsMode;
-use crate::state::Live;
-use crate::tls::internal::{CaError, LocalCa, LEAF_DAYS};
-use crate::tls::store::{now, Meta, Store, StoreError};
-use crate::tls::Certs;
+use crate::control::certs::internal::{CaError, LocalCa, LEAF_DAYS};
+use crate::model::config::TlsMode;
+use crate::snapshot::certs::Certs;
+use crate::snapshot::Live;
+use crate::store::certs::{now, Meta, Store, StoreError};
 use client::AcmeClient;
 use schedule::{Due, RateLimit, Reason};
 use std::collections::{BTreeMap, BTreeSet};
@@ -297,5 +299,5 @@ fn load_meta(store: &Store, name: &str) -> Meta {
 
 /// Unix seconds as RFC 3339 UTC.
 pub fn utc(secs: u64) -> String {
-    crate::registry::rfc3339(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+    crate::model::time::rfc3339_secs(secs)
 }

@@ -2,8 +2,8 @@
 //! certificates for, when a name is due (missing, a third of its lifetime left, forced),
 //! the back-off after failures, and the limit on new orders per minute.
 
-use crate::router::{Route, RouteTable};
-use crate::tls::store::Meta;
+use crate::snapshot::routes::{Route, RouteTable};
+use crate::store::certs::Meta;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,7 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::member::{Member, Membership, Status};
+    use crate::model::member::{Member, Membership, Status};
 
     fn meta(not_before: Option<u64>, not_after: Option<u64>, next_retry: Option<u64>) -> Meta {
         Meta { not_before, not_after, next_retry, ..Meta::default() }

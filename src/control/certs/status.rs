@@ -1,10 +1,10 @@
 //! Certificate state for people and scripts (`cong cert list`, the admin API): one row per
 //! name, read from the store's metadata, so it works with or without a running server.
 
-use super::store::{now, Meta, Store};
-use crate::config::{Config, TlsMode};
-use crate::member::Member;
-use crate::router::RouteTable;
+use crate::model::config::{Config, TlsMode};
+use crate::model::member::Member;
+use crate::snapshot::routes::RouteTable;
+use crate::store::certs::{now, Meta, Store};
 use serde::Serialize;
 
 /// One name's certificate state.
@@ -31,7 +31,7 @@ pub fn wanted_names(config: &Config, members: &[Member]) -> Vec<String> {
         return Vec::new();
     }
     let routes = RouteTable::build(&config.platform.zone, members);
-    crate::acme::schedule::desired_names(&routes, config.tls == TlsMode::Internal)
+    crate::control::certs::schedule::desired_names(&routes, config.tls == TlsMode::Internal)
 }
 
 /// Rows for every wanted name and every name in the store, sorted by name.
@@ -50,7 +50,7 @@ pub fn row(store: &Store, name: &str, wanted: bool) -> CertStatus {
         last_error: Some(e.to_string()),
         ..Meta::default()
     });
-    let utc = |t: Option<u64>| t.map(crate::acme::utc);
+    let utc = |t: Option<u64>| t.map(crate::control::certs::utc);
     CertStatus {
         name: name.to_string(),
         status: status(&meta, wanted, now()),

@@ -1,10 +1,10 @@
-//! The verdicts of DESIGN.md section 11, one function per check id, each pure: it takes
+//! The verdicts of docs/dns-checks.md, one function per check id, each pure: it takes
 //! what the resolver saw (a [`Resolution`]) and what the platform expects, and says
 //! passed/failed/... with the records as evidence and a one-line fix. No I/O here.
 
 use super::lookup::{End, Resolution, Rr};
 use super::{ids, Check, Status};
-use crate::naming::NameReport;
+use crate::model::naming::NameReport;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What the platform is, for the checks: where shared names must point.
@@ -76,14 +76,14 @@ fn list(ips: &[IpAddr]) -> String {
 /// `naming.label`: the label obeys section 6 (errors fail; warnings, accepted at
 /// registration with an override reason, stay warnings).
 pub fn naming(name: &str, report: &NameReport) -> Check {
-    let codes = |fs: &[crate::naming::Finding]| {
+    let codes = |fs: &[crate::model::naming::Finding]| {
         fs.iter().map(|f| format!("{}: {}", f.code.as_str(), f.message)).collect::<Vec<_>>().join("; ")
     };
     if !report.errors.is_empty() {
         let c = check(ids::NAMING, Status::Failed, name, codes(&report.errors), None);
         let fix = match &report.suggestion {
             Some(s) => format!("register a compliant name instead, e.g. {s}"),
-            None => "register a name that follows the naming rules (DESIGN.md section 6)".to_string(),
+            None => "register a name that follows the naming rules (docs/naming.md)".to_string(),
         };
         return with_fix(c, fix);
     }

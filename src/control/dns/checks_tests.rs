@@ -253,16 +253,16 @@ fn dangling_and_hygiene() {
 
 #[test]
 fn naming_label() {
-    let index = crate::naming::NameIndex::new("mic.gov.vn", &[]);
+    let index = crate::model::naming::NameIndex::new("mic.gov.vn", &[]);
     let check_label = |label: &str, name_vi: &str| {
-        let p = crate::naming::Proposal {
+        let p = crate::model::naming::Proposal {
             name: label,
             name_vi: Some(name_vi),
             name_en: None,
             own_domains: &[],
             owner: Some(label),
         };
-        naming(&format!("{label}.mic.gov.vn"), &crate::naming::check(&index, &p))
+        naming(&format!("{label}.mic.gov.vn"), &crate::model::naming::check(&index, &p))
     };
     let table = [
         ("cucattt", "Cục An toàn thông tin", Status::Passed),

@@ -13,7 +13,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// Longest CNAME chain accepted (DESIGN.md section 11: "chain not over 8").
+/// Longest CNAME chain accepted (docs/dns-checks.md: "chain not over 8").
 pub const MAX_CHAIN: usize = 8;
 
 /// How long one query may take before it counts as a timeout, and how often it is tried.

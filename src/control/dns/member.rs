@@ -5,9 +5,9 @@
 use super::checks::{self, Platform, Target};
 use super::lookup::{Answer, Dns, End, Resolution};
 use super::{caa, ids, Check, MemberReport, Status};
-use crate::config::Config;
-use crate::member::{Member, Membership};
-use crate::naming::{NameIndex, Proposal};
+use crate::model::config::Config;
+use crate::model::member::{Member, Membership};
+use crate::model::naming::{NameIndex, Proposal};
 use std::net::IpAddr;
 
 /// What every member's check shares: the resolver and what the platform expects.
@@ -30,7 +30,7 @@ impl Context {
         Context {
             dns,
             platform,
-            index: crate::membership::name_index(config, all),
+            index: crate::control::membership::name_index(config, all),
             issuers: config.caa_issuers.clone(),
             zone: config.platform.zone.clone(),
         }
@@ -96,7 +96,7 @@ impl Context {
             own_domains: &m.own_domains,
             owner: Some(&m.label),
         };
-        checks::naming(fourth, &crate::naming::check(&self.index, &proposal))
+        checks::naming(fourth, &crate::model::naming::check(&self.index, &proposal))
     }
 
     /// Resolve `names` one after the other (members have few own domains).
@@ -177,7 +177,4 @@ fn target_of(what: String, r: &Resolution) -> Target {
     Target { what, names: r.names().map(str::to_string).collect(), addrs: r.addresses(), failed }
 }
 
-/// Lower-case, trimmed, no trailing dot.
-fn normalize(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
-}
+use crate::model::host::normalize_name as normalize;

@@ -1,4 +1,4 @@
-//! The DNS compliance checker (DESIGN.md section 11): for each member, ask the DNS about
+//! The DNS compliance checker (docs/dns-checks.md): for each member, ask the DNS about
 //! its names (`lookup`), judge what came back (`checks`, `caa`), and report per member
 //! with evidence and fixes. Used by `cong dns check` (table or JSON, `render`) and by the
 //! server's periodic re-check (`service`), whose results the registry keeps.
@@ -10,8 +10,8 @@ mod member;
 pub mod render;
 pub mod service;
 
-use crate::config::Config;
-use crate::member::{Member, Membership};
+use crate::model::config::Config;
+use crate::model::member::{Member, Membership};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -145,7 +145,7 @@ pub struct Summary {
     pub error: usize,
 }
 
-/// A whole check: the JSON of `cong dns check --json` (DESIGN.md section 11).
+/// A whole check: the JSON of `cong dns check --json` (docs/dns-checks.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub zone: String,
@@ -155,7 +155,7 @@ pub struct Report {
     pub members: Vec<MemberReport>,
 }
 
-/// What a report means for the exit code (DESIGN.md section 9).
+/// What a report means for the exit code (docs/cli.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Every member passed (warnings allowed).
@@ -193,10 +193,10 @@ impl Report {
     }
 
     /// The rows the registry keeps: one per member, its report as JSON.
-    pub fn to_stored(&self) -> Vec<crate::registry::DnsResult> {
+    pub fn to_stored(&self) -> Vec<crate::store::registry::DnsResult> {
         self.members
             .iter()
-            .map(|m| crate::registry::DnsResult {
+            .map(|m| crate::store::registry::DnsResult {
                 label: m.label.clone(),
                 checked_at: self.checked_at.clone(),
                 status: m.status.as_str().to_string(),
@@ -207,7 +207,7 @@ impl Report {
 
     /// The last result of every member, as stored, assembled into one report; its
     /// `checked_at` is the latest, each member carries its own. Unreadable rows are skipped.
-    pub fn from_stored(zone: &str, rows: &[crate::registry::DnsResult]) -> Option<Report> {
+    pub fn from_stored(zone: &str, rows: &[crate::store::registry::DnsResult]) -> Option<Report> {
         let members: Vec<MemberReport> = rows
             .iter()
             .filter_map(|row| {
@@ -233,7 +233,7 @@ pub async fn run(
 ) -> Result<Report, ResolverError> {
     let servers = if resolvers.is_empty() { &config.dns_resolvers[..] } else { resolvers };
     let cx = Arc::new(member::Context::new(config, all, lookup::Dns::new(servers)?));
-    let checked_at = crate::registry::rfc3339(std::time::SystemTime::now());
+    let checked_at = crate::store::registry::rfc3339(std::time::SystemTime::now());
     let total = selected.len();
     let mut queue = selected.iter().cloned();
     let mut tasks = tokio::task::JoinSet::new();

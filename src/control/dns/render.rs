@@ -63,8 +63,8 @@ pub fn summary_line(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns_check::{Check, Status};
-    use crate::member::Membership;
+    use crate::control::dns::{Check, Status};
+    use crate::model::member::Membership;
 
     #[test]
     fn rows_problems_evidence_fix_and_summary() {

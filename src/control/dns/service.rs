@@ -3,9 +3,9 @@
 //! in memory for the admin API (`GET /api/dns`, the `dns` field of a member).
 
 use super::{Report, ResolverError, Status};
-use crate::config::Config;
-use crate::member::Status as MemberStatus;
-use crate::registry::{Registry, RegistryError};
+use crate::model::config::Config;
+use crate::model::member::Status as MemberStatus;
+use crate::store::registry::{Registry, RegistryError};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -129,8 +129,7 @@ impl Service {
         &self,
         f: impl FnOnce(&mut Registry) -> Result<T, RegistryError> + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let registry = self.registry.clone();
-        tokio::task::spawn_blocking(move || f(&mut registry.lock().unwrap_or_else(|p| p.into_inner())))
+        crate::store::registry::off_workers(&self.registry, f)
             .await
             .map_err(|e| ServiceError::Task(e.to_string()))?
             .map_err(ServiceError::from)

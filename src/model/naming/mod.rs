@@ -1,4 +1,4 @@
-//! Naming rules for fourth-level names (DESIGN.md section 6): decides whether a proposed
+//! Naming rules for fourth-level names (docs/naming.md): decides whether a proposed
 //! `ais.mic.gov.vn` may be registered. Used by `cong name check`, member registration, the
 //! admin API and `cong check`; pure functions over a [`NameIndex`], no I/O.
 
@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use text::{is_combining, vn_base, Pattern};
 
 /// Labels no member may take, besides `ns1`..`ns9`, the zone's own first label and the
-/// labels added in config (DESIGN.md section 6).
+/// labels added in config (docs/naming.md).
 const RESERVED: &str = "www mail smtp imap pop ftp ns dns mx admin api portal cong dichvucong \
     english m static cdn acme autoconfig autodiscover localhost test example";
 
@@ -22,7 +22,7 @@ const MAX_NAME: usize = 253;
 /// One-letter labels read as typos and say nothing about the unit.
 const MIN_LABEL: usize = 2;
 
-/// Stable codes of DESIGN.md section 6; serialised snake_case ("wrong_zone").
+/// Stable codes of docs/naming.md; serialised snake_case ("wrong_zone").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {

@@ -3,11 +3,7 @@
 
 use super::{is_label_byte, MAX_LABEL, MAX_NAME};
 
-/// Lower-case, trim spaces, drop one trailing dot; also used for hostnames.
-pub fn normalize(name: &str) -> String {
-    let t = name.trim();
-    t.strip_suffix('.').unwrap_or(t).to_lowercase()
-}
+pub use crate::model::host::normalize_name as normalize;
 
 /// Vietnamese letters with diacritics (all vowels with all five tones, both cases, ă â ê ô
 /// ơ ư, đ/Đ) to plain ASCII letters. Combining marks (U+0300..U+036F, as in decomposed

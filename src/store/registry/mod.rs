@@ -9,13 +9,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::types::Type;
 use rusqlite::{ffi, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::member::{Member, Membership, Status};
+use crate::model::member::{Member, Membership, Status};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
 /// Append only: a released entry never changes.
@@ -60,7 +60,7 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-    // Version 2: each member's last DNS compliance result (DESIGN.md section 11). No foreign
+    // Version 2: each member's last DNS compliance result (docs/dns-checks.md). No foreign
     // key: a result is about a label, and is replaced by the next check of it.
     "CREATE TABLE dns_results (
         label TEXT PRIMARY KEY CHECK (label = lower(label)),
@@ -116,6 +116,19 @@ pub enum RegistryError {
     /// The file was written by a newer cong; refuse rather than misread it.
     #[error("{path}: registry schema version {found} is newer than this cong understands ({supported})")]
     TooNew { path: PathBuf, found: i64, supported: i64 },
+}
+
+/// The registry as a running server shares it between its background writers.
+pub type Shared = std::sync::Arc<std::sync::Mutex<Registry>>;
+
+/// Run `f` on the shared registry on tokio's blocking pool: an async worker must never
+/// wait on the registry's lock or on SQLite. The error is a panic inside `f`.
+pub async fn off_workers<T: Send + 'static>(
+    registry: &Shared,
+    f: impl FnOnce(&mut Registry) -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let registry = registry.clone();
+    tokio::task::spawn_blocking(move || f(&mut registry.lock().unwrap_or_else(|p| p.into_inner()))).await
 }
 
 /// One member's last DNS check as the registry keeps it.
@@ -378,9 +391,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), RegistryError> {
     tx.commit().map_err(open_err)
 }
 
-/// Lower-case, trimmed, no trailing dot: the one spelling a host is stored and found by.
+/// The one spelling a host is stored and found by (see [`crate::model::host`]).
 fn normalize_host(host: &str) -> String {
-    host.trim().trim_end_matches('.').to_lowercase()
+    crate::model::host::normalize_name(host)
 }
 
 /// The same list normalised, blanks and repeats dropped, first occurrence's order kept.
@@ -554,29 +567,7 @@ fn fill_names_and_servers(
     Ok(())
 }
 
-/// `t` as RFC 3339 UTC to the second. Hand-rolled to avoid a date crate for one format.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); Howard Hinnant's
-/// `civil_from_days`, valid for every date this server will see.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+pub use crate::model::time::rfc3339;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 use super::*;
 use std::sync::{Arc, Barrier};
+use std::time::UNIX_EPOCH;
 
 const ZONE: &str = "mic.gov.vn";
 

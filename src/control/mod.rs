@@ -1,0 +1,11 @@
+//! Background writers: the file watcher, the registry follower, the certificate manager,
+//! the DNS checker and the admin API. Each sends its changes to the one publisher, which
+//! owns the live snapshot; none of them is ever waited on by a request.
+
+pub mod admin;
+pub mod certs;
+pub mod dns;
+pub mod follow;
+pub mod membership;
+pub mod publisher;
+pub mod watch;

@@ -1,0 +1,134 @@
+//! Host names, normalised one way everywhere: a request's `Host` header or SNI name
+//! ([`normalize_host`]: port, trailing dot, development `.localhost` suffix) and a name
+//! proposed or stored in the registry ([`normalize_name`]).
+
+use std::borrow::Cow;
+
+/// Lower-case, trim spaces, drop **one** trailing dot (the root): the one spelling a
+/// proposed or stored name is judged, stored and found by. `AIS..` keeps a dot and so
+/// fails the naming rules instead of being silently repaired.
+pub fn normalize_name(name: &str) -> String {
+    let t = name.trim();
+    t.strip_suffix('.').unwrap_or(t).to_lowercase()
+}
+
+/// Why a Host header cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostError {
+    Missing,
+    Malformed,
+}
+
+/// Lower-case, drop a port and a trailing dot, and a development `.localhost` suffix
+/// (`AIS.mic.gov.vn.localhost:8080` → `ais.mic.gov.vn`). Borrows when nothing changes.
+pub fn normalize_host(raw: &str) -> Result<Cow<'_, str>, HostError> {
+    if raw.is_empty() {
+        return Err(HostError::Missing);
+    }
+    let host = if let Some(rest) = raw.strip_prefix('[') {
+        // An IPv6 literal: valid, but never a member's name.
+        let end = rest.find(']').ok_or(HostError::Malformed)?;
+        return Ok(Cow::Owned(format!("[{}]", &rest[..end].to_ascii_lowercase())));
+    } else {
+        match raw.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            Some(_) => return Err(HostError::Malformed),
+            None => raw,
+        }
+    };
+    let host = host.strip_suffix('.').unwrap_or(host);
+    // One trailing dot is the root; a second would be an empty label.
+    if host.is_empty() || host.len() > 253 || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+        return Err(HostError::Malformed);
+    }
+    if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+        return Err(HostError::Malformed);
+    }
+    let host: Cow<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    };
+    Ok(match host {
+        Cow::Borrowed(h) => Cow::Borrowed(strip_localhost(h)),
+        Cow::Owned(h) => Cow::Owned(strip_localhost(&h).to_string()),
+    })
+}
+
+fn strip_localhost(h: &str) -> &str {
+    match h.strip_suffix(".localhost") {
+        Some(rest) if !rest.is_empty() => rest.strip_suffix('.').unwrap_or(rest),
+        _ => h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_table() {
+        let ok = [
+            ("ais.mic.gov.vn", "ais.mic.gov.vn"),
+            ("AIS.Mic.Gov.VN", "ais.mic.gov.vn"),
+            ("ais.mic.gov.vn.", "ais.mic.gov.vn"),
+            ("ais.mic.gov.vn:8080", "ais.mic.gov.vn"),
+            ("ais.mic.gov.vn.:443", "ais.mic.gov.vn"),
+            ("ais.mic.gov.vn.localhost:8080", "ais.mic.gov.vn"),
+            ("ais.mic.gov.vn.localhost.", "ais.mic.gov.vn"),
+            ("localhost", "localhost"),
+            ("127.0.0.1:8080", "127.0.0.1"),
+            ("[::1]:8080", "[::1]"),
+        ];
+        for (raw, want) in ok {
+            assert_eq!(normalize_host(raw).as_deref(), Ok(want), "{raw}");
+        }
+        let bad = [
+            ("", HostError::Missing),
+            ("a b", HostError::Malformed),
+            ("ais..mic", HostError::Malformed),
+            ("ais:abc", HostError::Malformed),
+            ("a/b", HostError::Malformed),
+            ("[::1", HostError::Malformed),
+            (".", HostError::Malformed),
+            ("ais.mic.gov.vn%00", HostError::Malformed),
+            // Found by fuzz/fuzz_targets/host.rs: two trailing dots left one in the result.
+            ("0..:80", HostError::Malformed),
+            ("ais.mic.gov.vn..", HostError::Malformed),
+        ];
+        for (raw, want) in bad {
+            assert_eq!(normalize_host(raw), Err(want), "{raw}");
+        }
+    }
+
+    #[test]
+    fn normalising_a_clean_host_does_not_allocate() {
+        assert!(matches!(normalize_host("vnnic.mic.gov.vn").unwrap(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn names_lose_one_trailing_dot_only() {
+        for (raw, want) in [
+            ("AIS", "ais"),
+            (" ais.mic.gov.vn. ", "ais.mic.gov.vn"),
+            ("AIS..", "ais."),
+            ("ais.gov.vn", "ais.gov.vn"),
+            ("", ""),
+        ] {
+            assert_eq!(normalize_name(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_host_header_and_a_stored_name_agree() {
+        // Whatever the registry stores, a request for it in any case, with a port or the
+        // root dot, finds it.
+        for stored in ["ais.mic.gov.vn", "ais.gov.vn", "antoanthongtin.mic.gov.vn"] {
+            let name = normalize_name(&stored.to_uppercase());
+            for raw in [stored.to_uppercase(), format!("{stored}.:8080"), format!("{stored}.localhost:8080")] {
+                assert_eq!(normalize_host(&raw).as_deref(), Ok(name.as_str()), "{raw}");
+            }
+        }
+        assert!(normalize_host("AIS..").is_err());
+    }
+}

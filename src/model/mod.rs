@@ -1,0 +1,9 @@
+//! Plain data and rules, no I/O: the configuration, members and their names, the naming
+//! rules of the regulation, host normalisation and the calendar. Every other layer builds
+//! on these; nothing here imports from another layer.
+
+pub mod config;
+pub mod host;
+pub mod member;
+pub mod naming;
+pub mod time;
