@@ -1,0 +1,225 @@
+//! The serving side never waits on the control side (docs/architecture.md), against the
+//! real binary: while one site's build is stuck in a template that never ends and another
+//! is slow on a large static file, `/healthz` on both listeners keeps answering, a suspend
+//! through the admin API and one through the CLI are served within `registry_poll_ms` +
+//! 1 s, and SIGTERM ends the process within the drain deadline.
+
+mod common;
+
+use common::{copy_demo, get, write_config};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "publisher-test-token";
+const POLL_MS: u64 = 50;
+/// Answers slower than this count as "the serving side waited". The bug this guards
+/// against held every answer for the whole rebuild (11.5 s with a 150 MB file).
+const PROMPT: Duration = Duration::from_secs(1);
+/// `serve::listener::DRAIN_TIMEOUT`: how long a shutdown may take at most.
+const DRAIN: Duration = Duration::from_secs(20);
+
+/// A `cong serve` process and the lines it logged so far.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    http: SocketAddr,
+    admin: SocketAddr,
+    config: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let more = format!(
+            "\n[http]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken_env = \"CONG_PUBLISHER_TOKEN\"\n\n\
+             [reload]\ndebounce_ms = 50\nregistry_poll_ms = {POLL_MS}\n"
+        );
+        let config = write_config(dir, Path::new("tenants"), Path::new("themes"), Path::new("data"), &more);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cong"))
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .current_dir(dir)
+            .env("CONG_PUBLISHER_TOKEN", TOKEN)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cong serve");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (http, admin) = loop {
+            let found = {
+                let log = log.lock().unwrap();
+                let addr = |mark: &str| {
+                    log.iter().find_map(|l| {
+                        let rest = &l[l.find(mark)? + mark.len()..];
+                        rest[..rest.find('/')?].parse::<SocketAddr>().ok()
+                    })
+                };
+                (addr("sites on http://"), addr("admin API on http://"))
+            };
+            if let (Some(h), Some(a)) = found {
+                break (h, a);
+            }
+            assert!(Instant::now() < deadline, "cong serve did not start:\n{}", log.lock().unwrap().join("\n"));
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server { child, log, http, admin, config }
+    }
+
+    fn logged(&self, what: impl Fn(&str) -> bool) -> bool {
+        self.log.lock().unwrap().iter().any(|l| what(l))
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn host(label: &str) -> String {
+    format!("{label}.mic.gov.vn")
+}
+
+/// Every `/healthz` answer's latency on both listeners, until `stop` is set.
+async fn probe(http: SocketAddr, admin: SocketAddr, stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<Duration> {
+    let mut seen = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        for addr in [http, admin] {
+            let started = Instant::now();
+            let resp = get(addr, "anything.example", "/healthz").await;
+            assert_eq!(resp.status, 200, "/healthz on {addr}");
+            seen.push(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    seen
+}
+
+/// How long after `since` until `host` answers 503 (checked every 10 ms, up to 10 s).
+async fn until_suspended(http: SocketAddr, host: &str, since: Instant) -> Duration {
+    loop {
+        if get(http, host, "/").await.status == 503 {
+            return since.elapsed();
+        }
+        assert!(since.elapsed() < Duration::from_secs(10), "{host} never answered 503");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_build_holds_back_neither_health_checks_nor_suspends_nor_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_demo(dir.path());
+    let mut server = Server::start(dir.path());
+    let (http, admin) = (server.http, server.admin);
+    for label in ["ttt", "cds", "cbc", "vnnic"] {
+        assert_eq!(get(http, &host(label), "/").await.status, 200, "{label} serves before the edits");
+    }
+    let ttt_home = get(http, &host("ttt"), "/").await.text();
+
+    // A home template that never ends (10^10 loop turns) and a large static file.
+    let templates = dir.path().join("tenants/ttt/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("index.html"),
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let big: Vec<u8> = (0..48u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let static_dir = dir.path().join("tenants/cds/static");
+    std::fs::create_dir_all(&static_dir).unwrap();
+    std::fs::write(static_dir.join("big.bin"), big).unwrap();
+    let started = Instant::now();
+    while !(server.logged(|l| l.contains("rebuilding") && l.contains("ttt"))
+        && server.logged(|l| l.contains("rebuilding") && l.contains("cds")))
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "no rebuild started:\n{}", server.log_text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let prober = tokio::spawn(probe(http, admin, stop.clone()));
+
+    // Suspend through the admin API: answered promptly and served at once.
+    let since = Instant::now();
+    let auth = format!("Bearer {TOKEN}");
+    let resp = common::request(
+        admin,
+        "POST",
+        "admin",
+        "/api/members/cbc/suspend",
+        &[("authorization", auth.as_str()), ("content-type", "application/json")],
+        br#"{"reason": "kiem tra"}"#.to_vec(),
+    )
+    .await;
+    let api_answer = since.elapsed();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let api_503 = until_suspended(http, &host("cbc"), since).await;
+
+    // Suspend through the CLI, a separate process writing the registry.
+    let since = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_cong"))
+        .args(["--config", server.config.to_str().unwrap(), "member", "suspend", "vnnic", "--reason", "kiem tra"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli_503 = until_suspended(http, &host("vnnic"), since).await;
+
+    // The stuck site keeps its last good version meanwhile.
+    let still = get(http, &host("ttt"), "/").await;
+    assert_eq!((still.status, still.text()), (200, ttt_home), "ttt's last good version stays online");
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = prober.await.unwrap();
+    seen.sort();
+    let p99 = seen[seen.len() * 99 / 100];
+    let worst = *seen.last().unwrap();
+    eprintln!(
+        "/healthz during the stuck build: {} answers, p50 {:?}, p99 {p99:?}, max {worst:?}; \
+         API suspend answered in {api_answer:?}, 503 after {api_503:?}; CLI suspend to 503: {cli_503:?}",
+        seen.len(),
+        seen[seen.len() / 2]
+    );
+    assert!(seen.len() >= 4, "the probe ran ({} answers)", seen.len());
+    assert!(worst < PROMPT, "a /healthz answer took {worst:?}");
+    let allowed = Duration::from_millis(POLL_MS) + Duration::from_secs(1);
+    assert!(api_answer < PROMPT, "the suspend call took {api_answer:?}");
+    assert!(api_503 < allowed, "the API suspend was served after {api_503:?}");
+    assert!(cli_503 < allowed, "the CLI suspend was served after {cli_503:?}");
+    assert!(
+        !server.logged(|l| l.contains("site=ttt") && l.contains("problem")),
+        "the template cannot have finished:\n{}",
+        server.log_text()
+    );
+
+    // SIGTERM with the build still stuck: the process ends within the drain deadline.
+    let since = Instant::now();
+    let term = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            eprintln!("SIGTERM to exit: {:?} ({status})", since.elapsed());
+            assert!(status.success(), "cong serve exits cleanly on SIGTERM: {status}\n{}", server.log_text());
+            break;
+        }
+        assert!(since.elapsed() < DRAIN, "still running {DRAIN:?} after SIGTERM:\n{}", server.log_text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
