@@ -148,7 +148,11 @@ fn run_command(cli: Cli) -> Exit {
             // The environment is read here, once: the library takes the token as a value.
             let mut config = config;
             config.admin_token = std::env::var(&config.admin_token_env).ok();
-            match runtime.block_on(crate::app::serve(config)) {
+            let outcome = runtime.block_on(crate::app::serve(config));
+            // The listeners have drained by now; a registry call still on the blocking
+            // pool gets a moment, never an unbounded wait.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+            match outcome {
                 Ok(()) => Exit::Ok,
                 Err(e) => {
                     eprintln!("error: {e:#}");

@@ -1,14 +1,16 @@
 //! `cong.toml`: raw serde structs (every key defaulted, unknown keys rejected), validated
 //! into [`Config`]. A pure [`parse`] plus [`Config::from_file`]; errors name file, line and key.
 
+use crate::model::problem::Problem;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// A configuration problem, already phrased for a person: `cong.toml:4:1: unknown key ...`.
+/// A configuration problem: file, line, key, message and fix; people read it as
+/// `cong.toml:4:1: unknown field ...` (see [`Problem`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct ConfigError(pub String);
+pub struct ConfigError(pub Problem);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -272,8 +274,8 @@ pub struct Config {
 impl Config {
     /// Read and validate `path`; relative paths inside resolve against its folder.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(Problem::in_file(&path.display().to_string(), format!("cannot read: {e}"))))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
         // Absolute, so messages can show paths relative to where the user stands.
@@ -335,12 +337,21 @@ impl Config {
 
 /// Parse and validate config text; `file` names it in messages, `base` anchors relative paths.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
-    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError(toml_error(file, text, &e, 0)))?;
-    validate(raw, file, base)
+    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError(toml_problem(file, text, &e, 0)))?;
+    validate(raw, text, file, base)
 }
 
-fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
-    let bad = |key: &str, msg: String| ConfigError(format!("{file}: [{key}]: {msg}"));
+fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+    let bad = |key: &str, msg: String| {
+        let key = format!("[{key}");
+        let problem = Problem::in_file(file, msg).key(&key);
+        // Point at the line where the key is set, when it is set in the file.
+        let problem = match section_key_line(text, &key) {
+            Some(line) => problem.at(line, 1),
+            None => problem,
+        };
+        ConfigError(problem)
+    };
     let zone = raw.platform.zone.trim().trim_end_matches('.').to_ascii_lowercase();
     if !crate::model::naming::is_valid_hostname(&zone) {
         return Err(bad(
@@ -401,13 +412,37 @@ fn validate(raw: Raw, file: &str, base: &Path) -> Result<Config, ConfigError> {
 /// Phrase a TOML error as `file:line:col: message`, with "did you mean" for unknown keys.
 /// `line_offset` is added to the line (front matter starts below the `+++` line).
 pub fn toml_error(file: &str, src: &str, err: &toml::de::Error, line_offset: usize) -> String {
+    toml_problem(file, src, err, line_offset).to_string()
+}
+
+/// A TOML error as a [`Problem`] at its line and column, with "did you mean" as the fix.
+pub fn toml_problem(file: &str, src: &str, err: &toml::de::Error, line_offset: usize) -> Problem {
     let (line, col) = match err.span() {
         Some(span) => line_col(src, span.start),
         None => (1, 1),
     };
     let message = err.message().trim().to_string();
-    let hint = unknown_key_hint(&message).unwrap_or_default();
-    format!("{file}:{}:{col}: {message}{hint}", line + line_offset)
+    let hint = unknown_key_hint(&message);
+    let problem = Problem::in_file(file, message).at(line + line_offset, col);
+    match hint {
+        Some(hint) => problem.fix(hint),
+        None => problem,
+    }
+}
+
+/// The 1-based line where `[section] key` is set in `text`, when it is.
+fn section_key_line(text: &str, key: &str) -> Option<usize> {
+    let (section, key) = key.strip_prefix('[')?.split_once("] ")?;
+    let mut inside = false;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line.trim_start_matches('[').trim_end_matches(']').trim() == section;
+        } else if inside && line.split('=').next().is_some_and(|k| k.trim() == key) {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// 1-based line and column of a byte offset.
@@ -428,7 +463,7 @@ fn unknown_key_hint(message: &str) -> Option<String> {
         .map(|c| (edit_distance(key, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)?;
-    Some(format!(" (did you mean \"{}\"?)", best.1))
+    Some(format!("did you mean \"{}\"?", best.1))
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -480,25 +515,32 @@ mod tests {
     #[test]
     fn unknown_key_names_file_line_and_suggestion() {
         let text = "[platform]\nzone = \"hanoi.gov.vn\"\n\n[http]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n";
-        let err = parse(text, "cong.toml", Path::new(".")).unwrap_err().0;
+        let problem = parse(text, "cong.toml", Path::new(".")).unwrap_err().0;
+        assert_eq!((problem.file.as_str(), problem.line, problem.column), ("cong.toml", Some(6), Some(1)));
+        assert_eq!(problem.fix.as_deref(), Some("did you mean \"listen\"?"));
+        let err = problem.to_string();
         assert!(err.starts_with("cong.toml:6:1: unknown field `lisen`"), "{err}");
         assert!(err.ends_with("(did you mean \"listen\"?)"), "{err}");
     }
 
     #[test]
     fn unknown_section_is_rejected() {
-        let err = parse("[htp]\n", "c.toml", Path::new(".")).unwrap_err().0;
+        let err = parse("[htp]\n", "c.toml", Path::new(".")).unwrap_err().0.to_string();
         assert!(err.contains("c.toml:1:") && err.contains("did you mean \"http\""), "{err}");
     }
 
     #[test]
     fn bad_values_name_the_key() {
-        let err = parse("[https]\ntls = \"yes\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        let err = parse("[https]\ntls = \"yes\"\n", "c.toml", Path::new(".")).unwrap_err().0.to_string();
         assert!(err.contains("[https] tls") && err.contains("\"acme\""), "{err}");
-        let err = parse("[http]\nlisten = \"nowhere\"\n", "c.toml", Path::new(".")).unwrap_err().0;
-        assert!(err.contains("[http] listen"), "{err}");
-        let err = parse("[platform]\nzone = \"bad zone\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        let problem = parse("# listeners\n[http]\nlisten = \"nowhere\"\n", "c.toml", Path::new(".")).unwrap_err().0;
+        assert_eq!((problem.key.as_deref(), problem.line), (Some("[http] listen"), Some(3)), "{problem}");
+        assert!(problem.to_string().starts_with("c.toml:3:1: [http] listen: \"nowhere\""), "{problem}");
+        let err = parse("[platform]\nzone = \"bad zone\"\n", "c.toml", Path::new(".")).unwrap_err().0.to_string();
         assert!(err.contains("[platform] zone"), "{err}");
+        // A bad default is not on any line of the file: the key alone says where.
+        let problem = parse("", "c.toml", Path::new(".")).map(|_| ()).err();
+        assert!(problem.is_none(), "the defaults are valid");
     }
 
     #[test]

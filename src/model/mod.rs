@@ -6,4 +6,5 @@ pub mod config;
 pub mod host;
 pub mod member;
 pub mod naming;
+pub mod problem;
 pub mod time;
