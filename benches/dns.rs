@@ -5,10 +5,9 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/common_dns/mod.rs"]
-mod common_dns;
 
-use cong::model::member::{Member, Membership, Status};
+use common::dns::{zone, Nsd};
+use cong::model::member::{Member, Membership, Names, Status};
 use std::time::Instant;
 
 const MEMBERS: usize = 1_000;
@@ -20,15 +19,17 @@ fn member(i: usize) -> Member {
     let label = format!("dv{i:04}");
     let independent = i % 10 == 0;
     Member {
-        name_vi: format!("Đơn vị {i:04}"),
-        name_en: String::new(),
-        membership: if independent { Membership::Independent } else { Membership::Shared },
+        names: Names {
+            name_vi: format!("Đơn vị {i:04}"),
+            name_en: String::new(),
+            membership: if independent { Membership::Independent } else { Membership::Shared },
+            own_domains: if i % 7 == 0 { vec![format!("{label}.gov.vn")] } else { Vec::new() },
+            aliases: Vec::new(),
+            canonical: None,
+            servers: if independent { vec![format!("45.76.{}.{}", i / 250, i % 250 + 1)] } else { Vec::new() },
+            label,
+        },
         status: Status::Active,
-        own_domains: if i % 7 == 0 { vec![format!("{label}.gov.vn")] } else { Vec::new() },
-        aliases: Vec::new(),
-        canonical: None,
-        servers: if independent { vec![format!("45.76.{}.{}", i / 250, i % 250 + 1)] } else { Vec::new() },
-        label,
     }
 }
 
@@ -43,16 +44,16 @@ fn zones(members: &[Member]) -> Vec<(&'static str, String)> {
         if i % 13 == 0 {
             continue;
         }
-        let target = m.servers.first().map_or("127.0.0.1", String::as_str);
-        mic.push(format!("{} IN A {target}", m.label));
-        for d in &m.own_domains {
+        let target = m.names.servers.first().map_or("127.0.0.1", String::as_str);
+        mic.push(format!("{} IN A {target}", m.names.label));
+        for d in &m.names.own_domains {
             gov.push(format!("{} IN A {target}", d.trim_end_matches(".gov.vn")));
         }
     }
     vec![
-        ("mic.gov.vn.", common_dns::zone("mic.gov.vn.", &refs(&mic))),
-        ("gov.vn.", common_dns::zone("gov.vn.", &refs(&gov))),
-        ("vn.", common_dns::zone("vn.", &[])),
+        ("mic.gov.vn.", zone("mic.gov.vn.", &refs(&mic))),
+        ("gov.vn.", zone("gov.vn.", &refs(&gov))),
+        ("vn.", zone("vn.", &[])),
     ]
 }
 
@@ -63,7 +64,7 @@ fn main() {
         return;
     }
     let members: Vec<Member> = (0..MEMBERS).map(member).collect();
-    let nsd = common_dns::Nsd::start(&zones(&members));
+    let nsd = Nsd::start(&zones(&members));
     let text = format!(
         "[platform]\naddresses = [\"127.0.0.1\"]\n[dns]\nresolvers = [\"{}\"]\ncheck_interval_secs = 0\n",
         nsd.resolver()

@@ -8,10 +8,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/common_reload/mod.rs"]
-mod common_reload;
 
-use common_reload::{host, with_title, Conn, Fixture, AIS};
+use common::reload::{host, with_title, Conn, Fixture, AIS};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! whole handler answering a prepared page from a snapshot (no sockets).
 
 use cong::model::host::normalize_host;
-use cong::model::member::{Member, Membership, Status};
+use cong::model::member::{Member, Membership, Names, Status};
 use cong::snapshot::routes::RouteTable;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -10,15 +10,17 @@ use std::hint::black_box;
 fn members(n: usize) -> Vec<Member> {
     (0..n)
         .map(|i| Member {
-            label: format!("donvi{i}"),
-            name_vi: format!("Đơn vị {i}"),
-            name_en: String::new(),
-            membership: Membership::Shared,
+            names: Names {
+                label: format!("donvi{i}"),
+                name_vi: format!("Đơn vị {i}"),
+                name_en: String::new(),
+                membership: Membership::Shared,
+                own_domains: vec![format!("donvi{i}.gov.vn")],
+                aliases: vec![],
+                canonical: None,
+                servers: vec![],
+            },
             status: Status::Active,
-            own_domains: vec![format!("donvi{i}.gov.vn")],
-            aliases: vec![],
-            canonical: None,
-            servers: vec![],
         })
         .collect()
 }

@@ -147,7 +147,7 @@ pub async fn launch(config: crate::model::config::Config, bound: Bound) -> anyho
             tracing::info!("empty registry: imported {n} demo site folders as active members (see the audit log)");
         }
         sources.members = registry.members()?;
-        for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.label == *l)) {
+        for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }
         let live = Live::new(config, sources).map_err(|e| anyhow::anyhow!(e))?;

@@ -2,10 +2,7 @@
 //! temp `cong.toml` with a fresh registry (the demo sites imported), called as a script
 //! would, with the public listener checked for the effect of each change.
 
-mod common;
-mod common_registry;
-
-use common_registry::{
+use crate::common::registry::{
     await_status, codes, demo_labels, error_code, get, launch, request, Api, Env, Tenants, HTTP_TIMEOUT,
 };
 use serde_json::Value;

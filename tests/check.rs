@@ -2,9 +2,7 @@
 //! and on the demo: each problem named as `file:line: message` with the fix, the exit codes
 //! of docs/cli.md; and serving the same folders keeps the good site up.
 
-mod common;
-
-use common::{assert_shows_no_member, get, repo, shared_member, start};
+use crate::common::{self, assert_shows_no_member, get, repo, shared_member, start};
 use std::path::Path;
 use std::process::Output;
 

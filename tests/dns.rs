@@ -4,12 +4,9 @@
 //! `cong.toml` whose `[dns] resolvers` is that NSD; the admin API part runs in-process.
 //! Needs the `nsd` binary: without it these tests fail (never skip), saying how to get it.
 
-mod common;
-mod common_dns;
-mod common_registry;
-
-use common_dns::{zone, Nsd};
-use common_registry::{request, Out};
+use crate::common;
+use crate::common::dns::{zone, Nsd};
+use crate::common::registry::{self, request, Out};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -230,7 +227,7 @@ impl World {
 
     /// `cong --config <this config> args...` as a separate process.
     fn cli(&self, args: &[&str]) -> Out {
-        common_registry::cli(&self.config, args)
+        registry::cli(&self.config, args)
     }
 
     /// Register `cases` with `cong member register`.
@@ -529,16 +526,36 @@ fn assert_schema_stored(report: &Value) {
     assert_schema(&plain);
 }
 
+/// `check_interval_secs = 0` beside a control with 1 (first run 1 s after start): the
+/// control's periodic report shows that the wait and the way of looking see a periodic
+/// run; the server with 0, started first and given as long again, has none. Before this,
+/// a fixed 1.5 s wait could not see a run that comes 30 s after start (the default interval).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interval_of_zero_turns_the_periodic_check_off() {
-    let world = World::new("nointerval", "check_interval_secs = 0");
-    world.register(&[case("cbc")]);
-    let (running, api) = launch(&world).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let off = World::new("nointerval", "check_interval_secs = 0");
+    let control = World::new("control", "check_interval_secs = 1");
+    for world in [&off, &control] {
+        world.register(&[case("cbc")]);
+    }
+    let config = cong::model::config::Config::from_file(&off.config).expect("config loads");
+    assert_eq!(config.dns_check_interval_secs, 0, "0 stays 0 (off), never the default");
+    let (running, api) = launch(&off).await;
+    let started = Instant::now();
+    let (control_running, control_api) = launch(&control).await;
+    let report = await_api(&control_api, "/api/dns", 200, Duration::from_secs(30)).await;
+    assert_eq!(member(&report, "cbc")["status"], "failed", "the control's periodic run");
+    let cbc = await_api(&control_api, "/api/members/cbc", 200, Duration::from_secs(5)).await;
+    assert_eq!(cbc["dns"]["status"], "failed", "the control's member shows its run: {cbc:#}");
+    control_running.stop().await;
+    // As long again as the control needed, so a slow machine waits longer, never too little.
+    tokio::time::sleep(started.elapsed()).await;
+
     let none = api.call("GET", "/api/dns").await;
     assert_eq!((none.status, none.json()["error"]["code"].as_str()), (404, Some("no_dns_report")), "{}", none.text());
     let cbc = await_api(&api, "/api/members/cbc", 200, Duration::from_secs(5)).await;
     assert_eq!(cbc["dns"], Value::Null, "not checked yet: {cbc:#}");
+    let registry = cong::store::registry::Registry::open(&off.dir.path().join("data/registry.db")).expect("registry");
+    assert!(registry.last_dns().expect("stored results").is_empty(), "no periodic run stored a result");
     let now = api.call("POST", "/api/dns/check?wait=1").await;
     assert_eq!(now.status, 200, "{}", now.text());
     assert_eq!(member(&now.json(), "cbc")["status"], "failed");

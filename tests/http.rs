@@ -2,9 +2,7 @@
 //! validators, compression, methods, HTTP/2, a path traversal corpus sent as exact bytes,
 //! and a graceful shutdown with a response in flight.
 
-mod common;
-
-use common::{demo, get, raw, raw_get, send, start, Proto};
+use crate::common::{self, demo, get, raw, raw_get, send, start, Proto};
 use std::io::Read;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -165,7 +163,7 @@ async fn one_http2_connection_carries_many_requests() {
     let live = demo();
     for (label, status, version, body) in all {
         assert_eq!((status, version), (200, http::Version::HTTP_2), "{label}");
-        let name = &live.snapshot().sites[label].config.name_vi;
+        let name = &live.snapshot().sites[label].config.names.name_vi;
         assert!(body.contains(name.as_str()), "{label}: its own page on a shared connection");
     }
 }

@@ -3,9 +3,7 @@
 //! Server header gives a version away. Then the CSP is held against the pages themselves:
 //! no demo site, theme or platform page needs inline script or style.
 
-mod common;
-
-use common::{parse_raw, send, start, Proto};
+use crate::common::{self, parse_raw, send, start, Proto};
 use cong::content::render::Prepared;
 use cong::content::site::Entry;
 use cong::model::member::Status;

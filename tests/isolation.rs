@@ -4,9 +4,7 @@
 //! out. The escape never reads the file: the site fails its build, `cong check` names the
 //! template, visitors get the platform's generic page, and linked files are not served.
 
-mod common;
-
-use common::{get, shared_member, start};
+use crate::common::{self, get, shared_member, start};
 use std::path::{Path, PathBuf};
 
 /// Sites whose templates reach outside, with the file `cong check` must name.

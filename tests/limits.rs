@@ -2,9 +2,7 @@
 //! with small limits: slow and silent clients, oversized heads and bodies, idle keep-alive,
 //! the connection ceiling, and HTTP/2 stream and reset limits spoken as raw frames.
 
-mod common;
-
-use common::{parse_raw, RawResp};
+use crate::common::{self, parse_raw, RawResp};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -273,6 +271,7 @@ async fn connections_past_max_connections_wait_until_one_closes() {
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
+const PING: u8 = 0x6;
 const GOAWAY: u8 = 0x7;
 const REFUSED_STREAM: u32 = 0x7;
 const CANCEL: u32 = 0x8;
@@ -282,6 +281,7 @@ const ENHANCE_YOUR_CALM: u32 = 0xb;
 #[derive(Debug)]
 struct Frame {
     kind: u8,
+    flags: u8,
     stream: u32,
     payload: Vec<u8>,
 }
@@ -381,6 +381,14 @@ fn rst_stream(stream: u32, code: u32) -> Vec<u8> {
     frame(RST_STREAM, 0, stream, &code.to_be_bytes())
 }
 
+/// The payload of the PING that [`H2::frames_until`] waits to see acknowledged.
+const BARRIER: &[u8; 8] = b"barrier!";
+
+/// Did `frames` answer stream `stream` (a HEADERS frame on it)?
+fn answered(frames: &[Frame], stream: u32) -> bool {
+    frames.iter().any(|f| f.kind == HEADERS && f.stream == stream)
+}
+
 /// A client that speaks HTTP/2 frames as given, whatever the server's SETTINGS say.
 struct H2 {
     conn: TcpStream,
@@ -406,7 +414,12 @@ impl H2 {
                 break;
             }
             let stream = u32::from_be_bytes(self.buf[5..9].try_into().unwrap()) & 0x7fff_ffff;
-            frames.push(Frame { kind: self.buf[3], stream, payload: self.buf[9..9 + len].to_vec() });
+            frames.push(Frame {
+                kind: self.buf[3],
+                flags: self.buf[4],
+                stream,
+                payload: self.buf[9..9 + len].to_vec(),
+            });
             self.buf.drain(..9 + len);
         }
         frames
@@ -419,14 +432,42 @@ impl H2 {
         self.parse()
     }
 
-    /// Every frame that arrives until the server has been quiet for `quiet`.
-    async fn frames_until_quiet(&mut self, quiet: Duration) -> Vec<Frame> {
-        let mut chunk = vec![0u8; 64 * 1024];
-        loop {
-            match tokio::time::timeout(quiet, self.conn.read(&mut chunk)).await {
-                Ok(Ok(n)) if n > 0 => self.buf.extend_from_slice(&chunk[..n]),
-                _ => return self.parse(),
+    /// Every frame until `done` holds for the frames read so far, then until the server
+    /// acknowledges a PING sent after that (or closes). A server takes frames in order, so
+    /// whatever the earlier frames made it send (refusals, a GOAWAY) has arrived by then:
+    /// no "quiet for a while" guess that a slow machine can cut short. Panics, with what
+    /// arrived, when the server is silent for [`common::TIMEOUT`] or closes before `done`.
+    async fn frames_until(&mut self, done: impl Fn(&[Frame]) -> bool) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        while !done(&frames) {
+            let open = self.read_more(&frames).await;
+            frames.extend(self.parse());
+            assert!(open || done(&frames), "closed before the expected frames: {frames:?}");
+        }
+        // A write after the server closed is no failure: what it sent is read below.
+        let _ = self.conn.write_all(&frame(PING, 0, 0, BARRIER)).await;
+        let acked =
+            |frames: &[Frame]| frames.iter().any(|f| f.kind == PING && f.flags & 1 == 1 && f.payload == BARRIER);
+        while !acked(&frames) {
+            let open = self.read_more(&frames).await;
+            frames.extend(self.parse());
+            if !open {
+                break;
             }
+        }
+        frames
+    }
+
+    /// Read what the server sends next into the buffer; `false` when it has closed.
+    async fn read_more(&mut self, so_far: &[Frame]) -> bool {
+        let mut chunk = vec![0u8; 64 * 1024];
+        match tokio::time::timeout(common::TIMEOUT, self.conn.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Ok(_) => false,
+            Err(_) => panic!("nothing from the server for {:?}; frames so far: {so_far:?}", common::TIMEOUT),
         }
     }
 }
@@ -440,7 +481,7 @@ async fn an_h2_header_list_over_max_header_bytes_gets_431() {
     let s = server("max_header_bytes = 8192\n").await;
     let mut h2 = H2::connect(s.addr).await;
     h2.send(&[settings(), headers_with_filler(1, 4000), headers_with_filler(3, 12_000)].concat()).await;
-    let frames = h2.frames_until_quiet(Duration::from_secs(1)).await;
+    let frames = h2.frames_until(|f| answered(f, 1) && answered(f, 3)).await;
     let status = |stream: u32| {
         let block = &frames.iter().find(|f| f.kind == HEADERS && f.stream == stream).expect("an answer").payload;
         response_status(block)
@@ -456,12 +497,12 @@ async fn streams_over_h2_max_concurrent_streams_are_refused() {
     // Six requests whose bodies never end, so each stream stays open: the first two fit.
     let streams: Vec<u8> = (0..6).flat_map(|i| headers(1 + 2 * i, HOST, "/gioi-thieu/", false)).collect();
     h2.send(&[settings(), streams].concat()).await;
-    let frames = h2.frames_until_quiet(Duration::from_secs(1)).await;
+    let frames = h2.frames_until(|f| answered(f, 1) && answered(f, 3)).await;
     let server_settings = frames.iter().find(|f| f.kind == SETTINGS && !f.payload.is_empty()).expect("SETTINGS");
     let announced = server_settings.payload.chunks(6).find(|s| s[..2] == [0, 3]).map(|s| &s[2..]);
     assert_eq!(announced, Some(&[0, 0, 0, 2][..]), "SETTINGS_MAX_CONCURRENT_STREAMS = 2 is announced");
-    let answered: Vec<u32> = frames.iter().filter(|f| f.kind == HEADERS).map(|f| f.stream).collect();
-    assert_eq!(answered, [1, 3], "{frames:?}");
+    let heads: Vec<u32> = frames.iter().filter(|f| f.kind == HEADERS).map(|f| f.stream).collect();
+    assert_eq!(heads, [1, 3], "{frames:?}");
     assert_eq!(count(&frames, RST_STREAM, Some(REFUSED_STREAM)), 4, "streams 5..11 refused: {frames:?}");
     assert_eq!(count(&frames, GOAWAY, None), 0, "four refusals are within the reset budget");
 }
@@ -485,8 +526,7 @@ async fn rapid_resets_beyond_h2_max_pending_reset_streams_close_the_connection()
     let few: Vec<u8> =
         (0..3).flat_map(|i| [headers(1 + 2 * i, HOST, "/", true), rst_stream(1 + 2 * i, CANCEL)].concat()).collect();
     h2.send(&[settings(), few, headers(7, HOST, "/gioi-thieu/", true)].concat()).await;
-    let frames = h2.frames_until_quiet(Duration::from_secs(1)).await;
-    assert!(frames.iter().any(|f| f.kind == HEADERS && f.stream == 7), "still served: {frames:?}");
+    let frames = h2.frames_until(|f| answered(f, 7)).await;
     assert_eq!(count(&frames, GOAWAY, None), 0, "{frames:?}");
     // HEADERS then RST_STREAM, a thousand times (CVE-2023-44487): GOAWAY, then closed.
     let mut h2 = H2::connect(s.addr).await;

@@ -4,9 +4,7 @@
 //! through the admin API and one through the CLI are served within `registry_poll_ms` +
 //! 1 s, and SIGTERM ends the process within the drain deadline.
 
-mod common;
-
-use common::{copy_demo, get, write_config};
+use crate::common::{self, copy_demo, get, write_config};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

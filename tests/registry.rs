@@ -2,11 +2,8 @@
 //! in-process on a temp `cong.toml`, and the `cong` binary run as other processes against
 //! the same `data/registry.db` — what a visitor, an operator and a script see.
 
-mod common;
-mod common_registry;
-
-use common_registry::{
-    assert_shows_none, await_status, codes, cong_command, demo_labels, demo_marks, get, launch, Api, Env, Tenants,
+use crate::common::registry::{
+    self, assert_shows_none, await_status, codes, cong_command, demo_labels, demo_marks, get, launch, Api, Env, Tenants,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -18,7 +15,7 @@ use std::time::{Duration, Instant};
 /// A member that is not in the demo: "Vụ Pháp chế" abbreviates to v·p·c.
 const VPC: [&str; 2] = ["Vụ Pháp chế", "Department of Legal Affairs"];
 
-fn register_vpc(env: &Env) -> common_registry::Out {
+fn register_vpc(env: &Env) -> registry::Out {
     env.cli(&["member", "register", "vpc", "--name-vi", VPC[0], "--name-en", VPC[1], "--membership", "shared"])
 }
 
@@ -103,7 +100,7 @@ async fn member_commands_in_another_process_change_what_the_running_server_serve
     // (the request is counted for "vpc", where an unknown host counts for nobody).
     register_vpc(&env).expect_code(0);
     let api = Api::new(&running, &env);
-    let deadline = Instant::now() + common_registry::PROPAGATION;
+    let deadline = Instant::now() + registry::PROPAGATION;
     while !api.call("GET", "/metrics", "").await.text().contains("cong_members{status=\"pending\"} 1\n") {
         assert!(Instant::now() < deadline, "the registration was not seen by the server within the bound");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -125,7 +122,7 @@ async fn member_commands_in_another_process_change_what_the_running_server_serve
     assert!(site_toml.contains(VPC[0]), "the scaffold takes the registered name:\n{site_toml}");
 
     // The file watcher loads the new folder, but a pending member stays unserved.
-    let deadline = Instant::now() + common_registry::PROPAGATION;
+    let deadline = Instant::now() + registry::PROPAGATION;
     while api.get_json("/api/members/vpc", 200).await["site"]["loaded"] != true {
         assert!(Instant::now() < deadline, "tenants/vpc was not loaded within the bound");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -264,7 +261,7 @@ fn racing_registrations_of_one_label_in_separate_processes_have_one_winner() {
             let args = args.map(String::from);
             std::thread::spawn(move || {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                common_registry::run(&mut cong_command(&args))
+                registry::run(&mut cong_command(&args))
             })
         })
         .collect();
@@ -353,14 +350,14 @@ fn acknowledged_registrations_survive_sigkill_and_the_file_stays_sound() {
     let registry =
         cong::store::registry::Registry::open(&env.registry_path()).expect("the registry opens after the kill");
     assert_eq!(registry.integrity_check().expect("integrity_check runs"), "ok");
-    let members: BTreeSet<String> = registry.members().expect("members").into_iter().map(|m| m.label).collect();
+    let members: BTreeSet<String> = registry.members().expect("members").into_iter().map(|m| m.names.label).collect();
     for label in acked.iter().chain(&demo) {
         assert!(members.contains(label), "{label} was acknowledged but is gone after the kill");
     }
     for label in &acked {
         let member = registry.member(label).expect("read a member").expect("present");
         assert_eq!(member.status, cong::model::member::Status::Pending, "{label}");
-        assert_eq!(member.name_vi, format!("Đơn vị số {}", &label[1..]), "{label}: its row is whole");
+        assert_eq!(member.names.name_vi, format!("Đơn vị số {}", &label[1..]), "{label}: its row is whole");
     }
     let logged: BTreeSet<String> = registry
         .audit(10_000)

@@ -5,11 +5,9 @@
 //! two versions; a full rescan (after lost events) catches every change. Timing goals live
 //! in benches/reload.rs, not here.
 
-mod common;
-mod common_reload;
-
-use common_reload::{host, with_title, write_site, Conn, Fixture, AIS, WAIT};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::common;
+use crate::common::reload::{self, host, with_title, write_site, Conn, Fixture, AIS, WAIT};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -288,7 +286,7 @@ struct Seen {
     requests: usize,
     /// Failed requests and responses that mix versions, described.
     problems: Vec<String>,
-    /// Distinct versions seen, in order.
+    /// Distinct versions seen, in order, from the first answer on.
     versions: Vec<u32>,
 }
 
@@ -327,7 +325,7 @@ async fn visitor(addr: std::net::SocketAddr, give_up: Arc<AtomicBool>) -> Seen {
             if one < last {
                 seen.problems.push(format!("{path}: version {one} after {last}"));
             }
-            if one != last {
+            if one != last || seen.versions.is_empty() {
                 seen.versions.push(one);
             }
             last = last.max(one);
@@ -370,17 +368,22 @@ async fn under_load_edits_land_with_no_failed_request_and_no_mixed_version() {
             give_up.store(true, Ordering::Relaxed);
         }
     });
-    let mut requests = 0;
     for (i, v) in visitors.into_iter().enumerate() {
         let seen = v.await.expect("visitor task");
-        requests += seen.requests;
         let shown: Vec<_> = seen.problems.iter().take(3).collect();
         assert!(seen.problems.is_empty(), "visitor {i}: {} problems, first: {shown:#?}", seen.problems.len());
         assert_eq!(seen.versions.last(), Some(&EDITS), "visitor {i} ends on the last version: {:?}", seen.versions);
         assert!(seen.versions.windows(2).all(|w| w[0] < w[1]), "visitor {i}: {:?}", seen.versions);
+        // Not a rate (benches/reload.rs measures that): only that the visitor was reading
+        // while the edits landed, which takes one answer during the seconds they last.
+        assert!(
+            seen.versions.len() >= 2,
+            "visitor {i} saw only {:?} in {} requests: it was not reading during the edits",
+            seen.versions,
+            seen.requests
+        );
     }
     stuck.abort();
-    assert!(requests >= 200, "the visitors kept requesting during the edits ({requests} requests)");
     fx.stop().await;
 }
 
@@ -388,7 +391,13 @@ async fn under_load_edits_land_with_no_failed_request_and_no_mixed_version() {
 /// another file of the site changes just before, a per-path debounce rebuilds one window
 /// after that other file's write and reads the article half written: a page with its
 /// first part only. The watcher waits until the whole tree has been quiet for a window
-/// (src/watch.rs `Pending`), so visitors only ever get a whole article.
+/// (src/control/watch.rs `Pending`), so visitors only ever get a whole article.
+///
+/// What a slow scheduler can do to the plan is measured, not assumed: a round whose save
+/// paused for most of a window (a finished save, as far as any watcher can tell) proves
+/// nothing either way and is run again, and only rounds where the other file's moment fell
+/// inside the pause count towards the three. The visitor must answer at least once in
+/// each round (which lasts at least 1.6 windows): a floor, not a rate.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_save_in_progress_is_never_served() {
     const DEBOUNCE: u64 = 200;
@@ -400,45 +409,70 @@ async fn a_save_in_progress_is_never_served() {
     let other = "tenants/ais/content/lien-he.md";
     let other_text = fx.read(other);
     let done = Arc::new(AtomicBool::new(false));
+    let answers = Arc::new(AtomicUsize::new(0));
+    let torn = Arc::new(std::sync::Mutex::new(Vec::new()));
     // A visitor polling the article: every answer must be the whole article.
     let poller = tokio::spawn({
-        let (addr, done) = (fx.http, done.clone());
+        let (addr, done, answers, torn) = (fx.http, done.clone(), answers.clone(), torn.clone());
         async move {
             let mut conn = Conn::open(addr).await.expect("connect");
-            let (mut torn, mut answers) = (Vec::new(), 0);
             while !done.load(Ordering::Relaxed) {
                 let r = conn.get(AIS, ARTICLE_URL).await.expect("the article answers");
                 let title = r.body.split("<title>").nth(1).and_then(|t| t.split(" – ").next()).unwrap_or("");
                 if r.status != 200 || title.is_empty() || !r.body.contains(ENDING) {
-                    torn.push(format!("{} <title>{title}, ending shown: {}", r.status, r.body.contains(ENDING)));
+                    let seen = format!("{} <title>{title}, ending shown: {}", r.status, r.body.contains(ENDING));
+                    torn.lock().unwrap().push(seen);
                 }
-                answers += 1;
+                answers.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
-            (torn, answers)
         }
     });
-    let ms = |n: u64| Duration::from_millis(n);
-    for round in 1..=3 {
-        fx.write(other, &format!("{other_text}\nLượt {round}.\n"));
+    let (ms, window) = (|n: u64| Duration::from_millis(n), Duration::from_millis(DEBOUNCE));
+    let (mut probed, mut rounds) = (0, 0);
+    while probed < 3 {
+        rounds += 1;
+        assert!(rounds <= 10, "only {probed} of {rounds} saves were timed as planned: the machine is too busy");
+        fx.write(other, &format!("{other_text}\nLượt {rounds}.\n"));
+        let other_at = std::time::Instant::now();
         tokio::time::sleep(ms(DEBOUNCE * 7 / 10)).await;
         // The in-place save: truncate and write the first part now, the rest 0.6 windows
-        // later (quiet for less than a window, with room for a slow scheduler), spanning
-        // the moment one window after lien-he.md's write.
-        let title = format!("Lượt sửa {round}");
+        // later, spanning the moment one window after lien-he.md's write.
+        let title = format!("Lượt sửa {rounds}");
         let text = with_title(&good, &title);
         let (head, tail) = text.split_at(text.find("## Xu hướng").expect("the article's second heading"));
+        let (answers_before, torn_before) = (answers.load(Ordering::Relaxed), torn.lock().unwrap().len());
         let mut file = std::fs::File::create(fx.path(ARTICLE)).unwrap();
         std::io::Write::write_all(&mut file, head.as_bytes()).unwrap();
+        let head_at = std::time::Instant::now();
         tokio::time::sleep(ms(DEBOUNCE * 6 / 10)).await;
+        let tail_at = std::time::Instant::now();
         std::io::Write::write_all(&mut file, tail.as_bytes()).unwrap();
         drop(file);
-        fx.served_with(AIS, ARTICLE_URL, &title).await;
+        // The round ends once the whole new version is served (a torn one shows the title).
+        let what = format!("round {rounds}: the whole article titled {title:?}");
+        reload::wait_until(&what, WAIT, async || {
+            let r = fx.get(AIS, ARTICLE_URL).await;
+            if r.body.contains(&title) && r.body.contains(ENDING) {
+                Ok(())
+            } else {
+                Err(format!("{}", r.status))
+            }
+        })
+        .await;
+        if tail_at - head_at >= window * 9 / 10 {
+            continue; // paused for a window: half an article may rightly be served
+        }
+        let torn_now: Vec<String> = torn.lock().unwrap()[torn_before..].to_vec();
+        assert!(torn_now.is_empty(), "round {rounds}: {} half-saved answers, first: {:?}", torn_now.len(), torn_now[0]);
+        let during = answers.load(Ordering::Relaxed) - answers_before;
+        assert!(during >= 1, "round {rounds}: the visitor got no answer while the save was in progress");
+        if head_at < other_at + window && other_at + window < tail_at {
+            probed += 1;
+        }
     }
     done.store(true, Ordering::Relaxed);
-    let (torn, answers) = poller.await.expect("poller task");
-    assert!(answers > 100, "the visitor kept asking ({answers} answers)");
-    assert!(torn.is_empty(), "{} answers showed a half-saved article, first: {:?}", torn.len(), torn.first());
+    poller.await.expect("poller task");
     fx.stop().await;
 }
 
@@ -447,7 +481,7 @@ async fn a_full_rescan_after_missed_events_picks_up_every_change() {
     // No watcher here: the rescan a lost event triggers is the only way changes get in.
     let dir = tempfile::tempdir().unwrap();
     common::copy_demo(dir.path());
-    let config_path = common_reload::write_config(dir.path(), "tenants", "themes", 50);
+    let config_path = reload::write_config(dir.path(), "tenants", "themes", 50);
     let live = common::live_from(cong::model::config::Config::from_file(&config_path).unwrap(), |_| {});
     let common::Server { addr, running } = common::start(live.clone()).await;
     let get = async |host: &str, path: &str| {
@@ -486,7 +520,7 @@ async fn edits_are_served_when_the_tenants_folder_is_a_symlink() {
     common::copy_tree(&common::repo().join("tenants"), &dir.path().join("releases/1/tenants"));
     common::copy_tree(&common::repo().join("themes"), &dir.path().join("themes"));
     std::os::unix::fs::symlink(dir.path().join("releases/1/tenants"), dir.path().join("tenants")).unwrap();
-    let config_path = common_reload::write_config(dir.path(), "tenants", "themes", 50);
+    let config_path = reload::write_config(dir.path(), "tenants", "themes", 50);
     let fx = Fixture::launch(dir, config_path).await;
     fx.write(ARTICLE, &with_title(&fx.read(ARTICLE), "Sửa qua liên kết"));
     fx.served_with(AIS, ARTICLE_URL, "Sửa qua liên kết").await;

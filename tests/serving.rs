@@ -1,10 +1,13 @@
 //! Serving the demo sites over real sockets: what a visitor gets for each kind of Host
 //! (docs/architecture.md), over HTTP/1.1 and HTTP/2, and what each site serves (section 7).
+//! The routing table also runs through the handler alone, without sockets (STYLE 11), so
+//! a failure says whether the request path or the listener around it is wrong.
 
-mod common;
-
-use common::{assert_shows_no_member, demo, get, member_marks, raw, raw_get, send, start, Proto, Resp};
+use crate::common::{self, assert_shows_no_member, demo, get, member_marks, raw, raw_get, send, start, Proto, Resp};
 use cong::model::member::Status;
+use cong::serve::handler::{handle, Ctx, Scheme};
+use cong::snapshot::certs::Certs;
+use http_body_util::BodyExt;
 
 const AIS: &str = "Cục An toàn thông tin";
 const VNNIC: &str = "Trung tâm Internet Việt Nam";
@@ -70,6 +73,35 @@ async fn each_kind_of_host_gets_its_answer_over_http1_and_http2() {
     }
 }
 
+/// The request a listener hands the handler: HTTP/1.1 names the host in the Host header
+/// (origin-form target), HTTP/2 in the URI's authority, as hyper builds them.
+fn request_as(proto: Proto, host: &str, path: &str) -> http::Request<()> {
+    let builder = match proto {
+        Proto::H1 => http::Request::builder().uri(path).header("host", host),
+        Proto::H2 => http::Request::builder().version(http::Version::HTTP_2).uri(format!("http://{host}{path}")),
+    };
+    builder.body(()).unwrap_or_else(|e| panic!("{proto:?} {host}{path}: {e}"))
+}
+
+/// The same table, snapshot and checks as above, with `handle` called directly as
+/// `serve::listener::respond` calls it on the plain HTTP listener (no certificates).
+#[tokio::test]
+async fn each_kind_of_host_gets_its_answer_from_the_handler_without_sockets() {
+    let live = demo();
+    let snap = live.snapshot();
+    let certs = Certs::default();
+    for proto in [Proto::H1, Proto::H2] {
+        for r in ROUTES {
+            let ctx = Ctx { scheme: Scheme::Http, sni: None, certs: Some(&certs) };
+            let (resp, _member) = handle(&snap, &request_as(proto, r.host, r.path), ctx);
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await.expect("an in-memory body").to_bytes().to_vec();
+            let resp = Resp { status: parts.status.as_u16(), version: parts.version, headers: parts.headers, body };
+            check_row(r, &resp, proto);
+        }
+    }
+}
+
 #[tokio::test]
 async fn unknown_hosts_get_a_neutral_404_that_shows_no_member() {
     let live = demo();
@@ -98,10 +130,10 @@ async fn the_directory_links_every_active_member() {
         assert_eq!(resp.status, 200);
         let body = resp.text();
         for m in &snap.members {
-            let href = format!("href=\"http://{}.mic.gov.vn/\"", m.label);
+            let href = format!("href=\"http://{}.mic.gov.vn/\"", m.names.label);
             assert!(body.contains(&href), "{host}: directory should link {href}");
-            assert!(body.contains(&m.name_vi), "{host}: directory should name {}", m.name_vi);
-            assert!(body.contains(&format!("{}.mic.gov.vn", m.label)), "{host}: directory should show the host");
+            assert!(body.contains(&m.names.name_vi), "{host}: directory should name {}", m.names.name_vi);
+            assert!(body.contains(&format!("{}.mic.gov.vn", m.names.label)), "{host}: directory should show the host");
         }
     }
 }

@@ -4,13 +4,9 @@
 //! challenges); ALPN h2; certificates replaced at runtime without dropping connections;
 //! the registry starting issuance; the store reloaded at start; `cong cert` and the API.
 
-mod common;
-mod common_registry;
-mod common_tls;
-
-use common::{Conn, Proto};
-use common_registry::{get, Api, Env, Tenants};
-use common_tls::{add_config, connect, eventually, https_get, launch, peer_leaf, roots, send, Ports};
+use crate::common::registry::{get, Api, Env, Tenants};
+use crate::common::tls::{add_config, connect, eventually, https_get, launch, peer_leaf, roots, send, Ports};
+use crate::common::{Conn, Proto};
 use std::time::Duration;
 
 /// A server with the demo members, HTTPS from the local CA, the admin API on; and the CA

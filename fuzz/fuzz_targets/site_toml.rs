@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     match cong::content::site::config::parse(text, "tenants/ais/site.toml", "ais") {
         Ok(c) => {
-            assert_eq!(c.label, "ais");
+            assert_eq!(c.names.label, "ais");
             let f = fixture();
             std::fs::write(f.dir.join("site.toml"), text).unwrap();
             let mut previous = f.previous.lock().unwrap();

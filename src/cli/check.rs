@@ -81,13 +81,13 @@ fn compare_registry(config: &Config, sources: &Sources) -> (Vec<String>, Vec<Str
     };
     let mut warnings = Vec::new();
     for label in crate::content::site::list_folders(&config.tenants_dir) {
-        if !members.iter().any(|m| m.label == label) {
+        if !members.iter().any(|m| m.names.label == label) {
             warnings.push(format!(
                 "tenants/{label}: no registered member \"{label}\", so the folder is not served (cong member register {label} ...)"
             ));
         }
     }
-    for m in members.iter().filter(|m| m.status == crate::model::member::Status::Active) {
+    for m in members.iter().filter(|m| m.status == crate::model::member::Status::Active).map(|m| &m.names) {
         let shared = m.membership == crate::model::member::Membership::Shared;
         if shared && !config.tenants_dir.join(&m.label).join("site.toml").is_file() {
             warnings.push(format!(
@@ -96,10 +96,10 @@ fn compare_registry(config: &Config, sources: &Sources) -> (Vec<String>, Vec<Str
             ));
         }
         if let Some(site) = sources.sites.get(&m.label) {
-            if site.config.membership != m.membership {
+            if site.config.names.membership != m.membership {
                 warnings.push(format!(
                     "tenants/{}/site.toml: membership = \"{}\" but the registry says \"{}\"; the registry decides",
-                    m.label, site.config.membership, m.membership
+                    m.label, site.config.names.membership, m.membership
                 ));
             }
         }

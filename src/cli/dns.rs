@@ -117,8 +117,8 @@ fn select(all: &[Member], labels: &[String]) -> Result<Vec<Member>, String> {
     let mut selected: Vec<Member> = Vec::new();
     for label in labels {
         let wanted = label.trim().trim_end_matches('.').to_lowercase();
-        let m = all.iter().find(|m| m.label == wanted).ok_or_else(|| label.clone())?;
-        if !selected.iter().any(|s| s.label == m.label) {
+        let m = all.iter().find(|m| m.names.label == wanted).ok_or_else(|| label.clone())?;
+        if !selected.iter().any(|s| s.names.label == m.names.label) {
             selected.push(m.clone());
         }
     }

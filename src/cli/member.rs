@@ -196,11 +196,11 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
                 for m in &members {
                     outln!(
                         "{:<12} {:<11} {:<9} {:<28} {}",
-                        m.label,
-                        m.membership.as_str(),
+                        m.names.label,
+                        m.names.membership.as_str(),
                         m.status.as_str(),
                         m.fourth_level(&config.platform.zone),
-                        m.name_vi
+                        m.names.name_vi
                     );
                 }
                 outln!("{} members", members.len());
@@ -243,8 +243,8 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
             outln!(
                 "registered {} ({}), status pending; put it live with: cong member activate {}",
                 m.fourth_level(&config.platform.zone),
-                m.name_vi,
-                m.label
+                m.names.name_vi,
+                m.names.label
             );
             for w in &report.warnings {
                 outln!("  warning {} overridden: {}", w.code.as_str(), w.message);
@@ -274,7 +274,7 @@ fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
     match registry.set_status(&a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
         Ok(m) if a.json => print_json(&m),
         Ok(m) => {
-            outln!("{} is now {}", m.label, m.status);
+            outln!("{} is now {}", m.names.label, m.status);
             Exit::Ok
         }
         Err(e) => registry_exit(&e),
@@ -282,16 +282,17 @@ fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
 }
 
 fn print_member(m: &Member, zone: &str) {
-    outln!("label:        {}", m.label);
-    outln!("name (vi):    {}", m.name_vi);
-    outln!("name (en):    {}", m.name_en);
-    outln!("membership:   {}", m.membership);
+    let n = &m.names;
+    outln!("label:        {}", n.label);
+    outln!("name (vi):    {}", n.name_vi);
+    outln!("name (en):    {}", n.name_en);
+    outln!("membership:   {}", n.membership);
     outln!("status:       {}", m.status);
     outln!("fourth-level: {}", m.fourth_level(zone));
-    outln!("canonical:    {}", m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
-    outln!("own domains:  {}", m.own_domains.join(", "));
-    outln!("aliases:      {}", m.aliases.join(", "));
-    outln!("servers:      {}", m.servers.join(", "));
+    outln!("canonical:    {}", n.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
+    outln!("own domains:  {}", n.own_domains.join(", "));
+    outln!("aliases:      {}", n.aliases.join(", "));
+    outln!("servers:      {}", n.servers.join(", "));
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Exit {

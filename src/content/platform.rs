@@ -66,14 +66,14 @@ impl PlatformPages {
             .iter()
             .filter(|m| m.status == Status::Active)
             .map(|m| {
-                let host = m.canonical.clone().unwrap_or_else(|| m.fourth_level(&platform.zone));
+                let host = m.names.canonical.clone().unwrap_or_else(|| m.fourth_level(&platform.zone));
                 DirectoryEntry {
-                    label: &m.label,
+                    label: &m.names.label,
                     url: format!("{scheme}://{}/", m.fourth_level(&platform.zone)),
                     host,
-                    name_vi: &m.name_vi,
-                    name_en: &m.name_en,
-                    membership: m.membership,
+                    name_vi: &m.names.name_vi,
+                    name_en: &m.names.name_en,
+                    membership: m.names.membership,
                 }
             })
             .collect();

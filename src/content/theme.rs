@@ -50,6 +50,7 @@ macro_rules! embedded {
 /// The default theme as compiled in.
 const EMBEDDED_DEFAULT: &[(&str, &[u8])] = embedded!(
     "templates/base.html",
+    "templates/partials/footer.html",
     "templates/index.html",
     "templates/page.html",
     "templates/section.html",
@@ -207,17 +208,17 @@ fn load_theme(dir: &Path, shown: &str) -> Result<Theme, Vec<String>> {
 mod tests {
     use super::*;
 
+    /// Every file of `themes/default/` is compiled in: a template added there (a partial,
+    /// say) must also be listed in `EMBEDDED_DEFAULT`.
     #[test]
     fn embedded_default_is_complete() {
         let (set, problems) = ThemeSet::load(Path::new("/nonexistent"));
         assert!(problems.is_empty());
-        let t = set.get("default").unwrap();
-        for name in
-            ["base.html", "index.html", "page.html", "section.html", "404.html", "directory.html", "status.html"]
-        {
-            assert!(t.templates.contains_key(name), "{name}");
-        }
-        assert!(t.static_files.contains_key("style.css"));
+        let embedded = set.get("default").unwrap();
+        let disk = load_theme(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default"), "themes/default").unwrap();
+        assert_eq!(embedded.templates.keys().collect::<Vec<_>>(), disk.templates.keys().collect::<Vec<_>>());
+        assert_eq!(embedded.static_files.keys().collect::<Vec<_>>(), disk.static_files.keys().collect::<Vec<_>>());
+        assert!(embedded.templates.contains_key("partials/footer.html"));
     }
 
     #[test]
@@ -234,6 +235,38 @@ mod tests {
         assert_eq!(merged["page.html"].source, "child");
         assert!(merged.contains_key("base.html"));
         assert!(ThemeSet::static_files(&chain).contains_key("style.css"));
+    }
+
+    /// Both themes render the footer from the one partial, and its English paragraph keeps
+    /// its sentences apart (trim_blocks once ran them together: "…Truyền thông.Person").
+    #[test]
+    fn both_themes_render_the_one_footer() {
+        let (set, problems) = ThemeSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
+        assert!(problems.is_empty(), "{problems:?}");
+        let site = minijinja::context! {
+            name_vi => "Cục An toàn thông tin",
+            responsible => minijinja::context! { name => "Nguyễn Văn A", title => "Cục trưởng" },
+            contact => minijinja::context! { agency => "Bộ Thông tin và Truyền thông", phone => "(024) 3556 0101" },
+            vars => minijinja::context! { responsible_title_en => "Director General" },
+        };
+        let footer = |theme: &str| {
+            let sources = ThemeSet::templates(&set.chain(theme).unwrap()).into_iter().map(|(n, t)| (n, t.source));
+            let env = crate::content::render::environment(sources.collect());
+            let platform = minijinja::context! { name_vi => "Bộ Thông tin và Truyền thông" };
+            let html =
+                env.get_template("base.html").unwrap().render(minijinja::context! { site, platform, now_year => 2025 });
+            let html = html.unwrap_or_else(|e| panic!("{theme}: {e:#}"));
+            html[html.find("<footer").unwrap()..].to_string()
+        };
+        let default_footer = footer("default");
+        assert_eq!(footer("trangnhat"), default_footer);
+        let text = default_footer.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(
+                "Managing agency: Bộ Thông tin và Truyền thông. Person responsible: Nguyễn Văn A, Director General. Tel: (024) 3556 0101. </p>"
+            ),
+            "{default_footer}"
+        );
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl Admin {
         self.dns.refresh().await;
         let listed: Vec<Value> = members
             .iter()
-            .filter(|m| status.is_none_or(|s| m.status == s) && kind.is_none_or(|k| m.membership == k))
+            .filter(|m| status.is_none_or(|s| m.status == s) && kind.is_none_or(|k| m.names.membership == k))
             .map(|m| self.member_json(m))
             .collect();
         Ok((StatusCode::OK, json!({ "members": listed })))
@@ -252,13 +252,14 @@ impl Admin {
     fn member_json(&self, m: &crate::model::member::Member) -> Value {
         let snap = self.live.snapshot();
         let zone = &self.live.config.platform.zone;
+        let n = &m.names;
         json!({
-            "label": m.label, "name_vi": m.name_vi, "name_en": m.name_en, "membership": m.membership, "status": m.status,
-            "fourth_level": m.fourth_level(zone), "own_domains": m.own_domains, "aliases": m.aliases,
-            "canonical": m.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)), "servers": m.servers,
-            "site": { "loaded": snap.sites.contains_key(&m.label), "errors": snap.site_errors.get(&m.label) },
+            "label": n.label, "name_vi": n.name_vi, "name_en": n.name_en, "membership": n.membership, "status": m.status,
+            "fourth_level": m.fourth_level(zone), "own_domains": n.own_domains, "aliases": n.aliases,
+            "canonical": n.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)), "servers": n.servers,
+            "site": { "loaded": snap.sites.contains_key(&n.label), "errors": snap.site_errors.get(&n.label) },
             "certificate": self.member_certificate(m),
-            "dns": self.dns.member_state(&m.label),
+            "dns": self.dns.member_state(&n.label),
         })
     }
 
@@ -310,8 +311,8 @@ impl Admin {
         let store = Store::at(&config.certs_dir);
         let wanted = status::wanted_names(config, std::slice::from_ref(m));
         let mut names: Vec<String> = std::iter::once(m.fourth_level(&config.platform.zone))
-            .chain(m.own_domains.iter().cloned())
-            .chain(m.aliases.iter().cloned())
+            .chain(m.names.own_domains.iter().cloned())
+            .chain(m.names.aliases.iter().cloned())
             .filter(|n| wanted.contains(n) || store.name_dir(n).is_ok_and(|d| d.is_dir()))
             .collect();
         names.dedup();

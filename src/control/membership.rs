@@ -3,13 +3,15 @@
 //! wherever it is registered.
 
 use crate::model::config::Config;
-use crate::model::member::{Member, Membership, Status};
+use crate::model::member::{Member, Membership, Names, Status};
 use crate::model::naming::{self, Code, Finding, NameIndex, NameReport, Proposal};
 use crate::snapshot::Sources;
 use crate::store::registry::{Registration, Registry, RegistryError};
 use serde::Deserialize;
 
-/// A registration as asked for (CLI flags or the admin API's JSON body).
+/// A registration as asked for (CLI flags or the admin API's JSON body): the raw form,
+/// checked into [`Names`] by [`register`]. Flat and without `#[serde(flatten)]`, which
+/// cannot be combined with `deny_unknown_fields`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
@@ -28,6 +30,34 @@ pub struct Request {
     pub servers: Vec<String>,
     #[serde(default)]
     pub override_reason: Option<String>,
+}
+
+impl Request {
+    /// The names asked for, once the fields every registration needs are there: the unit's
+    /// names trimmed; label and hosts as given (the naming rules and the registry
+    /// normalise them).
+    fn names(&self) -> Result<Names, AdmitError> {
+        let membership = self.membership.ok_or(AdmitError::Invalid {
+            field: "membership",
+            message: "required: \"shared\" or \"independent\"".into(),
+        })?;
+        if self.name_vi.trim().is_empty() {
+            return Err(AdmitError::Invalid {
+                field: "name_vi",
+                message: "required: the unit's name in Vietnamese".into(),
+            });
+        }
+        Ok(Names {
+            label: self.label.clone(),
+            name_vi: self.name_vi.trim().to_string(),
+            name_en: self.name_en.trim().to_string(),
+            membership,
+            own_domains: self.own_domains.clone(),
+            aliases: self.aliases.clone(),
+            canonical: self.canonical.clone(),
+            servers: self.servers.clone(),
+        })
+    }
 }
 
 /// Why a registration did not happen.
@@ -53,7 +83,7 @@ fn codes(findings: &[Finding]) -> String {
 /// The naming index for the members already registered.
 pub fn name_index(config: &Config, members: &[Member]) -> NameIndex {
     let mut index = NameIndex::new(&config.platform.zone, &config.platform.reserved);
-    for m in members {
+    for m in members.iter().map(|m| &m.names) {
         let hosts: Vec<String> = m.own_domains.iter().chain(&m.aliases).cloned().collect();
         index.add_member(&m.label, &hosts);
     }
@@ -79,16 +109,7 @@ pub fn register(
     req: &Request,
     actor: &str,
 ) -> Result<(Member, NameReport), AdmitError> {
-    let membership = req.membership.ok_or(AdmitError::Invalid {
-        field: "membership",
-        message: "required: \"shared\" or \"independent\"".into(),
-    })?;
-    if req.name_vi.trim().is_empty() {
-        return Err(AdmitError::Invalid {
-            field: "name_vi",
-            message: "required: the unit's name in Vietnamese".into(),
-        });
-    }
+    let names = req.names()?;
     let index = name_index(config, &registry.members()?);
     let name_en = Some(req.name_en.as_str()).filter(|s| !s.trim().is_empty());
     let mut report = check_name(&index, &req.label, Some(&req.name_vi), name_en, &req.own_domains);
@@ -101,14 +122,7 @@ pub fn register(
         return Err(AdmitError::NeedsOverride(Box::new(report)));
     }
     let registration = Registration {
-        label: report.label.clone(),
-        name_vi: req.name_vi.trim().to_string(),
-        name_en: req.name_en.trim().to_string(),
-        membership,
-        own_domains: req.own_domains.clone(),
-        aliases: req.aliases.clone(),
-        canonical: req.canonical.clone(),
-        servers: req.servers.clone(),
+        names: Names { label: report.label.clone(), ..names },
         status: Status::Pending,
         override_reason: reason.map(str::to_string),
     };
@@ -162,24 +176,20 @@ pub fn import_sites(registry: &mut Registry, config: &Config, sources: &Sources)
     for site in sources.sites.values() {
         let c = &site.config;
         let registration = Registration {
-            label: c.label.clone(),
-            name_vi: c.name_vi.clone(),
-            name_en: c.name_en.clone(),
-            membership: c.membership,
-            own_domains: c.own_domains.clone(),
-            aliases: c.aliases.clone(),
-            canonical: c.canonical.clone(),
-            servers: Vec::new(),
+            names: c.names.clone(),
             status: Status::Active,
             override_reason: Some(format!(
                 "demo site imported from tenants/{}/site.toml into an empty registry on first start",
-                c.label
+                c.names.label
             )),
         };
         match registry.register(&registration, &config.platform.zone, "cong serve (first start)") {
             Ok(_) => imported += 1,
             Err(RegistryError::Taken { host, owner }) => {
-                tracing::warn!("tenants/{}: not imported: \"{host}\" is already registered to \"{owner}\"", c.label)
+                tracing::warn!(
+                    "tenants/{}: not imported: \"{host}\" is already registered to \"{owner}\"",
+                    c.names.label
+                )
             }
             Err(e) => return Err(e),
         }

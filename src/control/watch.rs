@@ -315,6 +315,47 @@ mod tests {
         assert!(pending.take_due(t0 + ms(600)).is_some());
     }
 
+    /// Lost events as notify reports them: the inotify queue overflowed (an event of kind
+    /// `Other` flagged `Rescan`, with no path), a flagged event of any kind, or an error from
+    /// the watcher. Any of them means a change may never be reported: a full rescan.
+    #[test]
+    fn lost_events_ask_for_a_full_rescan() {
+        use notify::event::{AccessKind, AccessMode, EventKind, Flag, ModifyKind};
+        let (t, th) = (Path::new("/srv/tenants"), Path::new("/srv/themes"));
+        let article = std::path::PathBuf::from("/srv/tenants/ais/content/a.md");
+        let lost: Vec<(&str, notify::Result<notify::Event>)> = vec![
+            ("queue overflow", Ok(notify::Event::new(EventKind::Other).set_flag(Flag::Rescan))),
+            (
+                "a flagged read",
+                Ok(notify::Event::new(EventKind::Access(AccessKind::Open(AccessMode::Read)))
+                    .add_path(article.clone())
+                    .set_flag(Flag::Rescan)),
+            ),
+            ("watcher error", Err(notify::Error::generic("inotify watch limit reached"))),
+        ];
+        for (what, event) in lost {
+            let mut plan = Plan::default();
+            add_event(&mut plan, event, t, th);
+            assert!(plan.rescan && !plan.is_empty(), "{what}: {plan:?}");
+        }
+        // An ordinary event names its site and asks for no rescan.
+        let mut plan = Plan::default();
+        add_event(&mut plan, Ok(notify::Event::new(EventKind::Modify(ModifyKind::Any)).add_path(article)), t, th);
+        assert!(!plan.rescan, "{plan:?}");
+        assert_eq!(plan.sites.iter().collect::<Vec<_>>(), ["ais"]);
+
+        // The rescan outlives the batch it arrived in, up to the plan the publisher gets.
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut pending = Pending::new(ms(50));
+        let mut lost = Plan::default();
+        add_event(&mut lost, Err(notify::Error::generic("lost")), t, th);
+        pending.add(t0, lost);
+        pending.add(t0 + ms(10), site("cbc"));
+        let plan = pending.take_due(t0 + ms(60)).expect("quiet for 50 ms");
+        assert!(plan.rescan && plan.sites.contains("cbc"), "{plan:?}");
+    }
+
     #[test]
     fn a_folder_that_never_goes_quiet_is_still_applied() {
         let ms = Duration::from_millis;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// `cong.toml:4:1: unknown field ...` (see [`Problem`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct ConfigError(pub Problem);
+pub struct ConfigError(pub Box<Problem>);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -274,8 +274,9 @@ pub struct Config {
 impl Config {
     /// Read and validate `path`; relative paths inside resolve against its folder.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(Problem::in_file(&path.display().to_string(), format!("cannot read: {e}"))))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(Box::new(Problem::in_file(&path.display().to_string(), format!("cannot read: {e}"))))
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
         // Absolute, so messages can show paths relative to where the user stands.
@@ -337,7 +338,7 @@ impl Config {
 
 /// Parse and validate config text; `file` names it in messages, `base` anchors relative paths.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
-    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError(toml_problem(file, text, &e, 0)))?;
+    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError(Box::new(toml_problem(file, text, &e, 0))))?;
     validate(raw, text, file, base)
 }
 
@@ -350,7 +351,7 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
             Some(line) => problem.at(line, 1),
             None => problem,
         };
-        ConfigError(problem)
+        ConfigError(Box::new(problem))
     };
     let zone = raw.platform.zone.trim().trim_end_matches('.').to_ascii_lowercase();
     if !crate::model::naming::is_valid_hostname(&zone) {

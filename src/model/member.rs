@@ -1,7 +1,12 @@
-//! The member model shared by the registry, the router and the CLI: who a member is, what
-//! kind of portal it runs and whether it is live. No I/O here.
+//! The member model shared by the registry, the router, the CLI and the site folders: who a
+//! member is (its [`Names`], defined once here), what kind of portal it runs and whether it
+//! is live. No I/O here.
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::host::normalize_name;
 
 /// How a member portal is hosted (Decision 146: on the Portal's shared infrastructure, or
 /// operating independently on the unit's own servers).
@@ -78,16 +83,20 @@ impl std::fmt::Display for Status {
     }
 }
 
-/// One member as the router needs it: its names and how to answer them. The registry
-/// produces these; before a registry exists, the site folders do.
+/// A member's names and kind: the one definition shared by the registry's [`Member`] and
+/// registration, the command line's and admin API's request once checked, and a site
+/// folder's `site.toml`. The wire shapes (`site.toml` keys, API and `--json` fields) stay
+/// flat: each struct carries these fields at its top level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
+pub struct Names {
     /// The fourth-level label (`ais` for `ais.mic.gov.vn`).
     pub label: String,
+    /// The unit's name in Vietnamese.
     pub name_vi: String,
+    /// The unit's name in English; may be empty.
     pub name_en: String,
+    /// Served here, or on the unit's own servers.
     pub membership: Membership,
-    pub status: Status,
     /// The member's own domains (`ais.gov.vn`), lower-case, no trailing dot.
     pub own_domains: Vec<String>,
     /// Extra hostnames that redirect to the canonical host.
@@ -98,25 +107,117 @@ pub struct Member {
     pub servers: Vec<String>,
 }
 
+impl Names {
+    /// The names as the registry stores and shows them: the label and every host in the one
+    /// spelling of [`normalize_name`]; blank and repeated hosts dropped, the first
+    /// occurrence's order kept. The unit's names are left as they are.
+    pub fn normalized(&self) -> Names {
+        Names {
+            label: normalize_name(&self.label),
+            own_domains: normalize_list(&self.own_domains),
+            aliases: normalize_list(&self.aliases),
+            canonical: self.canonical.as_deref().map(normalize_name),
+            servers: normalize_list(&self.servers),
+            ..self.clone()
+        }
+    }
+}
+
+/// The list normalised, blanks and repeats dropped, first occurrence's order kept.
+fn normalize_list(hosts: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    hosts.iter().map(|h| normalize_name(h)).filter(|h| !h.is_empty() && seen.insert(h.clone())).collect()
+}
+
+/// One member as the router needs it: its names and how to answer them. The registry
+/// produces these; before a registry exists, the site folders do.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Member {
+    #[serde(flatten)]
+    pub names: Names,
+    pub status: Status,
+}
+
+/// The `MEMBER` of the command line's JSON (docs/cli.md): the names with `status` after
+/// `membership`, an order `#[serde(flatten)]` cannot give.
+impl Serialize for Member {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let n = &self.names;
+        let mut s = serializer.serialize_struct("Member", 9)?;
+        s.serialize_field("label", &n.label)?;
+        s.serialize_field("name_vi", &n.name_vi)?;
+        s.serialize_field("name_en", &n.name_en)?;
+        s.serialize_field("membership", &n.membership)?;
+        s.serialize_field("status", &self.status)?;
+        s.serialize_field("own_domains", &n.own_domains)?;
+        s.serialize_field("aliases", &n.aliases)?;
+        s.serialize_field("canonical", &n.canonical)?;
+        s.serialize_field("servers", &n.servers)?;
+        s.end()
+    }
+}
+
 impl Member {
     /// The fourth-level name of this member under `zone`.
     pub fn fourth_level(&self, zone: &str) -> String {
-        format!("{}.{}", self.label, zone)
+        format!("{}.{}", self.names.label, zone)
     }
 
     /// A member for unit tests: named after its label, with these own domains.
     #[cfg(test)]
     pub fn sample(label: &str, membership: Membership, status: Status, own: &[&str]) -> Member {
         Member {
-            label: label.into(),
-            name_vi: label.into(),
-            name_en: String::new(),
-            membership,
+            names: Names {
+                label: label.into(),
+                name_vi: label.into(),
+                name_en: String::new(),
+                membership,
+                own_domains: own.iter().map(|s| s.to_string()).collect(),
+                aliases: vec![],
+                canonical: None,
+                servers: vec![],
+            },
             status,
-            own_domains: own.iter().map(|s| s.to_string()).collect(),
-            aliases: vec![],
-            canonical: None,
-            servers: vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `MEMBER` shape of docs/cli.md, key order included (`cong member show --json`).
+    #[test]
+    fn a_member_serialises_as_the_documented_member() {
+        let mut m = Member::sample("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
+        m.names.canonical = Some("ais.mic.gov.vn".into());
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            json,
+            r#"{"label":"ais","name_vi":"ais","name_en":"","membership":"shared","status":"active","own_domains":["ais.gov.vn"],"aliases":[],"canonical":"ais.mic.gov.vn","servers":[]}"#
+        );
+        assert_eq!(serde_json::from_str::<Member>(&json).unwrap(), m);
+    }
+
+    #[test]
+    fn normalized_names_are_the_stored_spelling() {
+        let names = Names {
+            label: " AIS. ".into(),
+            name_vi: " Cục An toàn thông tin ".into(),
+            name_en: String::new(),
+            membership: Membership::Independent,
+            own_domains: vec!["AIS.gov.vn.".into(), "ais.gov.vn".into(), " ".into(), "b.vn".into()],
+            aliases: vec!["www.ais.gov.vn..".into()],
+            canonical: Some("Ais.Gov.Vn".into()),
+            servers: vec!["Web.AIS.gov.vn".into(), "web.ais.gov.vn.".into()],
+        };
+        let n = names.normalized();
+        assert_eq!(n.label, "ais");
+        assert_eq!(n.name_vi, names.name_vi, "the unit's names are left as they are");
+        assert_eq!(n.own_domains, ["ais.gov.vn", "b.vn"]);
+        assert_eq!(n.aliases, ["www.ais.gov.vn."], "one trailing dot only: a second fails the rules");
+        assert_eq!(n.canonical.as_deref(), Some("ais.gov.vn"));
+        assert_eq!(n.servers, ["web.ais.gov.vn"]);
     }
 }

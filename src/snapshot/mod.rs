@@ -185,24 +185,7 @@ pub fn build_site(
 /// Members as the site folders describe them, all active: for development and for the
 /// first import into an empty registry.
 pub fn members_from_sites(sources: &Sources) -> Vec<Member> {
-    sources
-        .sites
-        .values()
-        .map(|s| {
-            let c = &s.config;
-            Member {
-                label: c.label.clone(),
-                name_vi: c.name_vi.clone(),
-                name_en: c.name_en.clone(),
-                membership: c.membership,
-                status: Status::Active,
-                own_domains: c.own_domains.clone(),
-                aliases: c.aliases.clone(),
-                canonical: c.canonical.clone(),
-                servers: Vec::new(),
-            }
-        })
-        .collect()
+    sources.sites.values().map(|s| Member { names: s.config.names.clone(), status: Status::Active }).collect()
 }
 
 /// Build a snapshot from the sources. The platform pages (directory, status pages, theme

@@ -53,7 +53,7 @@ impl RouteTable {
         hosts.insert(zone.to_string(), Route::Apex);
         hosts.insert(format!("www.{zone}"), Route::Apex);
         for m in members {
-            let label: Arc<str> = Arc::from(m.label.as_str());
+            let label: Arc<str> = Arc::from(m.names.label.as_str());
             let fourth = m.fourth_level(zone);
             for (host, route) in routes_of(m, &label, &fourth) {
                 hosts.entry(host).or_insert(route);
@@ -78,31 +78,32 @@ impl RouteTable {
 
 /// Every (host, route) pair a member contributes.
 fn routes_of(m: &Member, label: &Arc<str>, fourth: &str) -> Vec<(String, Route)> {
+    let n = &m.names;
     let names: Vec<&str> = std::iter::once(fourth)
-        .chain(m.own_domains.iter().map(String::as_str))
-        .chain(m.aliases.iter().map(String::as_str))
+        .chain(n.own_domains.iter().map(String::as_str))
+        .chain(n.aliases.iter().map(String::as_str))
         .collect();
     let all = |route: Route| names.iter().map(|h| (h.to_string(), route.clone())).collect();
     match m.status {
         Status::Pending => all(Route::Pending { label: label.clone() }),
         Status::Suspended => all(Route::Suspended { label: label.clone() }),
         Status::Archived => all(Route::Archived { label: label.clone() }),
-        Status::Active if m.membership == Membership::Independent => {
-            let target = m.canonical.as_deref().filter(|c| *c != fourth).or(m.own_domains.first().map(String::as_str));
+        Status::Active if n.membership == Membership::Independent => {
+            let target = n.canonical.as_deref().filter(|c| *c != fourth).or(n.own_domains.first().map(String::as_str));
             let route = match target {
                 Some(t) => Route::External { label: label.clone(), base: Arc::from(format!("https://{t}")) },
                 None => Route::Pending { label: label.clone() },
             };
             // Only the fourth-level name and aliases live here; own domains are on the unit's servers.
             std::iter::once(fourth)
-                .chain(m.aliases.iter().map(String::as_str))
+                .chain(n.aliases.iter().map(String::as_str))
                 .map(|h| (h.to_string(), route.clone()))
                 .collect()
         }
         Status::Active => {
-            let own = m.own_domains.iter().map(String::as_str);
+            let own = n.own_domains.iter().map(String::as_str);
             let canonical =
-                m.canonical.as_deref().filter(|c| *c == fourth || own.clone().any(|d| d == *c)).unwrap_or(fourth);
+                n.canonical.as_deref().filter(|c| *c == fourth || own.clone().any(|d| d == *c)).unwrap_or(fourth);
             let host: Arc<str> = Arc::from(canonical);
             names
                 .iter()
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn table_follows_membership_and_status() {
         let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
-        ais.aliases = vec!["antoanthongtin.mic.gov.vn".into()];
+        ais.names.aliases = vec!["antoanthongtin.mic.gov.vn".into()];
         let members = [
             ais,
             Member::sample("vncert", Membership::Independent, Status::Active, &["vncert.gov.vn"]),
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn a_member_may_make_its_own_domain_canonical() {
         let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &["ais.gov.vn"]);
-        ais.canonical = Some("ais.gov.vn".into());
+        ais.names.canonical = Some("ais.gov.vn".into());
         let t = RouteTable::build("mic.gov.vn", &[ais]);
         assert_eq!(t.lookup("ais.gov.vn").cloned(), Some(Route::Site { label: "ais".into() }));
         assert_eq!(
@@ -173,7 +174,7 @@ mod tests {
     #[test]
     fn canonical_outside_the_members_names_is_ignored() {
         let mut ais = Member::sample("ais", Membership::Shared, Status::Active, &[]);
-        ais.canonical = Some("vnnic.mic.gov.vn".into());
+        ais.names.canonical = Some("vnnic.mic.gov.vn".into());
         let t = RouteTable::build("mic.gov.vn", &[ais]);
         assert_eq!(t.lookup("ais.mic.gov.vn").cloned(), Some(Route::Site { label: "ais".into() }));
         assert_eq!(t.lookup("vnnic.mic.gov.vn"), None);

@@ -2,17 +2,29 @@
 //! `127.0.0.1:0`, and talk to it over real TCP with hyper's low-level client (HTTP/1.1 and
 //! HTTP/2 with prior knowledge) or with exact bytes when the client must not normalise.
 //!
-//! It is also the base of the other harnesses (`common_registry`, `common_reload`,
-//! `common_tls`, `common_dns`): the one HTTP client ([`Conn`], [`send`]), the one way to
-//! write a test `cong.toml` ([`write_config`]), copy the demo ([`copy_demo`]) and launch a
-//! server as `cong serve` does ([`launch`]). A test binary that includes one of those
-//! harnesses includes this module too, as `mod common;`.
-#![allow(dead_code)] // each test file uses a different part of the harness
+//! It is also the base of the other harnesses, its submodules: [`registry`] (a test's world:
+//! temp `cong.toml`, data folder, the `cong` binary as another process), [`reload`] (a
+//! server on a private copy of the demo), [`tls`] (HTTPS clients, Pebble) and [`dns`] (NSD).
+//! They share the one HTTP client ([`Conn`], [`send`]), the one way to write a test
+//! `cong.toml` ([`write_config`]), copy the demo ([`copy_demo`]) and launch a server as
+//! `cong serve` does ([`launch`]). The test crate (`tests/tests.rs`) declares it once; a
+//! benchmark includes it with `#[path = "../tests/common/mod.rs"] mod common;`.
+//!
+//! Every test of the suite runs in one process: what is kept for the whole run (the demo's
+//! [`Live`], the reload tests' admin token) must stay read-only, and whatever must differ
+//! between tests comes from the test (its name, its temporary folder), never from the
+//! process id, which they all share.
+#![allow(dead_code)] // each test module and benchmark uses a different part of the harness
+
+pub mod dns;
+pub mod registry;
+pub mod reload;
+pub mod tls;
 
 use bytes::Bytes;
 use cong::app::{Bound, Running};
 use cong::model::config::Config;
-use cong::model::member::{Member, Membership, Status};
+use cong::model::member::{Member, Membership, Names, Status};
 use cong::snapshot::{Live, Sources};
 use http::{HeaderMap, Method, Request, Version};
 use http_body_util::{BodyExt, Full};
@@ -75,7 +87,8 @@ pub fn live_from(config: Config, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
     Arc::new(Live::new(config, sources).expect("platform pages render"))
 }
 
-/// The repository's demo sites, every member active; built once per test binary.
+/// The repository's demo sites, every member active; built once for the whole test run and
+/// shared by every test that serves it, so no test may publish into it.
 pub fn demo() -> Arc<Live> {
     static DEMO: OnceLock<Arc<Live>> = OnceLock::new();
     DEMO.get_or_init(|| live(&repo().join("tenants"), &repo().join("themes"), |_| {})).clone()
@@ -83,22 +96,24 @@ pub fn demo() -> Arc<Live> {
 
 /// Set the status of the member `label` (what the registry does with `member suspend` etc.).
 pub fn set_status(sources: &mut Sources, label: &str, status: Status) {
-    let m = sources.members.iter_mut().find(|m| m.label == label).unwrap_or_else(|| panic!("no member {label}"));
+    let m = sources.members.iter_mut().find(|m| m.names.label == label).unwrap_or_else(|| panic!("no member {label}"));
     m.status = status;
 }
 
 /// A member the registry would hold for the site folder `label`: shared and active.
 pub fn shared_member(label: &str) -> Member {
     Member {
-        label: label.into(),
-        name_vi: format!("Đơn vị {label}"),
-        name_en: String::new(),
-        membership: Membership::Shared,
+        names: Names {
+            label: label.into(),
+            name_vi: format!("Đơn vị {label}"),
+            name_en: String::new(),
+            membership: Membership::Shared,
+            own_domains: vec![],
+            aliases: vec![],
+            canonical: None,
+            servers: vec![],
+        },
         status: Status::Active,
-        own_domains: vec![],
-        aliases: vec![],
-        canonical: None,
-        servers: vec![],
     }
 }
 
@@ -377,12 +392,12 @@ pub fn member_marks(live: &Live) -> Vec<String> {
     let mut marks = Vec::new();
     for site in snap.sites.values() {
         let c = &site.config;
-        marks.push(c.name_vi.clone());
-        if !c.name_en.is_empty() {
-            marks.push(c.name_en.clone());
+        marks.push(c.names.name_vi.clone());
+        if !c.names.name_en.is_empty() {
+            marks.push(c.names.name_en.clone());
         }
-        marks.push(format!("{}.{zone}", c.label));
-        marks.extend(c.own_domains.iter().cloned());
+        marks.push(format!("{}.{zone}", c.names.label));
+        marks.extend(c.names.own_domains.iter().cloned());
     }
     assert!(marks.len() >= 14, "the demo should have at least 7 sites: {marks:?}");
     marks

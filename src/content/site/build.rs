@@ -243,13 +243,14 @@ impl Renderer<'_> {
 
     fn site_ctx(&self) -> SiteCtx<'_> {
         let c = self.config;
-        let host = c.canonical.clone().unwrap_or_else(|| format!("{}.{}", c.label, self.input.platform.zone));
+        let n = &c.names;
+        let host = n.canonical.clone().unwrap_or_else(|| format!("{}.{}", n.label, self.input.platform.zone));
         SiteCtx {
-            label: &c.label,
+            label: &n.label,
             base_url: format!("{}://{host}", self.input.scheme),
             host,
-            name_vi: &c.name_vi,
-            name_en: &c.name_en,
+            name_vi: &n.name_vi,
+            name_en: &n.name_en,
             description: &c.description,
             responsible: &c.responsible,
             contact: &c.contact,
@@ -362,7 +363,7 @@ impl Renderer<'_> {
         let latest: Vec<Value> = dated.iter().take(5).map(|p| Value::from_serialize(page_ctx(p, sections))).collect();
         // No content/_index.md: a home page titled with the unit's name (built directly,
         // not as TOML text, which a backslash in the name would break).
-        let front = content::FrontMatter { title: self.config.name_vi.clone(), ..Default::default() };
+        let front = content::FrontMatter { title: self.config.names.name_vi.clone(), ..Default::default() };
         let fallback = Item {
             file: format!("{}/content/_index.md", shown_path(self.input.dir)),
             section: String::new(),
@@ -430,7 +431,7 @@ impl Renderer<'_> {
         let esc = render::xml_escape;
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">\n<channel>\n<title>{}</title>\n<link>{}/</link>\n<description>{}</description>\n<language>vi</language>\n",
-            esc(&self.config.name_vi), esc(base), esc(if self.config.description.is_empty() { &self.config.name_vi } else { &self.config.description })
+            esc(&self.config.names.name_vi), esc(base), esc(if self.config.description.is_empty() { &self.config.names.name_vi } else { &self.config.description })
         );
         for item in dated.into_iter().take(20) {
             let link = esc(&format!("{base}{}", item.url));

@@ -1,51 +1,97 @@
 //! `site.toml`: a member site's identity, names, contact data and theme choice.
 
 use crate::model::config::toml_error;
-use crate::model::member::Membership;
+use crate::model::member::{Membership, Names};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The parsed `site.toml` of one tenant folder.
+/// The parsed `site.toml` of one tenant folder (read through `SiteToml`, its keys).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "SiteToml")]
 pub struct SiteConfig {
-    /// The fourth-level label; must equal the folder name.
-    pub label: String,
-    /// The unit's name in Vietnamese.
-    pub name_vi: String,
-    /// The unit's name in English.
-    #[serde(default)]
-    pub name_en: String,
-    /// `shared` (served here) or `independent` (its fourth-level name redirects away).
-    #[serde(default = "shared")]
-    pub membership: Membership,
-    /// The unit's own domains (`ais.gov.vn`).
-    #[serde(default)]
-    pub own_domains: Vec<String>,
-    /// Extra hostnames that redirect to the canonical host.
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    /// The host that serves the site; default the fourth-level name.
-    #[serde(default)]
-    pub canonical: Option<String>,
+    /// The label (equal to the folder name), the unit's names, its kind and hosts; no servers.
+    #[serde(flatten)]
+    pub names: Names,
     /// Theme name under `themes/`; default `default`.
-    #[serde(default = "default_theme")]
     pub theme: String,
     /// One sentence for the meta description.
-    #[serde(default)]
     pub description: String,
     /// The person responsible for the portal (Decree 42/2022).
-    #[serde(default)]
     pub responsible: Responsible,
     /// Contact data shown in every footer.
-    #[serde(default)]
     pub contact: Contact,
     /// Navigation; empty: top-level pages and sections by weight.
-    #[serde(default)]
     pub menu: Vec<MenuItem>,
     /// Free theme variables.
-    #[serde(default)]
     pub vars: BTreeMap<String, String>,
+}
+
+/// `site.toml` as written: every key at the top level, unknown keys refused with their line
+/// (`#[serde(flatten)]` cannot be combined with `deny_unknown_fields`, so the names are read
+/// here and moved into [`Names`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteToml {
+    /// The fourth-level label; must equal the folder name.
+    label: String,
+    /// The unit's name in Vietnamese.
+    name_vi: String,
+    /// The unit's name in English.
+    #[serde(default)]
+    name_en: String,
+    /// `shared` (served here) or `independent` (its fourth-level name redirects away).
+    #[serde(default = "shared")]
+    membership: Membership,
+    /// The unit's own domains (`ais.gov.vn`).
+    #[serde(default)]
+    own_domains: Vec<String>,
+    /// Extra hostnames that redirect to the canonical host.
+    #[serde(default)]
+    aliases: Vec<String>,
+    /// The host that serves the site; default the fourth-level name.
+    #[serde(default)]
+    canonical: Option<String>,
+    /// Theme name under `themes/`; default `default`.
+    #[serde(default = "default_theme")]
+    theme: String,
+    /// One sentence for the meta description.
+    #[serde(default)]
+    description: String,
+    /// The person responsible for the portal (Decree 42/2022).
+    #[serde(default)]
+    responsible: Responsible,
+    /// Contact data shown in every footer.
+    #[serde(default)]
+    contact: Contact,
+    /// Navigation; empty: top-level pages and sections by weight.
+    #[serde(default)]
+    menu: Vec<MenuItem>,
+    /// Free theme variables.
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+}
+
+impl From<SiteToml> for SiteConfig {
+    fn from(t: SiteToml) -> SiteConfig {
+        SiteConfig {
+            names: Names {
+                label: t.label,
+                name_vi: t.name_vi,
+                name_en: t.name_en,
+                membership: t.membership,
+                own_domains: t.own_domains,
+                aliases: t.aliases,
+                canonical: t.canonical,
+                servers: Vec::new(),
+            },
+            theme: t.theme,
+            description: t.description,
+            responsible: t.responsible,
+            contact: t.contact,
+            menu: t.menu,
+            vars: t.vars,
+        }
+    }
 }
 
 /// Người chịu trách nhiệm.
@@ -94,18 +140,19 @@ pub fn parse(text: &str, file: &str, folder_label: &str) -> Result<SiteConfig, V
     let mut config: SiteConfig = toml::from_str(text).map_err(|e| vec![toml_error(file, text, &e, 0)])?;
     let mut problems = Vec::new();
     let line_of = |key: &str| key_line(text, key).unwrap_or(1);
-    if config.label != folder_label {
+    let names = &mut config.names;
+    if names.label != folder_label {
         problems.push(format!(
             "{file}:{}: label \"{}\" does not match the folder name \"{folder_label}\" (rename one of them)",
             line_of("label"),
-            config.label
+            names.label
         ));
     }
-    if config.name_vi.trim().is_empty() {
+    if names.name_vi.trim().is_empty() {
         problems
             .push(format!("{file}:{}: name_vi is empty (the unit's Vietnamese name is required)", line_of("name_vi")));
     }
-    for (key, hosts) in [("own_domains", &mut config.own_domains), ("aliases", &mut config.aliases)] {
+    for (key, hosts) in [("own_domains", &mut names.own_domains), ("aliases", &mut names.aliases)] {
         for host in hosts.iter_mut() {
             *host = host.trim().trim_end_matches('.').to_ascii_lowercase();
             if !crate::model::naming::is_valid_hostname(host) {
@@ -113,7 +160,7 @@ pub fn parse(text: &str, file: &str, folder_label: &str) -> Result<SiteConfig, V
             }
         }
     }
-    if let Some(c) = config.canonical.as_mut() {
+    if let Some(c) = names.canonical.as_mut() {
         *c = c.trim().trim_end_matches('.').to_ascii_lowercase();
     }
     if problems.is_empty() {
@@ -143,9 +190,9 @@ mod tests {
     #[test]
     fn good_site_toml_parses_and_normalises_hosts() {
         let c = parse(GOOD, "tenants/ais/site.toml", "ais").unwrap();
-        assert_eq!(c.own_domains, vec!["ais.gov.vn"]);
+        assert_eq!(c.names.own_domains, vec!["ais.gov.vn"]);
         assert_eq!(c.theme, "default");
-        assert_eq!(c.membership, Membership::Shared);
+        assert_eq!(c.names.membership, Membership::Shared);
     }
 
     #[test]

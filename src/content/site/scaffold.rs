@@ -31,6 +31,7 @@ pub fn create(
             crate::content::site::shown_path(&dir)
         ));
     }
+    let member = member.map(|m| &m.names);
     let name_vi = member.map_or_else(|| format!("Đơn vị {label}"), |m| m.name_vi.clone());
     let name_en = member.map_or_else(String::new, |m| m.name_en.clone());
     let membership = member.map_or("shared", |m| m.membership.as_str());

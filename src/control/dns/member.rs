@@ -39,8 +39,8 @@ impl Context {
     /// Every check of `m`.
     pub async fn check(&self, m: &Member) -> MemberReport {
         let fourth = m.fourth_level(&self.zone);
-        let shared = m.membership == Membership::Shared;
-        let own: Vec<String> = m.own_domains.iter().map(|d| normalize(d)).collect();
+        let shared = m.names.membership == Membership::Shared;
+        let own: Vec<String> = m.names.own_domains.iter().map(|d| normalize(d)).collect();
         let mut checks = vec![self.naming(m, &fourth)];
 
         // The fourth-level name and the own domains side by side; the CAA answer at the end
@@ -69,7 +69,7 @@ impl Context {
         // The platform certifies a shared member's every name, an independent one's
         // fourth-level name only (it redirects from there).
         if shared {
-            for alias in &m.aliases {
+            for alias in &m.names.aliases {
                 resolved.push(self.dns.resolve_certified(&normalize(alias)).await);
             }
         } else {
@@ -79,8 +79,8 @@ impl Context {
             checks.push(self.caa(&r, at_end).await);
         }
         MemberReport {
-            label: m.label.clone(),
-            membership: m.membership,
+            label: m.names.label.clone(),
+            membership: m.names.membership,
             status: Status::worst(checks.iter().map(|c| c.status)),
             checked_at: None,
             checks,
@@ -88,13 +88,14 @@ impl Context {
     }
 
     fn naming(&self, m: &Member, fourth: &str) -> Check {
-        let name_en = Some(m.name_en.as_str()).filter(|s| !s.trim().is_empty());
+        let n = &m.names;
+        let name_en = Some(n.name_en.as_str()).filter(|s| !s.trim().is_empty());
         let proposal = Proposal {
-            name: &m.label,
-            name_vi: Some(&m.name_vi),
+            name: &n.label,
+            name_vi: Some(&n.name_vi),
             name_en,
-            own_domains: &m.own_domains,
-            owner: Some(&m.label),
+            own_domains: &n.own_domains,
+            owner: Some(&n.label),
         };
         checks::naming(fourth, &crate::model::naming::check(&self.index, &proposal))
     }
@@ -130,7 +131,7 @@ impl Context {
     /// or hostnames resolved here), its own domains (already resolved), the platform.
     async fn independent_targets(&self, m: &Member, own: &[(Resolution, Option<Answer>)]) -> Vec<Target> {
         let mut targets = Vec::new();
-        for server in &m.servers {
+        for server in &m.names.servers {
             let server = normalize(server);
             if let Ok(ip) = server.parse::<IpAddr>() {
                 targets.push(Target { what: format!("server {ip}"), addrs: vec![ip], ..Target::default() });
@@ -150,10 +151,10 @@ impl Context {
     /// an independent one, its first server (an address, else a CNAME to the host), else
     /// (for the fourth-level name) a CNAME to its first own domain, else the platform's.
     fn record_for(&self, m: &Member, name: &str, own: &[String], fourth_level: bool) -> String {
-        if m.membership == Membership::Shared {
+        if m.names.membership == Membership::Shared {
             return self.platform.record_for(name);
         }
-        let servers: Vec<String> = m.servers.iter().map(|s| normalize(s)).collect();
+        let servers: Vec<String> = m.names.servers.iter().map(|s| normalize(s)).collect();
         if let Some(ip) = servers.iter().find_map(|s| s.parse::<IpAddr>().ok()) {
             return super::lookup::Rr::addr(name, 300, ip).to_string();
         }

@@ -136,15 +136,22 @@ impl Service {
     }
 }
 
+/// When the periodic re-check runs for `[dns] check_interval_secs`: the wait before the
+/// first run (the interval, at most [`FIRST_RUN_AFTER`]) and the wait between runs; `None`
+/// when the interval is 0, which turns the re-check off.
+fn schedule(interval_secs: u64) -> Option<(Duration, Duration)> {
+    let every = Duration::from_secs(interval_secs);
+    (!every.is_zero()).then(|| (every.min(FIRST_RUN_AFTER), every))
+}
+
 /// The periodic re-check: first shortly after start, then every `[dns]
 /// check_interval_secs`, until shutdown. Returns at once when the interval is 0.
 pub async fn periodic(service: Arc<Service>, mut shutdown: watch::Receiver<bool>) {
-    let every = Duration::from_secs(service.config.dns_check_interval_secs);
-    if every.is_zero() {
+    let Some((first, every)) = schedule(service.config.dns_check_interval_secs) else {
         return;
-    }
+    };
     service.refresh().await;
-    let mut wait = every.min(FIRST_RUN_AFTER);
+    let mut wait = first;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -159,5 +166,19 @@ pub async fn periodic(service: Arc<Service>, mut shutdown: watch::Receiver<bool>
             _ = shutdown.changed() => return,
         }
         wait = every;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_run_follows_the_interval_and_zero_turns_the_recheck_off() {
+        let secs = Duration::from_secs;
+        assert_eq!(schedule(0), None, "0: off, not the default interval");
+        assert_eq!(schedule(1), Some((secs(1), secs(1))), "a short interval runs first after itself");
+        assert_eq!(schedule(30), Some((secs(30), secs(30))));
+        assert_eq!(schedule(6 * 3600), Some((FIRST_RUN_AFTER, secs(6 * 3600))), "a long one first within 30 s");
     }
 }

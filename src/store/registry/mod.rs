@@ -15,7 +15,7 @@ use rusqlite::types::Type;
 use rusqlite::{ffi, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::model::member::{Member, Membership, Status};
+use crate::model::member::{Member, Membership, Names, Status};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
 /// Append only: a released entry never changes.
@@ -73,19 +73,9 @@ const MIGRATIONS: &[&str] = &[
 /// What `register` is asked to record: a new member and all its names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
-    /// The fourth-level label (`ais`).
-    pub label: String,
-    pub name_vi: String,
-    pub name_en: String,
-    pub membership: Membership,
-    /// The member's own domains (`ais.gov.vn`).
-    pub own_domains: Vec<String>,
-    /// Hostnames that redirect to the canonical host.
-    pub aliases: Vec<String>,
-    /// The host that serves the site; `None`: the fourth-level name.
-    pub canonical: Option<String>,
-    /// An independent member's own servers (IP addresses or hostnames).
-    pub servers: Vec<String>,
+    /// The label, the unit's names, its kind, hosts and servers.
+    #[serde(flatten)]
+    pub names: Names,
     /// `Pending` normally; `Active` for demo sites imported on a fresh start.
     pub status: Status,
     /// Why a name with naming warnings was accepted; recorded in the audit log.
@@ -195,28 +185,28 @@ impl Registry {
     /// fails with `Taken`, naming the holder; nothing is written then.
     pub fn register(&mut self, reg: &Registration, zone: &str, actor: &str) -> Result<Member, RegistryError> {
         let reg = normalized(reg);
-        let fourth_level = format!("{}.{}", reg.label, normalize_host(zone));
+        let fourth_level = format!("{}.{}", reg.names.label, normalize_host(zone));
         let now = rfc3339(SystemTime::now());
         // IMMEDIATE takes the write lock up front, so concurrent registrations of one label
         // queue behind each other (busy_timeout) and the later ones meet the constraint.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let member_id = insert_member(&tx, &reg, &now).map_err(|e| {
             if is_unique_violation(&e) {
-                RegistryError::Taken { host: fourth_level.clone(), owner: reg.label.clone() }
+                RegistryError::Taken { host: fourth_level.clone(), owner: reg.names.label.clone() }
             } else {
                 e.into()
             }
         })?;
-        for (host, kind) in names_of(&reg, &fourth_level) {
+        for (host, kind) in names_of(&reg.names, &fourth_level) {
             insert_name(&tx, member_id, &host, kind)?;
         }
-        for address in &reg.servers {
+        for address in &reg.names.servers {
             tx.execute("INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)", (member_id, address))?;
         }
         let detail = serde_json::to_value(&reg).unwrap_or(serde_json::Value::Null);
         let reason = reg.override_reason.as_deref();
-        append_audit(&tx, actor, "register", &reg.label, &detail, reason)?;
-        let member = load_one(&tx, &reg.label)?;
+        append_audit(&tx, actor, "register", &reg.names.label, &detail, reason)?;
+        let member = load_one(&tx, &reg.names.label)?;
         tx.commit()?;
         self.own_writes += 1;
         Ok(member)
@@ -396,40 +386,28 @@ fn normalize_host(host: &str) -> String {
     crate::model::host::normalize_name(host)
 }
 
-/// The same list normalised, blanks and repeats dropped, first occurrence's order kept.
-fn normalize_list(hosts: &[String]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    hosts.iter().map(|h| normalize_host(h)).filter(|h| !h.is_empty() && seen.insert(h.clone())).collect()
-}
-
 /// The registration as it will be stored (and shown in the audit detail).
 fn normalized(reg: &Registration) -> Registration {
-    Registration {
-        label: normalize_host(&reg.label),
-        own_domains: normalize_list(&reg.own_domains),
-        aliases: normalize_list(&reg.aliases),
-        canonical: reg.canonical.as_deref().map(normalize_host),
-        servers: normalize_list(&reg.servers),
-        ..reg.clone()
-    }
+    Registration { names: reg.names.normalized(), ..reg.clone() }
 }
 
 /// Every hostname of the registration with its kind, each host once.
-fn names_of(reg: &Registration, fourth_level: &str) -> Vec<(String, &'static str)> {
+fn names_of(names: &Names, fourth_level: &str) -> Vec<(String, &'static str)> {
     let mut seen = HashSet::new();
     std::iter::once((fourth_level.to_string(), "fourth_level"))
-        .chain(reg.own_domains.iter().map(|h| (h.clone(), "own_domain")))
-        .chain(reg.aliases.iter().map(|h| (h.clone(), "alias")))
+        .chain(names.own_domains.iter().map(|h| (h.clone(), "own_domain")))
+        .chain(names.aliases.iter().map(|h| (h.clone(), "alias")))
         .filter(|(host, _)| seen.insert(host.clone()))
         .collect()
 }
 
 fn insert_member(conn: &Connection, reg: &Registration, now: &str) -> rusqlite::Result<i64> {
+    let n = &reg.names;
     conn.execute(
         "INSERT INTO members
             (label, name_vi, name_en, membership, status, canonical, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        (&reg.label, &reg.name_vi, &reg.name_en, reg.membership.as_str(), reg.status.as_str(), &reg.canonical, now),
+        (&n.label, &n.name_vi, &n.name_en, n.membership.as_str(), reg.status.as_str(), &n.canonical, now),
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -510,15 +488,17 @@ fn load_members(conn: &Connection, label: Option<&str>) -> rusqlite::Result<Vec<
     )?;
     let rows = stmt.query_map([label], |row| {
         let member = Member {
-            label: row.get(1)?,
-            name_vi: row.get(2)?,
-            name_en: row.get(3)?,
-            membership: parse_col(row, 4, Membership::parse)?,
+            names: Names {
+                label: row.get(1)?,
+                name_vi: row.get(2)?,
+                name_en: row.get(3)?,
+                membership: parse_col(row, 4, Membership::parse)?,
+                own_domains: Vec::new(),
+                aliases: Vec::new(),
+                canonical: row.get(6)?,
+                servers: Vec::new(),
+            },
             status: parse_col(row, 5, Status::parse)?,
-            own_domains: Vec::new(),
-            aliases: Vec::new(),
-            canonical: row.get(6)?,
-            servers: Vec::new(),
         };
         Ok((row.get::<_, i64>(0)?, member))
     })?;
@@ -555,7 +535,7 @@ fn fill_names_and_servers(
         let Some(&at) = index.get(&row.get::<_, i64>(0)?) else {
             continue;
         };
-        let member = &mut members[at];
+        let member = &mut members[at].names;
         let list = match row.get_ref(1)?.as_str()? {
             "own_domain" => &mut member.own_domains,
             "alias" => &mut member.aliases,

@@ -6,14 +6,16 @@ const ZONE: &str = "mic.gov.vn";
 
 fn reg(label: &str) -> Registration {
     Registration {
-        label: label.to_string(),
-        name_vi: format!("Đơn vị {label}"),
-        name_en: format!("Unit {label}"),
-        membership: Membership::Shared,
-        own_domains: Vec::new(),
-        aliases: Vec::new(),
-        canonical: None,
-        servers: Vec::new(),
+        names: Names {
+            label: label.to_string(),
+            name_vi: format!("Đơn vị {label}"),
+            name_en: format!("Unit {label}"),
+            membership: Membership::Shared,
+            own_domains: Vec::new(),
+            aliases: Vec::new(),
+            canonical: None,
+            servers: Vec::new(),
+        },
         status: Status::Pending,
         override_reason: None,
     }
@@ -76,22 +78,24 @@ fn newer_schema_is_refused() {
 fn register_show_list_and_reopen() {
     let (_dir, mut registry) = fresh();
     let mut ais = reg("AIS");
-    ais.own_domains = vec!["AIS.gov.vn.".into(), "ais.gov.vn".into(), "b.vn".into()];
-    ais.aliases = vec!["www.ais.gov.vn".into(), " ".into()];
-    ais.canonical = Some("Ais.Gov.Vn".into());
-    ais.membership = Membership::Independent;
-    ais.servers = vec!["203.0.113.7".into(), "Web.AIS.gov.vn".into()];
+    ais.names.own_domains = vec!["AIS.gov.vn.".into(), "ais.gov.vn".into(), "b.vn".into()];
+    ais.names.aliases = vec!["www.ais.gov.vn".into(), " ".into()];
+    ais.names.canonical = Some("Ais.Gov.Vn".into());
+    ais.names.membership = Membership::Independent;
+    ais.names.servers = vec!["203.0.113.7".into(), "Web.AIS.gov.vn".into()];
     let made = registry.register(&ais, "MIC.gov.vn.", "tester").unwrap();
     let expected = Member {
-        label: "ais".into(),
-        name_vi: "Đơn vị AIS".into(),
-        name_en: "Unit AIS".into(),
-        membership: Membership::Independent,
+        names: Names {
+            label: "ais".into(),
+            name_vi: "Đơn vị AIS".into(),
+            name_en: "Unit AIS".into(),
+            membership: Membership::Independent,
+            own_domains: vec!["ais.gov.vn".into(), "b.vn".into()],
+            aliases: vec!["www.ais.gov.vn".into()],
+            canonical: Some("ais.gov.vn".into()),
+            servers: vec!["203.0.113.7".into(), "web.ais.gov.vn".into()],
+        },
         status: Status::Pending,
-        own_domains: vec!["ais.gov.vn".into(), "b.vn".into()],
-        aliases: vec!["www.ais.gov.vn".into()],
-        canonical: Some("ais.gov.vn".into()),
-        servers: vec!["203.0.113.7".into(), "web.ais.gov.vn".into()],
     };
     assert_eq!(made, expected);
     registry.register(&reg("cucattt"), ZONE, "tester").unwrap();
@@ -103,7 +107,7 @@ fn register_show_list_and_reopen() {
     let path = registry.path().to_path_buf();
     drop(registry);
     let registry = Registry::open(&path).unwrap();
-    let labels: Vec<String> = registry.members().unwrap().into_iter().map(|m| m.label).collect();
+    let labels: Vec<String> = registry.members().unwrap().into_iter().map(|m| m.names.label).collect();
     assert_eq!(labels, ["abc", "ais", "cucattt"]);
     assert_eq!(registry.member("AIS").unwrap(), Some(expected));
 }
@@ -126,10 +130,10 @@ fn duplicate_label_is_taken_by_its_owner() {
 fn own_domain_held_by_another_member_is_taken() {
     let (_dir, mut registry) = fresh();
     let mut ais = reg("ais");
-    ais.own_domains = vec!["ais.gov.vn".into()];
+    ais.names.own_domains = vec!["ais.gov.vn".into()];
     registry.register(&ais, ZONE, "t").unwrap();
     let mut other = reg("other");
-    other.own_domains = vec!["other.vn".into(), "AIS.gov.vn.".into()];
+    other.names.own_domains = vec!["other.vn".into(), "AIS.gov.vn.".into()];
     let err = registry.register(&other, ZONE, "t").unwrap_err();
     assert!(
         matches!(&err, RegistryError::Taken { host, owner }
@@ -138,7 +142,7 @@ fn own_domain_held_by_another_member_is_taken() {
     );
     // Nothing of the failed registration is left behind.
     assert_eq!(registry.member("other").unwrap(), None);
-    other.own_domains = vec!["other.vn".into()];
+    other.names.own_domains = vec!["other.vn".into()];
     registry.register(&other, ZONE, "t").unwrap();
 }
 
@@ -209,7 +213,13 @@ fn audit_is_newest_first_and_append_only() {
     );
     assert_eq!(log[1].detail["from"], "pending");
     assert_eq!(log[1].detail["to"], "active");
-    assert_eq!(log[2].detail["label"], "ais");
+    // The register row's detail: the registration, flat, as it was stored.
+    let detail = serde_json::json!({
+        "label": "ais", "name_vi": "Đơn vị ais", "name_en": "Unit ais", "membership": "shared",
+        "own_domains": [], "aliases": [], "canonical": null, "servers": [],
+        "status": "pending", "override_reason": "approved by the ministry",
+    });
+    assert_eq!(log[2].detail, detail);
     assert!(log[0].at.ends_with('Z') && log[0].at.len() == 20, "{}", log[0].at);
     assert_eq!(registry.audit(2).unwrap().len(), 2);
 

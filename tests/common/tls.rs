@@ -1,19 +1,20 @@
 //! Harness for the HTTPS and ACME tests: a real `cong` with an HTTPS listener, a rustls
 //! client (ring) that checks certificates against a given root, and Pebble with its DNS
 //! server (`pebble-challtestsrv`, which answers every name with 127.0.0.1) on free ports,
-//! pointed at cong's listeners. Every wait is bounded. Built on `common` (its HTTP client)
-//! and `common_registry` (the test's world): a test binary includes all three.
-#![allow(dead_code)] // each test file uses a different part of the harness
+//! pointed at cong's listeners, and a relay that counts the nonces Pebble rejects. Every wait is bounded. Part of the `common` harness: its
+//! HTTP client, and [`super::registry`] for the test's world.
 
-use crate::common::{bounded, Conn, Proto, Resp};
-use crate::common_registry::{Env, HTTP_TIMEOUT};
+use super::registry::{Env, HTTP_TIMEOUT};
+use super::{bounded, Conn, Proto, Resp};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::client::TlsStream;
 
@@ -34,7 +35,7 @@ pub struct Ports {
 
 impl Ports {
     pub async fn bind() -> Ports {
-        use crate::common::bind;
+        use super::bind;
         Ports { http: bind().await, https: bind().await, admin: bind().await }
     }
 
@@ -50,7 +51,7 @@ impl Ports {
 /// Launch cong for `env` on `ports`, HTTPS included.
 pub async fn launch(env: &Env, ports: Ports) -> cong::app::Running {
     let bound = cong::app::Bound { http: ports.http, admin: Some(ports.admin), https: Some(ports.https) };
-    let running = crate::common::launch_on(env.config(), bound).await;
+    let running = super::launch_on(env.config(), bound).await;
     assert!(running.https_addr.is_some(), "the HTTPS listener runs");
     running
 }
@@ -107,7 +108,7 @@ pub async fn https_get(addr: SocketAddr, host: &str, path: &str, roots: &rustls:
 
 /// Wait until `check` holds, polling every 100 ms, for at most `limit`.
 pub async fn eventually(limit: Duration, what: &str, check: impl AsyncFnMut() -> Result<(), String>) {
-    crate::common::wait_until(what, limit, Duration::from_millis(100), check).await
+    super::wait_until(what, limit, Duration::from_millis(100), check).await
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once).
@@ -120,9 +121,9 @@ pub fn free_port() -> u16 {
 pub struct PebbleOpts {
     pub http_port: u16,
     pub tls_port: u16,
-    /// Pebble's default rejects 5% of good nonces (the client must retry on badNonce);
-    /// `false` sets PEBBLE_WFE_NONCEREJECT=0.
-    pub reject_nonces: bool,
+    /// The percentage of good nonces Pebble rejects as bad (`PEBBLE_WFE_NONCEREJECT`; its
+    /// default is 5), so that the client must retry on badNonce; 0 for none.
+    pub nonce_reject: u8,
     /// certificateValidityPeriod in seconds (Pebble's default: years).
     pub validity_secs: Option<u64>,
     /// The ACME port, when the test needs to know it before Pebble starts.
@@ -133,6 +134,8 @@ pub struct PebbleOpts {
 pub struct Pebble {
     children: Vec<Child>,
     pub directory: String,
+    /// Where the ACME API (the directory) listens.
+    pub acme: SocketAddr,
     pub management: SocketAddr,
     /// The root of Pebble's own HTTPS certificate (generated here): `[acme] ca_root`.
     pub https_root: PathBuf,
@@ -154,7 +157,7 @@ impl Pebble {
     /// Start the DNS server and Pebble in `dir`, and wait until the directory answers.
     pub fn start(dir: &Path, opts: &PebbleOpts) -> Pebble {
         let (https_root, cert, key) = pebble_https_cert(dir);
-        let dns_port = crate::common::free_udp_tcp_port();
+        let dns_port = super::free_udp_tcp_port();
         let log = dir.join("pebble.log");
         let dns_log = std::fs::File::create(dir.join("dns.log")).unwrap();
         let dns = Command::new(pebble_bin("pebble-challtestsrv"))
@@ -182,12 +185,11 @@ impl Pebble {
         let mut cmd = Command::new(pebble_bin("pebble"));
         cmd.arg("-config").arg(&config).args(["-dnsserver", &format!("127.0.0.1:{dns_port}")]);
         cmd.env("PEBBLE_VA_NOSLEEP", "1").stdout(out.try_clone().unwrap()).stderr(out).stdin(Stdio::null());
-        if !opts.reject_nonces {
-            cmd.env("PEBBLE_WFE_NONCEREJECT", "0");
-        }
+        cmd.env("PEBBLE_WFE_NONCEREJECT", opts.nonce_reject.to_string());
         let child = cmd.spawn().expect("start pebble");
         let directory = format!("https://127.0.0.1:{listen}/dir");
-        let p = Pebble { children: vec![dns, child], directory, management, https_root, log };
+        let acme = SocketAddr::from(([127, 0, 0, 1], listen));
+        let p = Pebble { children: vec![dns, child], directory, acme, management, https_root, log };
         p.wait_ready(listen);
         p
     }
@@ -228,6 +230,98 @@ impl Drop for Pebble {
             let _ = c.wait();
         }
     }
+}
+
+/// A TLS relay in front of Pebble's ACME API that counts the `badNonce` problems Pebble
+/// answers: Pebble logs no rejected nonce, and instant-acme retries them inside one call,
+/// so neither side's log shows them. It presents Pebble's own HTTPS certificate (so a
+/// client that trusts Pebble trusts it) and passes the bytes on unchanged; Pebble builds
+/// its URLs from the Host header, so the client goes on talking through the relay.
+pub struct AcmeRelay {
+    /// The directory URL through the relay, for `[acme] directory`.
+    pub directory: String,
+    bad_nonces: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl AcmeRelay {
+    /// Listen on a free port and relay each connection to `pebble`, started in `dir`.
+    pub async fn start(dir: &Path, pebble: &Pebble) -> AcmeRelay {
+        let (ca, cert, key) = pebble_https_cert(dir);
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(&cert).expect("read cert").map(|c| c.expect("PEM certificate")).collect();
+        let key = PrivateKeyDer::from_pem_file(&key).expect("PEM key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("relay certificate");
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = super::bind().await;
+        let port = listener.local_addr().expect("relay address").port();
+        let (upstream, roots) = (pebble.acme, roots(&std::fs::read(ca).expect("read Pebble's HTTPS CA")));
+        let bad_nonces = Arc::new(AtomicUsize::new(0));
+        let counter = bad_nonces.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, roots, counter) = (acceptor.clone(), roots.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let Ok(client) = acceptor.accept(tcp).await else { return };
+                    // HTTP/1.1 on both legs, so the bytes mean the same on each.
+                    let Ok(pebble) = connect(upstream, "127.0.0.1", &roots, &[b"http/1.1"]).await else { return };
+                    relay(client, pebble, &counter).await;
+                });
+            }
+        });
+        AcmeRelay { directory: format!("https://127.0.0.1:{port}/dir"), bad_nonces, task }
+    }
+
+    /// How many badNonce problems Pebble has answered through the relay so far.
+    pub fn bad_nonces(&self) -> usize {
+        self.bad_nonces.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for AcmeRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Pass bytes both ways until each side is done, counting the badNonce problem type in
+/// what the server sends (kept across reads, so one split between two reads still counts).
+async fn relay<C, S>(client: C, server: S, bad_nonces: &AtomicUsize)
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    const BAD_NONCE: &[u8] = b"urn:ietf:params:acme:error:badNonce";
+    let (mut client_rd, mut client_wr) = tokio::io::split(client);
+    let (mut server_rd, mut server_wr) = tokio::io::split(server);
+    let up = async {
+        let _ = tokio::io::copy(&mut client_rd, &mut server_wr).await;
+        let _ = server_wr.shutdown().await;
+    };
+    let down = async {
+        let (mut buf, mut seen) = (vec![0u8; 16 * 1024], Vec::new());
+        loop {
+            let n = match server_rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            seen.extend_from_slice(&buf[..n]);
+            bad_nonces.fetch_add(seen.windows(BAD_NONCE.len()).filter(|w| *w == BAD_NONCE).count(), Ordering::Relaxed);
+            seen.drain(..seen.len().saturating_sub(BAD_NONCE.len() - 1));
+            if client_wr.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = client_wr.shutdown().await;
+    };
+    tokio::join!(up, down);
 }
 
 /// A CA and a certificate for `127.0.0.1`/`localhost`, for Pebble's own HTTPS (the Debian

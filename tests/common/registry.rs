@@ -1,12 +1,11 @@
 //! Harness for the registry and admin API tests: a temp `cong.toml` with its own data folder
 //! (and, where a test changes folders, its own copy of the demo tenants), a real server
 //! launched in-process with `cong::app::launch`, the `cong` binary run as a separate
-//! process, and the HTTP/1.1 client of `common`. Every wait is bounded. Built on the
-//! `common` harness: a test binary that includes this module declares `mod common;` too.
-#![allow(dead_code)] // each test file uses a different part of the harness
+//! process, and the HTTP/1.1 client of `common`. Every wait is bounded. Part of the
+//! `common` harness, and the base of [`super::tls`].
 
-pub use crate::common::request;
-use crate::common::{copy_tree, repo, write_config, Resp};
+pub use super::request;
+use super::{copy_tree, repo, write_config, Resp};
 use serde_json::Value;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -15,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Upper bound for one HTTP exchange; a hang fails the test instead of blocking the suite.
-pub const HTTP_TIMEOUT: Duration = crate::common::TIMEOUT;
+pub const HTTP_TIMEOUT: Duration = super::TIMEOUT;
 /// Upper bound for one `cong` process (a debug build, on a busy two-core machine).
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a change made by another process may take to show on the public listener
@@ -181,7 +180,7 @@ pub fn run(cmd: &mut Command) -> Out {
 /// Launch a server for `env` on `127.0.0.1:0`, with an admin listener (started only when
 /// the token variable is set).
 pub async fn launch(env: &Env) -> cong::app::Running {
-    crate::common::launch(env.config()).await
+    super::launch(env.config()).await
 }
 
 /// `GET host path` on the public listener.

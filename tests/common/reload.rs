@@ -1,12 +1,10 @@
 //! Harness of the hot-reload tests (tests/reload.rs) and benchmark (benches/reload.rs): a
 //! copy of the demo's `tenants/` and `themes/` in a temporary folder, the real server
 //! launched on it (registry, watcher, admin API) on `127.0.0.1:0`, a keep-alive HTTP/1.1
-//! client, and bounded waits for what a visitor sees to change. Built on the `common`
-//! harness (its HTTP client, config writing and launch): a test binary or benchmark that
-//! includes this module declares `mod common;` too.
-#![allow(dead_code)] // the tests and the benchmark each use a different part
+//! client, and bounded waits for what a visitor sees to change. Part of the `common`
+//! harness (its HTTP client, config writing and launch).
 
-use crate::common::{copy_demo, Proto};
+use super::{copy_demo, Proto};
 use cong::app::Running;
 use cong::model::config::Config;
 use std::net::SocketAddr;
@@ -49,7 +47,7 @@ pub fn write_config(dir: &Path, tenants: &str, themes: &str, debounce_ms: u64) -
     let more = format!(
         "\n[reload]\ndebounce_ms = {debounce_ms}\nregistry_poll_ms = 50\n\n[admin]\ntoken_env = \"{token_env}\"\n"
     );
-    crate::common::write_config(dir, Path::new(tenants), Path::new(themes), Path::new("data"), &more)
+    super::write_config(dir, Path::new(tenants), Path::new(themes), Path::new("data"), &more)
 }
 
 /// A server launched on a private copy of the demo, as `cong serve` runs it.
@@ -80,7 +78,7 @@ impl Fixture {
     pub async fn launch(dir: tempfile::TempDir, config_path: PathBuf) -> Fixture {
         let mut config = Config::from_file(&config_path).expect("test cong.toml is valid");
         config.admin_token = Some(admin_token().1.clone());
-        let running = crate::common::launch(config).await;
+        let running = super::launch(config).await;
         let admin = running.admin_addr.expect("the admin API is on (token set)");
         Fixture { http: running.http_addr, admin, config_path, dir, running: Some(running) }
     }
@@ -175,7 +173,7 @@ impl Fixture {
     /// Run the real `cong` binary with this fixture's config, from its folder (so messages
     /// show paths relative to it): the exit code and everything it printed.
     pub fn cong(&self, args: &[&str]) -> (Option<i32>, String) {
-        let out = crate::common::cong_in(self.dir.path(), &[&["--config", "cong.toml"], args].concat());
+        let out = super::cong_in(self.dir.path(), &[&["--config", "cong.toml"], args].concat());
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.code(), text)
     }
@@ -190,14 +188,16 @@ impl Fixture {
         let mut registry =
             cong::store::registry::Registry::open(&self.path("data/registry.db")).expect("open the test registry");
         let reg = cong::store::registry::Registration {
-            label: label.into(),
-            name_vi: name_vi.into(),
-            name_en: String::new(),
-            membership: cong::model::member::Membership::Shared,
-            own_domains: Vec::new(),
-            aliases: Vec::new(),
-            canonical: None,
-            servers: Vec::new(),
+            names: cong::model::member::Names {
+                label: label.into(),
+                name_vi: name_vi.into(),
+                name_en: String::new(),
+                membership: cong::model::member::Membership::Shared,
+                own_domains: Vec::new(),
+                aliases: Vec::new(),
+                canonical: None,
+                servers: Vec::new(),
+            },
             status: cong::model::member::Status::Active,
             override_reason: Some("hot reload test".into()),
         };
@@ -220,11 +220,11 @@ pub struct Resp {
 }
 
 /// One keep-alive HTTP/1.1 connection (`common`'s client), each wait bounded by [`TIMEOUT`].
-pub struct Conn(crate::common::Conn);
+pub struct Conn(super::Conn);
 
 impl Conn {
     pub async fn open(addr: SocketAddr) -> Result<Conn, String> {
-        let connect = crate::common::Conn::open(addr, Proto::H1);
+        let connect = super::Conn::open(addr, Proto::H1);
         tokio::time::timeout(TIMEOUT, connect)
             .await
             .map_err(|_| format!("connect {addr}: no answer in {TIMEOUT:?}"))?
@@ -249,7 +249,7 @@ impl Conn {
 /// Poll `check` every 20 ms until it returns `Ok`, and return its value; when `limit`
 /// passes first, fail with `what` and the last thing `check` saw.
 pub async fn wait_until<T>(what: &str, limit: Duration, check: impl AsyncFnMut() -> Result<T, String>) -> T {
-    crate::common::wait_until(what, limit, Duration::from_millis(20), check).await
+    super::wait_until(what, limit, Duration::from_millis(20), check).await
 }
 
 /// Write a minimal site folder for `label` at `root`: site.toml and a home page.

@@ -6,9 +6,7 @@
 //! would (NXDOMAIN vs NODATA, CNAME in answers, CAA with unknown tags, REFUSED outside its
 //! zones), starts in well under a second, and needs no root with `username: ""`.
 //!
-//! Uses the `common` harness (a free port): a test binary or benchmark that includes this
-//! module declares `mod common;` too.
-#![allow(dead_code)] // the tests and the benchmark use different parts
+//! Part of the `common` harness (its free port); benches/dns.rs uses it too.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -51,7 +49,7 @@ impl Nsd {
         let mut last_error = String::new();
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("tempdir for nsd");
-            let port = crate::common::free_udp_tcp_port();
+            let port = super::free_udp_tcp_port();
             write_config(dir.path(), port, zones);
             let mut child = Command::new(&binary)
                 .arg("-d")

@@ -1,0 +1,50 @@
+//! cong's integration tests, as one test binary (Cargo.toml: `autotests = false` and one
+//! `[[test]]`), so that the crate and its dependencies are linked once instead of once per
+//! file. Every part below is a module of this crate; run one with
+//! `cargo test --test tests <module>::` (for example `cargo test --test tests reload::`).
+//!
+//! All of them share one process: what they keep for the whole run lives in `common` and
+//! is read-only (see its header). What each part tests:
+//!
+//! - `common`: the harness, not tests. The in-process server on `127.0.0.1:0` and the HTTP/1.1
+//!   and HTTP/2 client; `common::registry` (a test's world: temp `cong.toml`, data folder, the
+//!   `cong` binary as another process), `common::reload` (a server on a private copy of the
+//!   demo), `common::tls` (rustls clients, Pebble, the ACME relay), `common::dns` (NSD).
+//! - `serving`: what a visitor gets for each kind of Host over HTTP/1.1 and HTTP/2, and what
+//!   each site serves; the same route table run through the handler without sockets.
+//! - `http`: content types, validators, compression, methods, HTTP/2, a path traversal corpus
+//!   as exact bytes, graceful shutdown with a response in flight.
+//! - `hygiene`: security headers on every kind of answer, and a CSP the pages really keep.
+//! - `limits`: every `[limits]` key over a real socket, HTTP/2 stream and reset limits as raw
+//!   frames.
+//! - `isolation`: a site can never read another site's files or anything outside its folder.
+//! - `check`: `cong check` on broken fixtures (`file:line: message` and the fix), exit codes.
+//! - `reload`: hot reload seen from a visitor (edits, renames, new folders, themes, broken
+//!   edits, load, rescans, SIGHUP).
+//! - `publisher`: against the real binary, a stuck build holds back neither health checks,
+//!   nor suspends, nor SIGTERM.
+//! - `registry`: the member registry end to end, the server and `cong member` processes on
+//!   one database (follow, races, a kill mid-write).
+//! - `admin`: the admin API over real sockets and its effect on the public listener.
+//! - `tls`: HTTPS with `tls = "internal"`: certificates per name, SNI, 421, HSTS, redirects.
+//! - `acme`: ACME end to end against Pebble: both challenge types, bad nonces, renewal, a
+//!   late CA, no order for names that are not served.
+//! - `dns`: the DNS compliance checker against NSD, the CLI and the periodic re-check.
+//! - `layers`: the layer rule of docs/architecture.md over `src/`.
+
+mod common;
+
+mod acme;
+mod admin;
+mod check;
+mod dns;
+mod http;
+mod hygiene;
+mod isolation;
+mod layers;
+mod limits;
+mod publisher;
+mod registry;
+mod reload;
+mod serving;
+mod tls;
