@@ -1,9 +1,12 @@
 //! `cong name`, `cong member` and `cong site`: the registry from the command line. Every
-//! change goes through [`crate::control::membership`], as the admin API's do.
+//! change goes through [`crate::control::membership`], as the admin API's do. Text that
+//! members and site folders control is shown escaped ([`Escaped`]): a name never writes a
+//! control character to the operator's terminal.
 
 use super::Exit;
 use crate::control::membership::{self, AdmitError};
 use crate::model::config::Config;
+use crate::model::escape::Escaped;
 use crate::model::member::{Member, Membership, Status};
 use crate::model::naming::NameReport;
 use crate::store::registry::{Registry, RegistryError};
@@ -136,7 +139,8 @@ pub fn name(config: &Config, cmd: NameCommand) -> Exit {
 
 fn print_report(report: &NameReport) {
     let verdict = if report.ok { "accepted" } else { "rejected" };
-    outln!("{} {verdict}", if report.name.is_empty() { "(empty)" } else { &report.name });
+    outln!("{} {verdict}", Escaped(if report.name.is_empty() { "(empty)" } else { &report.name }));
+    // Messages are escaped where they are made (model::naming).
     for f in &report.errors {
         outln!("  error   {:<20} {}", f.code.as_str(), f.message);
     }
@@ -149,7 +153,7 @@ fn print_report(report: &NameReport) {
 }
 
 fn registry_exit(e: &RegistryError) -> Exit {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", Escaped(e));
     match e {
         RegistryError::NotFound { .. } | RegistryError::InvalidTransition { .. } | RegistryError::Taken { .. } => {
             Exit::Failed
@@ -196,11 +200,11 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
                 for m in &members {
                     outln!(
                         "{:<12} {:<11} {:<9} {:<28} {}",
-                        m.names.label,
+                        Escaped(&m.names.label).to_string(),
                         m.names.membership.as_str(),
                         m.status.as_str(),
-                        m.fourth_level(&config.platform.zone),
-                        m.names.name_vi
+                        Escaped(m.fourth_level(&config.platform.zone)).to_string(),
+                        Escaped(&m.names.name_vi)
                     );
                 }
                 outln!("{} members", members.len());
@@ -225,7 +229,8 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
             Ok(entries) => {
                 for e in entries {
                     let reason = e.reason.map(|r| format!(" — {r}")).unwrap_or_default();
-                    outln!("{} {:<24} {:<9} {}{reason}", e.at, e.actor, e.action, e.label);
+                    let (actor, label, reason) = (Escaped(&e.actor).to_string(), Escaped(&e.label), Escaped(reason));
+                    outln!("{} {actor:<24} {:<9} {label}{reason}", e.at, e.action);
                 }
                 Exit::Ok
             }
@@ -242,9 +247,9 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
             }
             outln!(
                 "registered {} ({}), status pending; put it live with: cong member activate {}",
-                m.fourth_level(&config.platform.zone),
-                m.names.name_vi,
-                m.names.label
+                Escaped(m.fourth_level(&config.platform.zone)),
+                Escaped(&m.names.name_vi),
+                Escaped(&m.names.label)
             );
             for w in &report.warnings {
                 outln!("  warning {} overridden: {}", w.code.as_str(), w.message);
@@ -271,28 +276,36 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
 }
 
 fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
-    match registry.set_status(&a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
+    match membership::set_status(registry, &a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
         Ok(m) if a.json => print_json(&m),
         Ok(m) => {
-            outln!("{} is now {}", m.names.label, m.status);
+            outln!("{} is now {}", Escaped(&m.names.label), m.status);
             Exit::Ok
         }
-        Err(e) => registry_exit(&e),
+        Err(AdmitError::Invalid { field, message }) => {
+            eprintln!("error: --{field}: {message}");
+            Exit::Usage
+        }
+        Err(AdmitError::Registry(e)) => registry_exit(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failed
+        }
     }
 }
 
 fn print_member(m: &Member, zone: &str) {
     let n = &m.names;
-    outln!("label:        {}", n.label);
-    outln!("name (vi):    {}", n.name_vi);
-    outln!("name (en):    {}", n.name_en);
+    outln!("label:        {}", Escaped(&n.label));
+    outln!("name (vi):    {}", Escaped(&n.name_vi));
+    outln!("name (en):    {}", Escaped(&n.name_en));
     outln!("membership:   {}", n.membership);
     outln!("status:       {}", m.status);
-    outln!("fourth-level: {}", m.fourth_level(zone));
-    outln!("canonical:    {}", n.canonical.clone().unwrap_or_else(|| m.fourth_level(zone)));
-    outln!("own domains:  {}", n.own_domains.join(", "));
-    outln!("aliases:      {}", n.aliases.join(", "));
-    outln!("servers:      {}", n.servers.join(", "));
+    outln!("fourth-level: {}", Escaped(m.fourth_level(zone)));
+    outln!("canonical:    {}", Escaped(n.canonical.clone().unwrap_or_else(|| m.fourth_level(zone))));
+    outln!("own domains:  {}", Escaped(n.own_domains.join(", ")));
+    outln!("aliases:      {}", Escaped(n.aliases.join(", ")));
+    outln!("servers:      {}", Escaped(n.servers.join(", ")));
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Exit {

@@ -173,7 +173,8 @@ impl Admin {
 
     async fn set_status(&self, label: &str, to: Status, reason: Option<String>) -> ApiResult {
         let l = label.to_string();
-        let member = self.with_registry(move |r| Ok(r.set_status(&l, to, "admin api", reason.as_deref())?)).await?;
+        let member =
+            self.with_registry(move |r| membership::set_status(r, &l, to, "admin api", reason.as_deref())).await?;
         self.refresh().await;
         Ok((StatusCode::OK, self.member_json(&member)))
     }

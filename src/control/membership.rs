@@ -1,13 +1,20 @@
-//! Admitting and changing members: the naming rules applied before the registry writes.
-//! The CLI and the admin API both go through here, so a name is judged the same way
-//! wherever it is registered.
+//! Admitting and changing members: every name a member carries is checked
+//! ([`Names::validate`]) before the registry writes it. The CLI, the admin API and the
+//! first-start import all go through here, so a name is judged the same way wherever it
+//! is stored; a start with no member imports the site folders only into a fresh data
+//! folder ([`first_start`]).
 
 use crate::model::config::Config;
+use crate::model::escape::Escaped;
 use crate::model::member::{Member, Membership, Names, Status};
 use crate::model::naming::{self, Code, Finding, NameIndex, NameReport, Proposal};
 use crate::snapshot::Sources;
-use crate::store::registry::{Registration, Registry, RegistryError};
+use crate::store::registry::{Found, Registration, Registry, RegistryError};
 use serde::Deserialize;
+use std::path::Path;
+
+/// The audit log's actor for what `cong serve` does on its own at start.
+const FIRST_START: &str = "cong serve (first start)";
 
 /// A registration as asked for (CLI flags or the admin API's JSON body): the raw form,
 /// checked into [`Names`] by [`register`]. Flat and without `#[serde(flatten)]`, which
@@ -83,11 +90,16 @@ fn codes(findings: &[Finding]) -> String {
 /// The naming index for the members already registered.
 pub fn name_index(config: &Config, members: &[Member]) -> NameIndex {
     let mut index = NameIndex::new(&config.platform.zone, &config.platform.reserved);
-    for m in members.iter().map(|m| &m.names) {
-        let hosts: Vec<String> = m.own_domains.iter().chain(&m.aliases).cloned().collect();
-        index.add_member(&m.label, &hosts);
+    for m in members {
+        add_to_index(&mut index, &m.names);
     }
     index
+}
+
+/// Record a member's label and hosts (own domains and aliases) as taken.
+fn add_to_index(index: &mut NameIndex, names: &Names) {
+    let hosts: Vec<String> = names.own_domains.iter().chain(&names.aliases).cloned().collect();
+    index.add_member(&names.label, &hosts);
 }
 
 /// Check a proposed name against the rules and the registered members.
@@ -101,8 +113,9 @@ pub fn check_name(
     naming::check(index, &Proposal { name, name_vi, name_en, own_domains, owner: None })
 }
 
-/// Register a new member (pending) after the naming rules pass. Two processes racing
-/// for one label: the database's uniqueness lets exactly one win; the other gets `taken`.
+/// Register a new member (pending) after every name it carries passes the rules, and its
+/// override reason is plain text. Two processes racing for one label: the database's
+/// uniqueness lets exactly one win; the other gets `taken`.
 pub fn register(
     registry: &mut Registry,
     config: &Config,
@@ -111,9 +124,11 @@ pub fn register(
 ) -> Result<(Member, NameReport), AdmitError> {
     let names = req.names()?;
     let index = name_index(config, &registry.members()?);
-    let name_en = Some(req.name_en.as_str()).filter(|s| !s.trim().is_empty());
-    let mut report = check_name(&index, &req.label, Some(&req.name_vi), name_en, &req.own_domains);
-    check_aliases(&index, req, &mut report);
+    let mut report = names.validate(&index);
+    if let Some(finding) = req.override_reason.as_deref().and_then(|r| naming::check_text("override_reason", r)) {
+        report.errors.push(finding);
+        report.ok = false;
+    }
     if !report.ok {
         return Err(AdmitError::Rejected(Box::new(report)));
     }
@@ -135,26 +150,19 @@ pub fn register(
     }
 }
 
-/// Aliases are hostnames outside the zone, held to the own-domain rules: one inside the
-/// zone would give the member a second fourth-level name, which section 6 rules out.
-fn check_aliases(index: &NameIndex, req: &Request, report: &mut NameReport) {
-    if req.aliases.is_empty() {
-        return;
+/// Move a member to `to` (activate, suspend, archive). The reason, kept in the audit log,
+/// must be plain text like every other text the registry stores.
+pub fn set_status(
+    registry: &mut Registry,
+    label: &str,
+    to: Status,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<Member, AdmitError> {
+    if let Some(finding) = reason.and_then(|r| naming::check_text("reason", r)) {
+        return Err(AdmitError::Invalid { field: "reason", message: finding.message });
     }
-    let alias_report = naming::check(
-        index,
-        &Proposal { name: &req.label, name_vi: None, name_en: None, own_domains: &req.aliases, owner: None },
-    );
-    for mut finding in alias_report
-        .errors
-        .into_iter()
-        .filter(|f| matches!(f.code, Code::OwnDomainInvalid | Code::OwnDomainInZone | Code::OwnDomainTaken))
-    {
-        finding.field = finding.field.map(|f| f.replace("own_domains", "aliases"));
-        finding.message = finding.message.replace("own domain", "alias");
-        report.errors.push(finding);
-        report.ok = false;
-    }
+    Ok(registry.set_status(label, to, actor, reason)?)
 }
 
 /// The report of a name lost in a race: the database said `taken`.
@@ -169,32 +177,93 @@ fn taken_report(mut report: NameReport, host: &str, owner: &str) -> NameReport {
     report
 }
 
-/// On a fresh start, the demo site folders become active members, so the platform serves
-/// them with no other step; the audit log records the import with its reason.
-pub fn import_sites(registry: &mut Registry, config: &Config, sources: &Sources) -> Result<usize, RegistryError> {
+/// What a start does about the registry ([`Found`]): in a fresh data folder (no member
+/// was ever stored there) it imports the site folders; when the registry was lost (no
+/// member, but the data folder's marker says it held some) it imports nothing, serves no
+/// member, and says so in the log and the audit log; a registry with members is left as
+/// it is.
+pub fn first_start(registry: &mut Registry, config: &Config, sources: &Sources) -> Result<(), RegistryError> {
+    match registry.found()? {
+        Found::Members => Ok(()),
+        Found::Fresh => {
+            let n = import_sites(registry, config, sources)?;
+            let of = sources.sites.len();
+            tracing::info!(
+                "fresh data folder: imported {n} of {of} site folders as active members (see the audit log)"
+            );
+            Ok(())
+        }
+        Found::Lost { marker } => withhold_import(registry, sources, &marker),
+    }
+}
+
+/// On a fresh start, the site folders become active members, so the platform serves them
+/// with no other step. Each folder's names are checked as a registration's are: a folder
+/// that breaks a rule is not imported (the log and the audit log name each code and field)
+/// and the others still are; warnings are accepted with the import as the reason, which
+/// the audit log keeps.
+fn import_sites(registry: &mut Registry, config: &Config, sources: &Sources) -> Result<usize, RegistryError> {
+    let mut index = name_index(config, &registry.members()?);
     let mut imported = 0;
     for site in sources.sites.values() {
-        let c = &site.config;
+        let names = &site.config.names;
+        let file = crate::content::site::shown_path(&config.tenants_dir.join(&names.label).join("site.toml"));
+        let report = names.validate(&index);
+        if !report.ok {
+            refuse_import(registry, &file, names, &report)?;
+            continue;
+        }
+        let mut reason = format!("site folder imported from {file} into a fresh data folder on first start");
+        if !report.warnings.is_empty() {
+            reason.push_str(&format!("; naming warnings accepted: {}", codes(&report.warnings)));
+        }
         let registration = Registration {
-            names: c.names.clone(),
+            names: Names { label: report.label.clone(), ..names.clone() },
             status: Status::Active,
-            override_reason: Some(format!(
-                "demo site imported from tenants/{}/site.toml into an empty registry on first start",
-                c.names.label
-            )),
+            override_reason: Some(reason),
         };
-        match registry.register(&registration, &config.platform.zone, "cong serve (first start)") {
-            Ok(_) => imported += 1,
+        match registry.register(&registration, &config.platform.zone, FIRST_START) {
+            Ok(member) => {
+                add_to_index(&mut index, &member.names);
+                imported += 1;
+            }
             Err(RegistryError::Taken { host, owner }) => {
-                tracing::warn!(
-                    "tenants/{}: not imported: \"{host}\" is already registered to \"{owner}\"",
-                    c.names.label
-                )
+                let (file, host, owner) = (Escaped(&file), Escaped(&host), Escaped(&owner));
+                tracing::warn!("{file}: not imported: \"{host}\" is already registered to \"{owner}\"")
             }
             Err(e) => return Err(e),
         }
     }
     Ok(imported)
+}
+
+/// A site folder refused at import: each error in the log with its code and field, and one
+/// `refuse_import` entry in the audit log.
+fn refuse_import(registry: &mut Registry, file: &str, names: &Names, report: &NameReport) -> Result<(), RegistryError> {
+    for f in &report.errors {
+        let field = f.field.as_deref().unwrap_or("-");
+        tracing::warn!("{}: not imported: {} ({field}): {}", Escaped(file), f.code, f.message);
+    }
+    let detail = serde_json::json!({ "file": file, "errors": report.errors });
+    let reason = format!("not imported on first start: {}", codes(&report.errors));
+    registry.note(FIRST_START, "refuse_import", &names.label, &detail, Some(&reason))
+}
+
+/// A lost registry: nothing is imported, the error says what to do, the audit log keeps a
+/// `withhold_import` entry.
+fn withhold_import(registry: &mut Registry, sources: &Sources, marker: &Path) -> Result<(), RegistryError> {
+    let db = registry.path().display().to_string();
+    let marker = marker.display().to_string();
+    tracing::error!(
+        "{db} has no members, but this data folder has held members ({marker} exists): the registry was lost or deleted. \
+         The site folders are not imported, which would put suspended and archived members back online; no member is served. \
+         Restore {db} from a backup and restart; or register and activate the members again (cong member register, cong member activate); \
+         or, only to import every site folder as an active member, delete {marker} and restart"
+    );
+    let folders: Vec<&String> = sources.sites.keys().collect();
+    let detail = serde_json::json!({ "registry": db, "marker": marker, "folders_not_imported": folders });
+    let reason = "registry.db missing or empty in a data folder that has held members: site folders not imported; restore registry.db from a backup";
+    registry.note(FIRST_START, "withhold_import", "", &detail, Some(reason))
 }
 
 /// Who is acting, for the audit log: the login name behind the CLI.

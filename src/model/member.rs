@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::model::host::normalize_name;
+use crate::model::naming::{self, NameIndex, NameReport};
 
 /// How a member portal is hosted (Decision 146: on the Portal's shared infrastructure, or
 /// operating independently on the unit's own servers).
@@ -111,15 +112,26 @@ impl Names {
     /// The names as the registry stores and shows them: the label and every host in the one
     /// spelling of [`normalize_name`]; blank and repeated hosts dropped, the first
     /// occurrence's order kept. The unit's names are left as they are.
+    /// A blank `canonical` is none chosen.
     pub fn normalized(&self) -> Names {
         Names {
             label: normalize_name(&self.label),
             own_domains: normalize_list(&self.own_domains),
             aliases: normalize_list(&self.aliases),
-            canonical: self.canonical.as_deref().map(normalize_name),
+            canonical: self.canonical.as_deref().map(normalize_name).filter(|c| !c.is_empty()),
             servers: normalize_list(&self.servers),
             ..self.clone()
         }
+    }
+
+    /// Every rule these names must pass before the registry stores them, judged against
+    /// the members in `index` (docs/naming.md): the label and own domains by the naming
+    /// rules, aliases by the own-domain rules, `canonical` the fourth-level name or an own
+    /// domain, `servers` IP addresses or hostnames, no control character in `name_vi` or
+    /// `name_en`. Registration (command line and admin API) and the first-start import
+    /// both call this; errors refuse the member, warnings need an override reason.
+    pub fn validate(&self, index: &NameIndex) -> NameReport {
+        naming::check_member(index, self)
     }
 }
 
@@ -212,6 +224,8 @@ mod tests {
             canonical: Some("Ais.Gov.Vn".into()),
             servers: vec!["Web.AIS.gov.vn".into(), "web.ais.gov.vn.".into()],
         };
+        let blank = Names { canonical: Some(" . ".into()), ..names.clone() };
+        assert_eq!(blank.normalized().canonical, None, "a blank canonical is none chosen");
         let n = names.normalized();
         assert_eq!(n.label, "ais");
         assert_eq!(n.name_vi, names.name_vi, "the unit's names are left as they are");

@@ -195,6 +195,7 @@ impl Manager {
                 self.forced.insert(name);
                 event = true;
             } else {
+                let name = crate::model::escape::Escaped(&name);
                 tracing::warn!("{name}: renewal requested, but it is not a name this platform serves; ignored");
             }
         }

@@ -1,8 +1,13 @@
 //! Naming rules for fourth-level names (docs/naming.md): decides whether a proposed
 //! `ais.mic.gov.vn` may be registered. Used by `cong name check`, member registration, the
-//! admin API and `cong check`; pure functions over a [`NameIndex`], no I/O.
+//! admin API and `cong check`; pure functions over a [`NameIndex`], no I/O. Every other
+//! name a member carries (aliases, `canonical`, servers) and its text are judged with the
+//! label in `member.rs` ([`check_member`], through `Names::validate`).
 
+mod member;
 mod text;
+
+pub use member::{check_member, check_text};
 
 pub use text::{is_abbreviation, is_valid_hostname, normalize, strip_diacritics};
 
@@ -54,6 +59,12 @@ pub enum Code {
     OwnDomainInZone,
     /// An own domain that another member holds.
     OwnDomainTaken,
+    /// `canonical` is not the member's fourth-level name nor one of its own domains.
+    CanonicalNotOwn,
+    /// A server that is neither an IP address nor a valid hostname.
+    ServerInvalid,
+    /// A text field (the unit's names, a reason) holds a control character.
+    ControlChars,
     /// Warning: the label abbreviates neither the Vietnamese nor the English name.
     NotAbbreviation,
     /// Warning: the label differs from a registered or reserved one only by look-alikes.
@@ -80,6 +91,9 @@ impl Code {
             Code::OwnDomainInvalid => "own_domain_invalid",
             Code::OwnDomainInZone => "own_domain_in_zone",
             Code::OwnDomainTaken => "own_domain_taken",
+            Code::CanonicalNotOwn => "canonical_not_own",
+            Code::ServerInvalid => "server_invalid",
+            Code::ControlChars => "control_chars",
             Code::NotAbbreviation => "not_abbreviation",
             Code::Confusable => "confusable",
             Code::Numeric => "numeric",
@@ -104,7 +118,8 @@ pub struct Finding {
     pub code: Code,
     /// English, with the Vietnamese term where it helps, saying the fix.
     pub message: String,
-    /// The input field at fault: `name` or `own_domains[i]`.
+    /// The input field at fault: `name`, `own_domains[i]`, `aliases[i]`, `canonical`,
+    /// `servers[i]`, `name_vi`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -131,7 +146,11 @@ impl NameReport {
         self.errors.iter().chain(&self.warnings).any(|f| f.code == code)
     }
 
+    /// Record a finding. Messages quote what was given, so they are escaped here
+    /// ([`crate::model::escape`]): a report never carries a control character to a
+    /// terminal or a log.
     fn push(&mut self, code: Code, message: String, field: Option<String>) {
+        let message = crate::model::escape::escape(&message).into_owned();
         let finding = Finding { code, message, field };
         if code.is_warning() {
             self.warnings.push(finding);
@@ -304,6 +323,11 @@ pub fn check(index: &NameIndex, p: &Proposal) -> NameReport {
         }
     }
     check_own_domains(index, p, &mut report);
+    for (field, text) in [("name_vi", p.name_vi), ("name_en", p.name_en)] {
+        if let Some(finding) = text.and_then(|t| check_text(field, t)) {
+            report.errors.push(finding);
+        }
+    }
     report.ok = report.errors.is_empty();
     report
 }

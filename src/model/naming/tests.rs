@@ -471,6 +471,9 @@ fn codes_are_stable() {
         OwnDomainInvalid,
         OwnDomainInZone,
         OwnDomainTaken,
+        CanonicalNotOwn,
+        ServerInvalid,
+        ControlChars,
         NotAbbreviation,
         Confusable,
         Numeric,
@@ -483,6 +486,10 @@ fn codes_are_stable() {
     let warnings: Vec<Code> = all.into_iter().filter(|c| c.is_warning()).collect();
     assert_eq!(warnings, [NotAbbreviation, Confusable, Numeric]);
     assert_eq!(OwnDomainInZone.as_str(), "own_domain_in_zone");
+    assert_eq!(
+        [CanonicalNotOwn.as_str(), ServerInvalid.as_str(), ControlChars.as_str()],
+        ["canonical_not_own", "server_invalid", "control_chars"]
+    );
 }
 
 #[test]
@@ -509,4 +516,20 @@ fn json_shape() {
     // `field` is left out when there is none.
     let f = Finding { code: Empty, message: "m".into(), field: None };
     assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"code":"empty","message":"m"}"#);
+}
+
+#[test]
+fn the_units_names_are_plain_text_and_messages_never_carry_a_control_character() {
+    let p =
+        Proposal { name_vi: Some("Vụ Pháp chế\u{1b}]0;x\u{7}"), name_en: Some("Legal"), ..proposal("vpc", &[]) };
+    let r = check(&index(), &p);
+    assert_eq!(codes(&r.errors), [ControlChars]);
+    assert_eq!(r.errors[0].field.as_deref(), Some("name_vi"));
+    let own = strings(&["ais\u{1b}[2J.vn"]);
+    let p = Proposal { name_vi: Some("x\u{1b}"), ..proposal("a\u{1b}\nb.evil", &own) };
+    let r = check(&index(), &p);
+    assert!(!r.errors.is_empty());
+    for f in r.errors.iter().chain(&r.warnings) {
+        assert!(!f.message.chars().any(crate::model::escape::is_control), "{f:?}");
+    }
 }

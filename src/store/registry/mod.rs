@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::member::{Member, Membership, Names, Status};
 
+mod marker;
+pub use marker::{Found, MARKER};
+
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
 /// Append only: a released entry never changes.
 const MIGRATIONS: &[&str] = &[
@@ -139,9 +142,10 @@ pub struct AuditEntry {
     pub id: i64,
     /// RFC 3339, UTC (`2025-01-31T08:00:00Z`).
     pub at: String,
-    /// Who did it (a CLI user, an admin token name, `import`).
+    /// Who did it (a CLI user, `admin api`, `cong serve (first start)`).
     pub actor: String,
-    /// `register`, `activate`, `suspend`, `archive`.
+    /// `register`, `activate`, `suspend`, `archive`; on a start, `refuse_import` (a site
+    /// folder that breaks the rules) and `withhold_import` (a lost registry).
     pub action: String,
     pub label: String,
     /// What changed, as JSON.
@@ -209,6 +213,7 @@ impl Registry {
         let member = load_one(&tx, &reg.names.label)?;
         tx.commit()?;
         self.own_writes += 1;
+        self.mark_in_use();
         Ok(member)
     }
 
@@ -278,7 +283,21 @@ impl Registry {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// True when no member is registered (a fresh start: import the demo sites).
+    /// Append an audit entry that changes no member (a site folder refused at the
+    /// first-start import, an import withheld). Not counted in
+    /// [`Registry::change_marker`]: what is served does not change.
+    pub fn note(
+        &mut self,
+        actor: &str,
+        action: &str,
+        label: &str,
+        detail: &serde_json::Value,
+        reason: Option<&str>,
+    ) -> Result<(), RegistryError> {
+        Ok(append_audit(&self.conn, actor, action, label, detail, reason)?)
+    }
+
+    /// True when no member is registered (see [`Registry::found`]).
     pub fn is_empty(&self) -> Result<bool, RegistryError> {
         let any: bool = self.conn.query_row("SELECT EXISTS (SELECT 1 FROM members)", [], |row| row.get(0))?;
         Ok(!any)

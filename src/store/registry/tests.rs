@@ -369,3 +369,48 @@ fn rfc3339_formats_utc() {
         assert_eq!(rfc3339(t), want, "{secs}");
     }
 }
+
+#[test]
+fn an_empty_registry_is_fresh_until_a_member_is_stored_and_lost_after() {
+    let (dir, mut registry) = fresh();
+    let marker = dir.path().join("data").join(MARKER);
+    assert_eq!(registry.found().unwrap(), Found::Fresh, "a new data folder");
+    assert!(!marker.exists(), "looking writes nothing");
+    registry.register(&reg("ais"), ZONE, "test").unwrap();
+    assert!(marker.is_file(), "the first member stored writes the marker");
+    assert_eq!(registry.found().unwrap(), Found::Members);
+    drop(registry);
+
+    // registry.db deleted (its WAL too): the folder remembers it held members.
+    for f in ["registry.db", "registry.db-wal", "registry.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join("data").join(f));
+    }
+    let registry = Registry::open(&dir.path().join("data/registry.db")).unwrap();
+    assert!(registry.is_empty().unwrap());
+    assert_eq!(registry.found().unwrap(), Found::Lost { marker: marker.clone() });
+
+    // A data folder older than the marker gets it from the first start that finds members.
+    let (dir, mut registry) = fresh();
+    registry.register(&reg("ais"), ZONE, "test").unwrap();
+    let marker = dir.path().join("data").join(MARKER);
+    std::fs::remove_file(&marker).unwrap();
+    assert_eq!(registry.found().unwrap(), Found::Members);
+    assert!(marker.is_file());
+}
+
+#[test]
+fn a_note_goes_into_the_audit_log_without_changing_members() {
+    let (_dir, mut registry) = fresh();
+    let before = registry.change_marker().unwrap();
+    let detail = serde_json::json!({"errors": ["too_short"]});
+    registry.note("cong serve (first start)", "refuse_import", "a", &detail, Some("why")).unwrap();
+    let log = registry.audit(10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].action.as_str(), log[0].label.as_str(), log[0].reason.as_deref()),
+        ("refuse_import", "a", Some("why"))
+    );
+    assert_eq!(log[0].detail, detail);
+    assert!(registry.is_empty().unwrap());
+    assert_eq!(registry.change_marker().unwrap(), before, "routing is unchanged");
+}
