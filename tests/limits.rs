@@ -1,8 +1,12 @@
 //! Every `[limits]` key verified over a real socket against a server started in-process
 //! with small limits: slow and silent clients, oversized heads and bodies, idle keep-alive,
-//! the connection ceiling, and HTTP/2 stream and reset limits spoken as raw frames.
+//! the connection ceilings (the admin listener's too), and HTTP/2 stream and reset limits
+//! spoken as raw frames.
 
+use crate::common::registry::{Env, Tenants};
 use crate::common::{self, parse_raw, RawResp};
+use cong::app::Running;
+use cong::model::config::Limits;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -264,6 +268,79 @@ async fn connections_past_max_connections_wait_until_one_closes() {
     assert!(early.is_err(), "a third connection was served while two held the ceiling: {early:?}");
     drop(held.pop());
     assert_eq!(read_one(&mut third).await.status, 200, "served once a slot frees");
+}
+
+// ---- The admin listener (header_read_timeout_secs, admin_max_connections) -------------
+
+/// A server launched as `cong serve` does (registry, admin API) on the demo, with `[limits]`
+/// as `edit` sets them; the world it runs in must outlive it.
+async fn with_admin(name: &str, edit: impl FnOnce(&mut Limits)) -> (Running, Env) {
+    let env = Env::new(name, Tenants::Repo);
+    let mut config = env.config();
+    edit(&mut config.limits);
+    (common::launch(config).await, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_listener_closes_a_silent_connection_but_not_one_with_a_request() {
+    let (running, _env) = with_admin("adminsilent", |l| {
+        l.header_read_timeout_secs = 1;
+        l.idle_timeout_secs = 1;
+    })
+    .await;
+    let admin = running.admin_addr.expect("admin listener");
+    let mut silent = TcpStream::connect(admin).await.unwrap();
+    let (got, after) = read_until_closed(&mut silent, Duration::from_secs(1) + MARGIN).await;
+    assert!(got.is_empty(), "no answer to nothing: {:?}", String::from_utf8_lossy(&got));
+    assert!(after >= Duration::from_millis(900), "closed by the first-request deadline ({after:?})");
+
+    // Once a request arrived, silence past both timeouts keeps the connection, as a
+    // `POST /api/dns/check?wait=true` may (HTTP/2: over HTTP/1.1 hyper's own header timeout
+    // closes a keep-alive connection waiting for its next request).
+    let mut h2 = H2::connect(admin).await;
+    h2.send(&[settings(), headers(1, "admin", "/healthz", true)].concat()).await;
+    let frames = h2.frames_until(|f| answered(f, 1)).await;
+    assert_eq!(count(&frames, GOAWAY, None), 0, "{frames:?}");
+    let mut buf = [0u8; 64];
+    let quiet = tokio::time::timeout(Duration::from_secs(3), h2.conn.read(&mut buf)).await;
+    assert!(quiet.is_err(), "an admin connection with a request was closed when silent: {quiet:?}");
+    drop(h2);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_connections_past_admin_max_connections_wait_and_leave_the_public_listener_alone() {
+    let (running, _env) = with_admin("adminceiling", |l| {
+        l.admin_max_connections = 2;
+        l.header_read_timeout_secs = 3600;
+    })
+    .await;
+    let admin = running.admin_addr.expect("admin listener");
+    let healthz = b"GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(admin).await.unwrap();
+        c.write_all(healthz).await.unwrap();
+        assert_eq!(read_one(&mut c).await.status, 200);
+        held.push(c);
+    }
+    let mut third = TcpStream::connect(admin).await.unwrap();
+    third.write_all(healthz).await.unwrap();
+    let mut buf = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_secs(1), third.read(&mut buf)).await;
+    assert!(early.is_err(), "a third admin connection was served while two held the ceiling: {early:?}");
+    // The public listener has slots of its own.
+    let mut public = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(running.http_addr).await.unwrap();
+        c.write_all(&get_keep_alive("/")).await.unwrap();
+        assert_eq!(read_one(&mut c).await.status, 200, "the public listener serves meanwhile");
+        public.push(c);
+    }
+    drop(held.pop());
+    assert_eq!(read_one(&mut third).await.status, 200, "served once an admin slot frees");
+    drop((held, public, third));
+    running.stop().await;
 }
 
 // ---- HTTP/2 (h2_max_concurrent_streams, h2_max_pending_reset_streams) ----------------

@@ -4,12 +4,11 @@
 //! through the admin API and one through the CLI are served within `registry_poll_ms` +
 //! 1 s, and SIGTERM ends the process within the drain deadline.
 
-use crate::common::{self, copy_demo, get, write_config};
-use std::io::{BufRead, BufReader};
+use crate::common::process::Server;
+use crate::common::{self, copy_demo, get};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "publisher-test-token";
@@ -19,77 +18,6 @@ const POLL_MS: u64 = 50;
 const PROMPT: Duration = Duration::from_secs(1);
 /// `serve::listener::DRAIN_TIMEOUT`: how long a shutdown may take at most.
 const DRAIN: Duration = Duration::from_secs(20);
-
-/// A `cong serve` process and the lines it logged so far.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-    http: SocketAddr,
-    admin: SocketAddr,
-    config: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let more = format!(
-            "\n[http]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken_env = \"CONG_PUBLISHER_TOKEN\"\n\n\
-             [reload]\ndebounce_ms = 50\nregistry_poll_ms = {POLL_MS}\n"
-        );
-        let config = write_config(dir, Path::new("tenants"), Path::new("themes"), Path::new("data"), &more);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cong"))
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .current_dir(dir)
-            .env("CONG_PUBLISHER_TOKEN", TOKEN)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cong serve");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().unwrap();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let (http, admin) = loop {
-            let found = {
-                let log = log.lock().unwrap();
-                let addr = |mark: &str| {
-                    log.iter().find_map(|l| {
-                        let rest = &l[l.find(mark)? + mark.len()..];
-                        rest[..rest.find('/')?].parse::<SocketAddr>().ok()
-                    })
-                };
-                (addr("sites on http://"), addr("admin API on http://"))
-            };
-            if let (Some(h), Some(a)) = found {
-                break (h, a);
-            }
-            assert!(Instant::now() < deadline, "cong serve did not start:\n{}", log.lock().unwrap().join("\n"));
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Server { child, log, http, admin, config }
-    }
-
-    fn logged(&self, what: impl Fn(&str) -> bool) -> bool {
-        self.log.lock().unwrap().iter().any(|l| what(l))
-    }
-
-    fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn host(label: &str) -> String {
     format!("{label}.mic.gov.vn")
@@ -125,7 +53,8 @@ async fn until_suspended(http: SocketAddr, host: &str, since: Instant) -> Durati
 async fn a_stuck_build_holds_back_neither_health_checks_nor_suspends_nor_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     copy_demo(dir.path());
-    let mut server = Server::start(dir.path());
+    let reload = format!("[reload]\ndebounce_ms = 50\nregistry_poll_ms = {POLL_MS}\n");
+    let mut server = Server::start(dir.path(), TOKEN, &reload);
     let (http, admin) = (server.http, server.admin);
     for label in ["ttt", "cds", "cbc", "vnnic"] {
         assert_eq!(get(http, &host(label), "/").await.status, 200, "{label} serves before the edits");

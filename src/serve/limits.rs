@@ -1,7 +1,8 @@
 //! Connection limits that hyper does not enforce by itself, applied between the accepted
-//! socket and hyper: an idle timeout on every connection, and a deadline for a new
-//! connection's first request (hyper's HTTP/1.1 header timeout starts only once the
-//! protocol is sniffed, and HTTP/2 has none). Also the public listeners' body ceiling.
+//! socket and hyper: an idle timeout on public connections, and on every connection a
+//! deadline for its first request (hyper's HTTP/1.1 header timeout starts only once the
+//! protocol is sniffed, and HTTP/2 has none). Also the public listeners' body ceiling, and
+//! the connection ceilings fitted to the process's open-file limit.
 
 use crate::model::config::Limits;
 use crate::serve::handler::{security_headers, Body};
@@ -21,10 +22,11 @@ use tokio::time::{Instant, Sleep};
 /// A connection's IO with two clocks: it reads as closed (EOF) once no byte has moved
 /// either way for `idle_timeout_secs`, or when no request has arrived within
 /// `header_read_timeout_secs` of the accept. A write that cannot progress for as long
-/// fails, so a peer that stops reading does not pin the connection either.
+/// fails, so a peer that stops reading does not pin the connection either. Without the
+/// idle clock ([`GuardedIo::first_request_only`]) only the first-request deadline applies.
 pub struct GuardedIo<T> {
     inner: T,
-    idle: Duration,
+    idle: Option<Duration>,
     /// Until the first request: the accept time plus the header read timeout.
     first_request_by: Instant,
     seen: Arc<AtomicBool>,
@@ -46,23 +48,35 @@ impl RequestSeen {
 }
 
 impl<T> GuardedIo<T> {
-    /// Wrap a freshly accepted connection.
+    /// Wrap a freshly accepted public connection: both clocks.
     pub fn new(inner: T, limits: &Limits) -> (GuardedIo<T>, RequestSeen) {
-        let now = Instant::now();
         let idle = Duration::from_secs(limits.idle_timeout_secs.max(1));
+        Self::guard(inner, limits, Some(idle))
+    }
+
+    /// Wrap a freshly accepted admin connection: the first-request deadline only. Once a
+    /// request arrived the connection may stay silent (a request may rightly take long).
+    pub fn first_request_only(inner: T, limits: &Limits) -> (GuardedIo<T>, RequestSeen) {
+        Self::guard(inner, limits, None)
+    }
+
+    fn guard(inner: T, limits: &Limits, idle: Option<Duration>) -> (GuardedIo<T>, RequestSeen) {
+        let now = Instant::now();
         let first_request_by = now + Duration::from_secs(limits.header_read_timeout_secs.max(1));
         let seen = Arc::new(AtomicBool::new(false));
-        let timer = Box::pin(tokio::time::sleep_until(first_request_by.min(now + idle)));
+        let first = idle.map_or(first_request_by, |idle| first_request_by.min(now + idle));
+        let timer = Box::pin(tokio::time::sleep_until(first));
         let io = GuardedIo { inner, idle, first_request_by, seen: seen.clone(), last: now, timer };
         (io, RequestSeen(seen))
     }
 
-    fn deadline(&self) -> Instant {
-        let idle_at = self.last + self.idle;
+    /// When the connection reads as closed; `None`: never (no idle clock, request seen).
+    fn deadline(&self) -> Option<Instant> {
+        let idle_at = self.idle.map(|idle| self.last + idle);
         if self.seen.load(Ordering::Relaxed) {
             idle_at
         } else {
-            idle_at.min(self.first_request_by)
+            Some(idle_at.map_or(self.first_request_by, |at| at.min(self.first_request_by)))
         }
     }
 
@@ -70,7 +84,9 @@ impl<T> GuardedIo<T> {
     /// later, so the timer is re-armed only when it fires early, not on every byte.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
-            let deadline = self.deadline();
+            let Some(deadline) = self.deadline() else {
+                return false;
+            };
             if Instant::now() >= deadline {
                 return true;
             }
@@ -168,6 +184,41 @@ pub fn refuse_large_body(headers: &HeaderMap, max: u64) -> Option<Response<Body>
     Some(resp)
 }
 
+/// File descriptors kept out of every connection ceiling: stdio, the listening sockets,
+/// the registry (SQLite, its journal), site, theme and certificate files being read, the
+/// file watcher, and outgoing sockets for ACME and DNS checks.
+pub const FILES_RESERVE: u64 = 64;
+
+/// The connection ceilings a process may keep open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ceilings {
+    /// `[limits] max_connections`, for each public listener.
+    pub max_connections: usize,
+    /// `[limits] admin_max_connections`.
+    pub admin_max_connections: usize,
+}
+
+/// Fit the ceilings of `limits` under an open-file limit of `open_files`: `public` public
+/// listeners each up to `max_connections`, the admin listener (when `admin`) up to
+/// `admin_max_connections`, and [`FILES_RESERVE`]. Past the limit `accept` fails with
+/// EMFILE on every listener at once, so a flood on one would silence the others. What
+/// does not fit is lowered: the admin listener to at most a quarter of the room, the public
+/// listeners share the rest; never below 1 (a limit this small cannot be kept).
+pub fn fit_to_open_files(limits: &Limits, public: usize, admin: bool, open_files: u64) -> Ceilings {
+    let wanted =
+        Ceilings { max_connections: limits.max_connections, admin_max_connections: limits.admin_max_connections };
+    let room = usize::try_from(open_files.saturating_sub(FILES_RESERVE)).unwrap_or(usize::MAX);
+    let admin_wants = if admin { wanted.admin_max_connections } else { 0 };
+    let need = wanted.max_connections.saturating_mul(public).saturating_add(admin_wants);
+    if need <= room {
+        return wanted;
+    }
+    let admin_gets = if admin { admin_wants.min(room / 4).max(1) } else { wanted.admin_max_connections };
+    let public_room = room.saturating_sub(if admin { admin_gets } else { 0 });
+    let each = (public_room / public.max(1)).max(1);
+    Ceilings { max_connections: wanted.max_connections.min(each), admin_max_connections: admin_gets }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +269,57 @@ mod tests {
         assert!(started.elapsed() > Duration::from_secs(2), "open past both timeouts while busy");
         let eof = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await;
         assert_eq!(eof.expect("closed after idle_timeout_secs of silence").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn without_the_idle_clock_only_the_first_request_deadline_closes() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut io, _seen) = GuardedIo::first_request_only(server, &limits(1, 1));
+        let mut buf = [0u8; 8];
+        let eof = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await;
+        assert_eq!(eof.expect("closed at the first-request deadline").unwrap(), 0);
+
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut io, seen) = GuardedIo::first_request_only(server, &limits(1, 1));
+        seen.mark();
+        // Silent past both timeouts: still open, as an admin request may take that long.
+        let open = tokio::time::timeout(Duration::from_millis(2500), io.read(&mut buf)).await;
+        assert!(open.is_err(), "a connection with a request read as closed: {open:?}");
+    }
+
+    #[test]
+    fn the_ceilings_fit_under_the_open_file_limit() {
+        // (max_connections, admin_max_connections, public listeners, admin on, open files)
+        // -> (max_connections, admin_max_connections)
+        let table = [
+            // Room enough: nothing changes.
+            ((10_000, 64, 1, true, 1 << 20), (10_000, 64)),
+            ((10_000, 64, 2, true, 20_128), (10_000, 64)),
+            ((100, 64, 1, true, 228), (100, 64)),
+            // One file short: the public ceiling gives way, the admin one fits its quarter.
+            ((100, 16, 1, true, 179), (99, 16)),
+            // The admin ceiling over a quarter of the room is lowered to it.
+            ((100, 64, 1, true, 227), (100, 40)),
+            // The repro: 256 files, 192 of them for connections; admin gets a quarter.
+            ((10_000, 64, 1, true, 256), (144, 48)),
+            ((10_000, 16, 1, true, 256), (176, 16)),
+            // HTTPS too: two public listeners share what the admin one leaves.
+            ((10_000, 64, 2, true, 1024), (448, 64)),
+            // No admin listener: its ceiling is not counted and stays as configured.
+            ((10_000, 64, 1, false, 256), (192, 64)),
+            // Less than the reserve: every ceiling is 1, the least a listener can serve.
+            ((10_000, 64, 2, true, 50), (1, 1)),
+        ];
+        for ((max, admin_max, public, admin, open_files), (want_max, want_admin)) in table {
+            let limits = Limits { max_connections: max, admin_max_connections: admin_max, ..Limits::default() };
+            let got = fit_to_open_files(&limits, public, admin, open_files);
+            let want = Ceilings { max_connections: want_max, admin_max_connections: want_admin };
+            assert_eq!(got, want, "{max} + {admin_max} (admin {admin}) x {public} under {open_files}");
+            if open_files > FILES_RESERVE + public as u64 {
+                let used = got.max_connections * public + if admin { got.admin_max_connections } else { 0 };
+                assert!(used as u64 + FILES_RESERVE <= open_files, "{used} connections under {open_files}");
+            }
+        }
     }
 
     #[tokio::test]

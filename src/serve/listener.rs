@@ -88,20 +88,32 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     .await;
 }
 
-/// What every public listener shares: accept under the `[limits] max_connections` ceiling
-/// until `shutdown` turns true, hand each connection with its slot to `serve` (which must
-/// spawn, and watch the connection with `graceful`), then give open connections
-/// [`DRAIN_TIMEOUT`] to finish.
+/// What every public listener shares: [`accept_loop_under`] the `[limits] max_connections`
+/// ceiling.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     limits: &Limits,
+    what: &str,
+    shutdown: watch::Receiver<bool>,
+    serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &GracefulShutdown),
+) {
+    accept_loop_under(listener, limits.max_connections, what, shutdown, serve).await;
+}
+
+/// What every listener shares: accept with at most `ceiling` connections open until
+/// `shutdown` turns true, hand each connection with its slot to `serve` (which must spawn,
+/// and watch the connection with `graceful`), then give open connections
+/// [`DRAIN_TIMEOUT`] to finish.
+pub(crate) async fn accept_loop_under(
+    listener: TcpListener,
+    ceiling: usize,
     what: &str,
     mut shutdown: watch::Receiver<bool>,
     mut serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &GracefulShutdown),
 ) {
     let graceful = GracefulShutdown::new();
     // Past the ceiling, connections wait in the kernel's accept queue until one closes.
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(ceiling.max(1)));
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
