@@ -6,7 +6,8 @@ use crate::control::publisher::{Change, Publisher};
 use crate::control::watch::Plan;
 use crate::model::config::Config;
 use crate::serve::handler::Scheme;
-use crate::serve::listener::{accept_loop, http_builder, run_listener, App};
+use crate::serve::limits::GuardedIo;
+use crate::serve::listener::{accept_loop_under, http_builder, run_listener, App};
 use crate::serve::metrics::Metrics;
 use crate::snapshot::certs::{server_config, Resolver};
 use crate::snapshot::Live;
@@ -134,20 +135,23 @@ pub async fn shutdown_requested() {
     let _ = ctrl_c.await;
 }
 
-/// Load sites and the registry (importing the demo sites into an empty one), then start
+/// Load sites and the registry (importing the site folders into a fresh data folder), then start
 /// the public listener, the registry follower and, with a token, the admin API.
-pub async fn launch(config: crate::model::config::Config, bound: Bound) -> anyhow::Result<Running> {
+pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> anyhow::Result<Running> {
     use anyhow::Context;
+    let admin_on = bound.admin.is_some() && has_admin_token(&config);
+    for lowered in fit_ceilings(&mut config, admin_on) {
+        tracing::warn!("{lowered}");
+    }
     let registry_path = config.registry_path();
     let (live, registry) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut sources = crate::snapshot::Sources::load(&config);
         let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
-        if registry.is_empty()? {
-            let n = crate::control::membership::import_sites(&mut registry, &config, &sources)?;
-            tracing::info!("empty registry: imported {n} demo site folders as active members (see the audit log)");
-        }
+        // Imports the site folders into a fresh data folder only; a lost registry stays empty.
+        crate::control::membership::first_start(&mut registry, &config, &sources)?;
         sources.members = registry.members()?;
         for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
+            let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }
         let live = Live::new(config, sources).map_err(|e| anyhow::anyhow!(e))?;
@@ -203,15 +207,19 @@ pub async fn launch(config: crate::model::config::Config, bound: Bound) -> anyho
 }
 
 /// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::control::admin::Admin`],
-/// under the public listeners' connection ceiling and header timeout. No idle deadline on
-/// the socket: `POST /api/dns/check?wait=true` may rightly keep a connection silent for
-/// as long as a check of every member takes.
+/// under its own small ceiling (`[limits] admin_max_connections`, so that silent clients of
+/// the admin port cannot use up the files the public listeners need) and the public
+/// listeners' header timeout and first-request deadline. No idle deadline on the socket
+/// once a request arrived: `POST /api/dns/check?wait=true` may rightly keep a connection
+/// silent for as long as a check of every member takes.
 async fn run_admin(listener: TcpListener, admin: Arc<crate::control::admin::Admin>, shutdown: watch::Receiver<bool>) {
     let limits = admin.live.config.limits.clone();
     let builder = http_builder(&limits);
-    accept_loop(listener, &limits, "admin", shutdown, |stream, permit, graceful| {
+    accept_loop_under(listener, limits.admin_max_connections, "admin", shutdown, |stream, permit, graceful| {
         let admin = admin.clone();
+        let (stream, seen) = GuardedIo::first_request_only(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
+            seen.mark();
             let admin = admin.clone();
             async move { Ok::<_, Infallible>(admin.handle(req).await) }
         });
@@ -230,9 +238,11 @@ async fn run_admin(listener: TcpListener, admin: Arc<crate::control::admin::Admi
 fn reread_config(config: &crate::model::config::Config) -> Option<crate::model::config::Platform> {
     // Running on the built-in defaults: there is no file to re-read.
     let path = config.source.as_ref()?;
-    let new = crate::model::config::Config::from_file(path)
+    let mut new = crate::model::config::Config::from_file(path)
         .inspect_err(|e| tracing::error!("{e}; the running configuration stays"))
         .ok()?;
+    // The running ceilings were fitted to the open-file limit at start: compare like with like.
+    fit_ceilings(&mut new, has_admin_token(config));
     for key in config.restart_needed(&new) {
         tracing::warn!("{}: {key} changed; restart cong to apply it", path.display());
     }
@@ -278,14 +288,73 @@ fn reload_on_sighup(
     }
 }
 
+/// Is the admin API's token set (the admin listener runs only with one)?
+fn has_admin_token(config: &Config) -> bool {
+    config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty())
+}
+
+/// Raise the soft open-file limit to the hard limit, once, at the start of `cong serve`:
+/// every connection is a file, and past the limit `accept` fails on every listener at once.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
+    let shown = |v: Option<u64>| v.map_or("unlimited".to_string(), |v| v.to_string());
+    if current == maximum {
+        tracing::info!("open-file limit {} (hard limit {})", shown(current), shown(maximum));
+        return;
+    }
+    match setrlimit(Resource::Nofile, Rlimit { current: maximum, maximum }) {
+        Ok(()) => tracing::info!("open-file limit raised from {} to the hard limit {}", shown(current), shown(maximum)),
+        Err(e) => tracing::warn!(
+            "cannot raise the open-file limit from {} to the hard limit {}: {e}",
+            shown(current),
+            shown(maximum)
+        ),
+    }
+}
+
+/// The soft open-file limit; `None` when unlimited.
+fn open_file_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
+/// Lower the connection ceilings of `config` so that, with `admin` when the admin listener
+/// runs, they fit under the process's open-file limit (see
+/// [`crate::serve::limits::fit_to_open_files`]); what was lowered, for the log.
+fn fit_ceilings(config: &mut Config, admin: bool) -> Vec<String> {
+    let Some(open_files) = open_file_limit() else {
+        return Vec::new();
+    };
+    let public = 1 + usize::from(config.tls != crate::model::config::TlsMode::Off);
+    let fit = crate::serve::limits::fit_to_open_files(&config.limits, public, admin, open_files);
+    let limits = &mut config.limits;
+    let mut lowered = Vec::new();
+    let reserve = crate::serve::limits::FILES_RESERVE;
+    for (key, value, fitted) in [
+        ("max_connections", &mut limits.max_connections, fit.max_connections),
+        ("admin_max_connections", &mut limits.admin_max_connections, fit.admin_max_connections),
+    ] {
+        if fitted < *value {
+            lowered.push(format!(
+                "[limits] {key} lowered from {value} to {fitted}: the open-file limit {open_files} must hold \
+                 every connection and {reserve} other files (raise the hard limit: ulimit -Hn, systemd \
+                 LimitNOFILE=; or set {key} lower)"
+            ));
+            *value = fitted;
+        }
+    }
+    lowered
+}
+
 /// `cong serve`: bind the configured listeners, serve until Ctrl-C or SIGTERM.
 pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
     use anyhow::Context;
+    raise_open_file_limit();
     let addr = config.http_listen;
     let http = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} ([http] listen, or --listen)"))?;
-    let admin = if config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+    let admin = if has_admin_token(&config) {
         let a = config.admin_listen;
         Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([admin] listen)"))?)
     } else {

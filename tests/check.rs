@@ -81,9 +81,13 @@ fn check_json_reports_every_site() {
         let s = site(label);
         assert_eq!(s["ok"], false, "{label}");
         let errors = s["errors"].as_array().expect("errors array");
+        // Each error is an object; `at` is `path:line:...` in the table.
+        let mut parts = at.split(':');
+        let (file, line) =
+            (format!("{SHOWN}/{}", parts.next().unwrap()), parts.next().unwrap().parse::<u64>().unwrap());
         assert!(
-            errors.iter().any(|e| e.as_str().is_some_and(|e| e.contains(&format!("{SHOWN}/{at}")))),
-            "{label}: errors should name {at}: {errors:?}"
+            errors.iter().any(|e| e["file"] == file.as_str() && e["line"] == line && e["message"].is_string()),
+            "{label}: errors should name {file} line {line}: {errors:?}"
         );
     }
     assert_eq!(site("good")["ok"], true);

@@ -8,8 +8,9 @@
 //!
 //! - `common`: the harness, not tests. The in-process server on `127.0.0.1:0` and the HTTP/1.1
 //!   and HTTP/2 client; `common::registry` (a test's world: temp `cong.toml`, data folder, the
-//!   `cong` binary as another process), `common::reload` (a server on a private copy of the
-//!   demo), `common::tls` (rustls clients, Pebble, the ACME relay), `common::dns` (NSD).
+//!   `cong` binary as another process), `common::process` (a `cong serve` process and its
+//!   log), `common::reload` (a server on a private copy of the demo), `common::tls` (rustls
+//!   clients, Pebble, the ACME relay), `common::dns` (NSD).
 //! - `serving`: what a visitor gets for each kind of Host over HTTP/1.1 and HTTP/2, and what
 //!   each site serves; the same route table run through the handler without sockets.
 //! - `http`: content types, validators, compression, methods, HTTP/2, a path traversal corpus
@@ -17,12 +18,19 @@
 //! - `hygiene`: security headers on every kind of answer, and a CSP the pages really keep.
 //! - `limits`: every `[limits]` key over a real socket, HTTP/2 stream and reset limits as raw
 //!   frames.
-//! - `isolation`: a site can never read another site's files or anything outside its folder.
+//! - `isolation`: a site can never read another site's files or anything outside its folder;
+//!   `isolation::names`: every name checked when stored (the import too), what tenants
+//!   control escaped in logs and output, a deleted registry not rebuilt from the folders.
+//! - `safe_open`: against the real binary, links to `/etc`, the certificates or `data/` as a
+//!   site's `static`, `templates` or `content` root (or one file) serve nothing of theirs, and
+//!   a file flipped between a file and a link for 10 s never serves the link's target.
 //! - `check`: `cong check` on broken fixtures (`file:line: message` and the fix), exit codes.
 //! - `reload`: hot reload seen from a visitor (edits, renames, new folders, themes, broken
 //!   edits, load, rescans, SIGHUP).
 //! - `publisher`: against the real binary, a stuck build holds back neither health checks,
 //!   nor suspends, nor SIGTERM.
+//! - `open_files`: against the real binary under `ulimit -n 256`, silent connections to the
+//!   admin port hold back no public answer and are closed by the first-request deadline.
 //! - `registry`: the member registry end to end, the server and `cong member` processes on
 //!   one database (follow, races, a kill mid-write).
 //! - `admin`: the admin API over real sockets and its effect on the public listener.
@@ -43,8 +51,10 @@ mod hygiene;
 mod isolation;
 mod layers;
 mod limits;
+mod open_files;
 mod publisher;
 mod registry;
 mod reload;
+mod safe_open;
 mod serving;
 mod tls;

@@ -3,6 +3,7 @@
 
 use crate::content::platform::PlatformPages;
 use crate::model::config::Config;
+use crate::model::problem::Problem;
 use crate::snapshot::{members_from_sites, Sources};
 use serde::Serialize;
 
@@ -12,7 +13,8 @@ pub struct SiteReport {
     pub label: String,
     pub ok: bool,
     pub pages: usize,
-    pub errors: Vec<String>,
+    /// Each with `file`, `line`, `column`, `key`, `message` and `fix`.
+    pub errors: Vec<Problem>,
     pub warnings: Vec<String>,
 }
 

@@ -1,60 +1,184 @@
-//! Reading a folder tree confined to its root: a symlink that leads outside is refused,
-//! so one site can never publish another site's files or the server's own.
+//! The one safe way to read tenant and theme files. A folder tree is walked and every
+//! file opened **relative to an already opened folder** with `O_NOFOLLOW`, from the site
+//! (or theme) folder itself down: a symbolic link at any level, the site folder and its
+//! `content/`, `static/` and `templates/` roots included, is refused, and what is read is
+//! the file that was checked (a link swapped in between is never followed, since nothing
+//! is looked up by path a second time). Devices, pipes and sockets are refused too.
+//! Above the site folder (`tenants/`, the operator's own paths) links are allowed.
 
-use std::path::{Path, PathBuf};
+use crate::model::problem::Problem;
+use rustix::fs::{openat, statat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
 
-/// One file found under a root.
+/// One file read under a root.
 #[derive(Debug, Clone)]
 pub struct Found {
     /// Path relative to the root, with `/` separators (`images/logo.svg`).
     pub rel: String,
-    pub path: PathBuf,
+    pub bytes: Vec<u8>,
 }
 
-/// Every regular file under `root` (sorted), plus a message for each entry refused.
-/// A missing root is an empty tree.
-pub fn walk(root: &Path, display_root: &str) -> (Vec<Found>, Vec<String>) {
-    let mut found = Vec::new();
-    let mut refused = Vec::new();
-    let Ok(canonical_root) = root.canonicalize() else {
-        return (found, refused);
-    };
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            refused.push(format!("{display_root}/{prefix}: cannot read the folder"));
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || is_editor_temp(&name) {
-                continue;
-            }
-            let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
-            let path = entry.path();
-            match confined(&canonical_root, &path) {
-                Some(true) => {}
-                Some(false) => {
-                    refused.push(format!("{display_root}/{rel}: a link that points outside {display_root} is refused; copy the file in instead"));
-                    continue;
-                }
-                None => continue,
-            }
-            if path.is_dir() {
-                stack.push((path, rel));
-            } else if path.is_file() {
-                found.push(Found { rel, path });
-            }
+/// Why a file could not be read safely.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("a symbolic link; links are refused")]
+    Link,
+    #[error("not a regular file")]
+    NotFile,
+    #[error("{size} bytes, over the limit of {cap} bytes")]
+    TooLarge { size: u64, cap: u64 },
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ReadError {
+    /// The problem as people read it, for `file`.
+    pub fn problem(&self, file: &str) -> Problem {
+        let p = Problem::in_file(file, self.to_string());
+        match self {
+            ReadError::Link => p.fix("copy the file in instead of linking to it"),
+            ReadError::TooLarge { .. } => p.fix("make the file smaller or raise [limits]"),
+            _ => p,
         }
     }
-    found.sort_by(|a, b| a.rel.cmp(&b.rel));
-    (found, refused)
 }
 
-/// Does `path`, links resolved, stay under `root`? `None` when it does not exist (a broken link).
-fn confined(root: &Path, path: &Path) -> Option<bool> {
-    let real = path.canonicalize().ok()?;
-    Some(real.starts_with(root))
+fn io(e: rustix::io::Errno) -> std::io::Error {
+    std::io::Error::from(e)
+}
+
+/// Open a folder: `name` relative to `parent` (or a path from the working folder when
+/// `parent` is `None`), never through a link in its last component.
+fn open_dir(parent: Option<&OwnedFd>, name: &Path) -> Result<OwnedFd, ReadError> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let opened = match parent {
+        Some(fd) => openat(fd, name, flags, Mode::empty()),
+        None => openat(CWD, name, flags, Mode::empty()),
+    };
+    opened.map_err(|e| link_or(e, parent, name))
+}
+
+/// ELOOP (and ENOTDIR for a link to a file) mean the name is a link: say so.
+fn link_or(e: rustix::io::Errno, parent: Option<&OwnedFd>, name: &Path) -> ReadError {
+    let is_link = match parent {
+        Some(fd) => statat(fd, name, AtFlags::SYMLINK_NOFOLLOW),
+        None => statat(CWD, name, AtFlags::SYMLINK_NOFOLLOW),
+    }
+    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink);
+    if is_link {
+        ReadError::Link
+    } else {
+        ReadError::Io(io(e))
+    }
+}
+
+/// Read the regular file `name` in the open folder `dir`, at most `cap` bytes.
+fn read_at(dir: &OwnedFd, name: &str, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = openat(dir, name, flags, Mode::empty()).map_err(|e| link_or(e, Some(dir), Path::new(name)))?;
+    let st = rustix::fs::fstat(&fd).map_err(io)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(ReadError::NotFile);
+    }
+    let size = st.st_size as u64;
+    if size > cap {
+        return Err(ReadError::TooLarge { size, cap });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // One byte past the cap tells a file that grew since fstat.
+    std::fs::File::from(fd).take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge { size: bytes.len() as u64, cap });
+    }
+    Ok(bytes)
+}
+
+/// A site or theme folder, opened once; every read below it goes through this handle.
+#[derive(Debug)]
+pub struct Folder {
+    fd: OwnedFd,
+    /// How people read its path (`tenants/ais`).
+    pub shown: String,
+}
+
+impl Folder {
+    /// Open `path` (the site or theme folder itself must not be a link).
+    pub fn open(path: &Path, shown: &str) -> Result<Folder, Problem> {
+        open_dir(None, path).map(|fd| Folder { fd, shown: shown.to_string() }).map_err(|e| e.problem(shown))
+    }
+
+    /// Read `name`, a file directly in this folder (`site.toml`), at most `cap` bytes.
+    pub fn read(&self, name: &str, cap: u64) -> Result<Vec<u8>, ReadError> {
+        read_at(&self.fd, name, cap)
+    }
+
+    /// [`Folder::read`] as UTF-8 text.
+    pub fn read_text(&self, name: &str, cap: u64) -> Result<String, Problem> {
+        let file = format!("{}/{name}", self.shown);
+        let bytes = self.read(name, cap).map_err(|e| e.problem(&file))?;
+        String::from_utf8(bytes).map_err(|_| Problem::in_file(&file, "not UTF-8 text").fix("save the file as UTF-8"))
+    }
+
+    /// Every regular file under the subfolder `sub` (`content`), sorted, each read (at most
+    /// `cap` bytes); a problem for each entry refused. A missing subfolder is empty.
+    pub fn walk(&self, sub: &str, cap: u64) -> (Vec<Found>, Vec<Problem>) {
+        let mut found = Vec::new();
+        let mut refused = Vec::new();
+        let root_shown = format!("{}/{sub}", self.shown);
+        let root = match open_dir(Some(&self.fd), Path::new(sub)) {
+            Ok(fd) => fd,
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return (found, refused),
+            Err(e) => {
+                refused.push(e.problem(&root_shown));
+                return (found, refused);
+            }
+        };
+        let mut stack = vec![(root, String::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            let shown = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+            let entries = match Dir::read_from(&dir) {
+                Ok(d) => d,
+                Err(_) => {
+                    refused.push(Problem::in_file(&format!("{root_shown}/{prefix}"), "cannot read the folder"));
+                    continue;
+                }
+            };
+            for entry in entries.flatten() {
+                let Ok(name) = entry.file_name().to_str().map(str::to_string) else {
+                    let name = entry.file_name().to_string_lossy();
+                    let file = format!("{root_shown}/{}", shown(&name));
+                    refused.push(Problem::in_file(&file, "the name is not UTF-8").fix("rename the file"));
+                    continue;
+                };
+                if name == "." || name == ".." || name.starts_with('.') || is_editor_temp(&name) {
+                    continue;
+                }
+                let rel = shown(&name);
+                let file = format!("{root_shown}/{rel}");
+                let kind = match statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) => FileType::from_raw_mode(st.st_mode),
+                    Err(_) => continue, // gone since the listing
+                };
+                match kind {
+                    FileType::Symlink => refused.push(ReadError::Link.problem(&file)),
+                    FileType::Directory => match open_dir(Some(&dir), Path::new(&name)) {
+                        Ok(fd) => stack.push((fd, rel)),
+                        Err(e) => refused.push(e.problem(&file)),
+                    },
+                    FileType::RegularFile => match read_at(&dir, &name, cap) {
+                        Ok(bytes) => found.push(Found { rel, bytes }),
+                        Err(e) => refused.push(e.problem(&file)),
+                    },
+                    _ => refused.push(ReadError::NotFile.problem(&file)),
+                }
+            }
+        }
+        found.sort_by(|a, b| a.rel.cmp(&b.rel));
+        refused.sort_by(|a, b| a.file.cmp(&b.file));
+        (found, refused)
+    }
 }
 
 /// Files editors write while saving; never content.
@@ -75,34 +199,74 @@ pub fn is_editor_temp(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    use std::path::PathBuf;
+
+    const CAP: u64 = 1 << 20;
+
     #[test]
     fn walks_sorted_and_skips_hidden_and_temp() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::create_dir_all(dir.path().join("static/a/b")).unwrap();
         for f in ["z.txt", "a/b/c.css", ".hidden", "a/x.swp", "a/y~", "#a#"] {
-            std::fs::write(dir.path().join(f), "x").unwrap();
+            std::fs::write(dir.path().join("static").join(f), "x").unwrap();
         }
-        let (found, refused) = walk(dir.path(), "static");
+        let folder = Folder::open(dir.path(), "tenants/x").unwrap();
+        let (found, refused) = folder.walk("static", CAP);
         let rels: Vec<_> = found.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(rels, ["a/b/c.css", "z.txt"]);
+        assert_eq!(found[0].bytes, b"x");
         assert!(refused.is_empty());
+        assert!(folder.walk("missing", CAP).0.is_empty(), "a missing root is an empty tree");
     }
 
-    #[cfg(unix)]
     #[test]
-    fn links_out_of_the_root_are_refused_and_links_inside_kept() {
+    fn every_link_is_refused_at_every_level() {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), "s").unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ok.txt"), "x").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("leak.txt")).unwrap();
-        std::os::unix::fs::symlink(outside.path(), dir.path().join("leakdir")).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("ok.txt"), dir.path().join("same.txt")).unwrap();
-        let (found, refused) = walk(dir.path(), "tenants/x/static");
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("static/sub")).unwrap();
+        std::fs::write(site.join("static/ok.txt"), "x").unwrap();
+        let link = |a: &Path, b: PathBuf| std::os::unix::fs::symlink(a, b);
+        link(&outside.path().join("secret"), site.join("static/leak.txt")).unwrap();
+        link(outside.path(), site.join("static/leakdir")).unwrap();
+        link(&site.join("static/ok.txt"), site.join("static/same.txt")).unwrap();
+        link(outside.path(), site.join("templates")).unwrap();
+        link(&outside.path().join("secret"), site.join("site.toml")).unwrap();
+        let folder = Folder::open(&site, "tenants/x").unwrap();
+        let (found, refused) = folder.walk("static", CAP);
         let rels: Vec<_> = found.iter().map(|f| f.rel.as_str()).collect();
-        assert_eq!(rels, ["ok.txt", "same.txt"]);
-        assert_eq!(refused.len(), 2, "{refused:?}");
-        assert!(refused.iter().all(|r| r.contains("points outside tenants/x/static")));
+        assert_eq!(rels, ["ok.txt"], "links inside the site are refused too");
+        let files: Vec<_> = refused.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, ["tenants/x/static/leak.txt", "tenants/x/static/leakdir", "tenants/x/static/same.txt"]);
+        assert!(refused.iter().all(|p| p.message.contains("links are refused")), "{refused:?}");
+        let (found, refused) = folder.walk("templates", CAP);
+        assert!(found.is_empty());
+        assert_eq!(
+            refused[0].to_string(),
+            "tenants/x/templates: a symbolic link; links are refused (copy the file in instead of linking to it)"
+        );
+        assert!(matches!(folder.read("site.toml", CAP), Err(ReadError::Link)));
+        // The site folder itself.
+        link(&site, dir.path().join("alias")).unwrap();
+        let err = Folder::open(&dir.path().join("alias"), "tenants/alias").unwrap_err();
+        assert!(err.message.contains("links are refused"), "{err}");
+    }
+
+    #[test]
+    fn pipes_and_large_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("static")).unwrap();
+        std::fs::write(dir.path().join("static/big.bin"), vec![0u8; 2048]).unwrap();
+        let fifo = std::process::Command::new("mkfifo").arg(dir.path().join("static/pipe")).status().unwrap();
+        assert!(fifo.success());
+        let folder = Folder::open(dir.path(), "t").unwrap();
+        let (found, refused) = folder.walk("static", 1024);
+        assert!(found.is_empty());
+        let shown: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(shown[0].starts_with("t/static/big.bin: 2048 bytes, over the limit of 1024 bytes"), "{shown:?}");
+        assert_eq!(shown[1], "t/static/pipe: not a regular file");
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl PlatformPages {
             let html = env
                 .get_template("status.html")
                 .and_then(|t| t.render(context! { platform => platform, status => code.as_u16(), title_vi, title_en, message_vi, message_en }))
-                .map_err(|e| render::template_error(&e, &paths, "status.html"))?;
+                .map_err(|e| render::template_error(&e, &paths, "status.html").to_string())?;
             Ok(Arc::new(Prepared::html(code, CachePolicy::NoStore, html)))
         };
         let mut listed: Vec<DirectoryEntry> = members
@@ -81,7 +81,7 @@ impl PlatformPages {
         let directory = env
             .get_template("directory.html")
             .and_then(|t| t.render(context! { platform => platform, members => listed, now_year => crate::content::site::content::Date::today().year }))
-            .map_err(|e| render::template_error(&e, &paths, "directory.html"))?;
+            .map_err(|e| render::template_error(&e, &paths, "directory.html").to_string())?;
         let mut apex = HashMap::new();
         apex.insert(
             "/".to_string(),

@@ -178,12 +178,22 @@ pub fn environment(templates: HashMap<String, String>) -> Environment<'static> {
 }
 
 /// Phrase a template error as `path:line: message`; `paths` maps template names to files.
-pub fn template_error(err: &minijinja::Error, paths: &HashMap<String, String>, while_rendering: &str) -> String {
+pub fn template_error(
+    err: &minijinja::Error,
+    paths: &HashMap<String, String>,
+    while_rendering: &str,
+) -> crate::model::problem::Problem {
     let name = err.name().unwrap_or("?");
     let file = paths.get(name).map_or(name, String::as_str);
-    let line = err.line().map(|l| format!("{l}:")).unwrap_or_default();
     let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
-    format!("{file}:{line} {}{detail} (while rendering {while_rendering})", err.kind())
+    let problem = crate::model::problem::Problem::in_file(
+        file,
+        format!("{}{detail} (while rendering {while_rendering})", err.kind()),
+    );
+    match err.line() {
+        Some(line) => problem.at_line(line),
+        None => problem,
+    }
 }
 
 /// Escape text for HTML: `& < > " '`.

@@ -161,41 +161,40 @@ fn embedded_default() -> Theme {
     theme
 }
 
+/// The largest file a theme may hold.
+const MAX_THEME_FILE_BYTES: u64 = 16 << 20;
+
 fn load_theme(dir: &Path, shown: &str) -> Result<Theme, Vec<String>> {
-    let toml_path = dir.join("theme.toml");
     let file = format!("{shown}/theme.toml");
-    let text = std::fs::read_to_string(&toml_path)
-        .map_err(|e| vec![format!("{file}: cannot read: {e} (every theme needs a theme.toml with name = \"...\")")])?;
+    let folder = files::Folder::open(dir, shown).map_err(|p| vec![p.to_string()])?;
+    let text = folder
+        .read_text("theme.toml", MAX_THEME_FILE_BYTES)
+        .map_err(|p| vec![p.fix("every theme needs a theme.toml with name = \"...\"").to_string()])?;
     let meta: ThemeToml =
         toml::from_str(&text).map_err(|e| vec![crate::model::config::toml_error(&file, &text, &e, 0)])?;
-    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if meta.name != folder {
-        return Err(vec![format!("{file}:1: name \"{}\" does not match the folder \"{folder}\"", meta.name)]);
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if meta.name != name {
+        return Err(vec![format!("{file}:1: name \"{}\" does not match the folder \"{name}\"", meta.name)]);
     }
     let mut theme =
         Theme { name: meta.name, parent: meta.extends, templates: BTreeMap::new(), static_files: BTreeMap::new() };
     let mut problems = Vec::new();
-    let (templates, refused) = files::walk(&dir.join("templates"), &format!("{shown}/templates"));
-    problems.extend(refused);
+    let (templates, refused) = folder.walk("templates", MAX_THEME_FILE_BYTES);
+    problems.extend(refused.iter().map(ToString::to_string));
     for f in templates {
-        match std::fs::read_to_string(&f.path) {
+        match String::from_utf8(f.bytes) {
             Ok(source) => {
                 theme
                     .templates
                     .insert(f.rel.clone(), Template { source, path: format!("{shown}/templates/{}", f.rel) });
             }
-            Err(e) => problems.push(format!("{shown}/templates/{}: cannot read: {e}", f.rel)),
+            Err(_) => problems.push(format!("{shown}/templates/{}: not UTF-8 text (save it as UTF-8)", f.rel)),
         }
     }
-    let (statics, refused) = files::walk(&dir.join("static"), &format!("{shown}/static"));
-    problems.extend(refused);
+    let (statics, refused) = folder.walk("static", MAX_THEME_FILE_BYTES);
+    problems.extend(refused.iter().map(ToString::to_string));
     for f in statics {
-        match std::fs::read(&f.path) {
-            Ok(bytes) => {
-                theme.static_files.insert(f.rel, bytes);
-            }
-            Err(e) => problems.push(format!("{shown}/static/{}: cannot read: {e}", f.rel)),
-        }
+        theme.static_files.insert(f.rel, f.bytes);
     }
     if problems.is_empty() {
         Ok(theme)

@@ -11,7 +11,9 @@
 use crate::content::theme::ThemeSet;
 use crate::control::watch::Plan;
 use crate::model::config::{Config, Platform};
+use crate::model::escape::Escaped;
 use crate::model::member::Member;
+use crate::model::problem::Problem;
 use crate::snapshot::{assemble, build_site, BuildOutcome, Live, Sources};
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
@@ -143,9 +145,11 @@ fn run_job(job: Job) -> Msg {
             }))
             .unwrap_or_else(|panic| {
                 let what = panic_text(&*panic);
-                BuildOutcome::Failed(vec![format!(
-                    "tenants/{label}: the build stopped on an internal error ({what}); please report it"
-                )])
+                let problem = Problem::in_file(
+                    &format!("tenants/{label}"),
+                    format!("the build stopped on an internal error ({what})"),
+                );
+                BuildOutcome::Failed(vec![problem.fix("please report it; the last good version stays online")])
             });
             Msg::Site(label, outcome)
         }
@@ -314,7 +318,7 @@ impl State {
             self.again.insert(label.to_string());
             return;
         }
-        tracing::info!(site = %label, "rebuilding");
+        tracing::info!(site = %Escaped(label), "rebuilding");
         self.building.insert(label.to_string());
         self.pool.submit(Job::Site {
             config: self.config.clone(),
@@ -370,7 +374,7 @@ impl State {
         let previous = self.live.snapshot();
         match assemble(&self.config, &self.sources, self.generation, Some(&previous)) {
             Ok(snapshot) => self.live.store(snapshot),
-            Err(e) => tracing::error!("{e}; keeping the previous version"),
+            Err(e) => tracing::error!("{}; keeping the previous version", Escaped(e)),
         }
     }
 

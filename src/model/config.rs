@@ -109,11 +109,12 @@ struct RawReload {
     registry_poll_ms: u64,
 }
 
-/// Protective limits on the public listeners (a hostile client must not hurt others).
+/// Protective limits on the listeners (a hostile client must not hurt others).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Seconds a client has to send its whole request head (slowloris).
+    /// Seconds a client has to send its whole request head (slowloris), on every listener;
+    /// also the deadline for a new connection's first request.
     pub header_read_timeout_secs: u64,
     /// Largest request head in bytes; larger gets 431.
     pub max_header_bytes: usize,
@@ -125,8 +126,12 @@ pub struct Limits {
     pub max_admin_body_bytes: u64,
     /// Seconds an idle keep-alive connection is kept open.
     pub idle_timeout_secs: u64,
-    /// Most open connections per listener; further ones wait in the kernel backlog.
+    /// Most open connections per public listener (HTTP, HTTPS); further ones wait in the
+    /// kernel backlog. Lowered at start when the open-file limit cannot hold it.
     pub max_connections: usize,
+    /// Most open connections on the admin listener, its own small ceiling so that clients
+    /// of the admin port never use up what the public listeners need.
+    pub admin_max_connections: usize,
     /// Most concurrent HTTP/2 streams per connection.
     pub h2_max_concurrent_streams: u32,
     /// Most HTTP/2 streams a client may reset before the connection is closed.
@@ -143,6 +148,7 @@ impl Default for Limits {
             max_admin_body_bytes: 64 * 1024,
             idle_timeout_secs: 60,
             max_connections: 10_000,
+            admin_max_connections: 64,
             h2_max_concurrent_streams: 128,
             h2_max_pending_reset_streams: 32,
         }

@@ -1,8 +1,10 @@
 //! Plain data and rules, no I/O: the configuration, members and their names, the naming
-//! rules of the regulation, host normalisation and the calendar. Every other layer builds
-//! on these; nothing here imports from another layer.
+//! rules of the regulation, host normalisation, the calendar, and how text that tenants
+//! control is shown (escaped). Every other layer builds on these; nothing here imports from
+//! another layer.
 
 pub mod config;
+pub mod escape;
 pub mod host;
 pub mod member;
 pub mod naming;

@@ -10,8 +10,8 @@ pub struct Problem {
     /// The file as people should read it (`cong.toml`, `tenants/ais/site.toml`).
     pub file: String,
     /// 1-based; `None` when the problem is not on one line.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
     /// The key concerned, as written in the file (`[http] listen`).
     pub key: Option<String>,
     pub message: String,
@@ -26,8 +26,13 @@ impl Problem {
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Problem {
-        self.line = Some(line);
-        self.column = Some(column);
+        self.line = Some(u32::try_from(line).unwrap_or(u32::MAX));
+        self.column = Some(u32::try_from(column).unwrap_or(u32::MAX));
+        self
+    }
+
+    pub fn at_line(mut self, line: usize) -> Problem {
+        self.line = Some(u32::try_from(line).unwrap_or(u32::MAX));
         self
     }
 

@@ -11,7 +11,9 @@ use crate::content::platform::PlatformPages;
 use crate::content::site::{self, BuildInput, Site};
 use crate::content::theme::ThemeSet;
 use crate::model::config::{Config, Platform, TlsMode};
+use crate::model::escape::Escaped;
 use crate::model::member::{Member, Status};
+use crate::model::problem::Problem;
 use crate::snapshot::routes::RouteTable;
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +28,7 @@ pub struct Snapshot {
     pub pages: Arc<PlatformPages>,
     pub members: Vec<Member>,
     /// Label → problems of a site folder that is not served (or served at its last good version).
-    pub site_errors: BTreeMap<String, Vec<String>>,
+    pub site_errors: BTreeMap<String, Vec<Problem>>,
     pub theme_errors: Vec<String>,
     /// Increases with every published snapshot.
     pub generation: u64,
@@ -45,7 +47,7 @@ pub struct Sources {
     /// Label → last good build of each site folder.
     pub sites: BTreeMap<String, Arc<Site>>,
     /// Label → why the folder's current state does not build.
-    pub site_errors: BTreeMap<String, Vec<String>>,
+    pub site_errors: BTreeMap<String, Vec<Problem>>,
     /// The members, from the registry.
     pub members: Vec<Member>,
     /// Bumped each time the themes are loaded, so a snapshot knows whether the platform
@@ -93,21 +95,21 @@ impl Sources {
             }
             BuildOutcome::Built(site) => {
                 for w in &site.warnings {
-                    tracing::warn!(site = label, "{w}");
+                    tracing::warn!(site = %Escaped(label), "{}", Escaped(w));
                 }
                 self.sites.insert(label.to_string(), site);
                 self.site_errors.remove(label);
             }
             BuildOutcome::Failed(problems) => {
                 for p in &problems {
-                    tracing::error!(site = label, "{p}");
+                    tracing::error!(site = %Escaped(label), "{}", Escaped(p));
                 }
                 let kept = if self.sites.contains_key(label) {
                     "the last good version stays online"
                 } else {
                     "the site is not served"
                 };
-                tracing::error!(site = label, "site has {} problem(s); {kept}", problems.len());
+                tracing::error!(site = %Escaped(label), "site has {} problem(s); {kept}", problems.len());
                 self.site_errors.insert(label.to_string(), problems);
             }
         }
@@ -138,7 +140,7 @@ impl Sources {
         self.theme_errors = errors;
         self.themes_version += 1;
         for e in &self.theme_errors {
-            tracing::error!("{e}");
+            tracing::error!("{}", Escaped(e));
         }
     }
 
@@ -159,7 +161,7 @@ pub enum BuildOutcome {
     Gone,
     Built(Arc<Site>),
     /// Why it does not build, one `file:line: message` each.
-    Failed(Vec<String>),
+    Failed(Vec<Problem>),
 }
 
 /// Build the site folder `label` with `themes`; `previous` lends its unchanged responses.

@@ -3,8 +3,9 @@
 //! HTTP/2 with prior knowledge) or with exact bytes when the client must not normalise.
 //!
 //! It is also the base of the other harnesses, its submodules: [`registry`] (a test's world:
-//! temp `cong.toml`, data folder, the `cong` binary as another process), [`reload`] (a
-//! server on a private copy of the demo), [`tls`] (HTTPS clients, Pebble) and [`dns`] (NSD).
+//! temp `cong.toml`, data folder, the `cong` binary as another process), [`process`] (a
+//! `cong serve` process and its log), [`reload`] (a server on a private copy of the demo),
+//! [`tls`] (HTTPS clients, Pebble) and [`dns`] (NSD).
 //! They share the one HTTP client ([`Conn`], [`send`]), the one way to write a test
 //! `cong.toml` ([`write_config`]), copy the demo ([`copy_demo`]) and launch a server as
 //! `cong serve` does ([`launch`]). The test crate (`tests/tests.rs`) declares it once; a
@@ -17,6 +18,7 @@
 #![allow(dead_code)] // each test module and benchmark uses a different part of the harness
 
 pub mod dns;
+pub mod process;
 pub mod registry;
 pub mod reload;
 pub mod tls;

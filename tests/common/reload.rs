@@ -123,12 +123,15 @@ impl Fixture {
     }
 
     /// The errors GET /api/status lists for the site `label` (empty: none).
+    /// The site's problems from `GET /api/status`, each as `file:line:column: message`.
     pub async fn site_errors(&self, label: &str) -> Vec<String> {
         let status = self.status().await;
-        status["site_errors"][label]
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
+        let shown = |e: &serde_json::Value| {
+            let at = |k: &str| e[k].as_u64().map(|n| format!(":{n}")).unwrap_or_default();
+            let (file, message) = (e["file"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or("?"));
+            format!("{file}{}{}: {message}", at("line"), at("column"))
+        };
+        status["site_errors"][label].as_array().map(|a| a.iter().map(shown).collect()).unwrap_or_default()
     }
 
     /// Wait until `GET host path` answers 200 with `needle` in the body; return the response.

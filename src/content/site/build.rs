@@ -8,6 +8,7 @@ use crate::content::files;
 use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::theme::ThemeSet;
 use crate::model::config::Platform;
+use crate::model::problem::Problem;
 use http::StatusCode;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
@@ -69,19 +70,26 @@ struct SiteCtx<'a> {
     vars: &'a std::collections::BTreeMap<String, String>,
 }
 
+/// The largest text file (site.toml, a page, a template) a build reads.
+const MAX_TEXT_BYTES: u64 = 4 << 20;
+/// The largest static file a build reads.
+const MAX_STATIC_BYTES: u64 = 64 << 20;
+
 /// Build the site in `input.dir`; every problem is reported, not only the first.
 pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let label = input.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let shown = shown_path(input.dir);
-    let fail = |problems: Vec<String>| SiteError { label: label.clone(), problems };
+    let fail = |problems: Vec<Problem>| SiteError { label: label.clone(), problems };
     let toml_file = format!("{shown}/site.toml");
-    let text = std::fs::read_to_string(input.dir.join("site.toml"))
-        .map_err(|e| fail(vec![format!("{toml_file}: cannot read: {e}")]))?;
+    // Every file of the site is read through this one handle (see `files`).
+    let folder = files::Folder::open(input.dir, &shown).map_err(|p| fail(vec![p]))?;
+    let text = folder.read_text("site.toml", MAX_TEXT_BYTES).map_err(|p| fail(vec![p]))?;
     let config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let items = read_content(input.dir, &shown, &mut problems);
-    let (env, paths) = match environment(input, &config, &shown, &mut warnings) {
+    let items = read_content(&folder, &mut problems);
+    let theme_line = super::config::key_line(&text, "theme").unwrap_or(1);
+    let (env, paths) = match environment(input, &folder, &config, theme_line, &mut warnings) {
         Ok(x) => x,
         Err(mut errs) => {
             problems.append(&mut errs);
@@ -108,22 +116,23 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    add_static(input, &config, &shown, &mut entries, &mut warnings);
+    add_static(input, &folder, &config, &mut entries, &mut warnings);
     let not_found = not_found.map_err(|e| fail(vec![e]))?;
     Ok(Site { label, config, entries, not_found, warnings, page_count })
 }
 
 /// Read every `.md` under `content/`, placing each in its section.
-fn read_content(dir: &Path, shown: &str, problems: &mut Vec<String>) -> Vec<Item> {
-    let (found, refused) = files::walk(&dir.join("content"), &format!("{shown}/content"));
+fn read_content(folder: &files::Folder, problems: &mut Vec<Problem>) -> Vec<Item> {
+    let shown = &folder.shown;
+    let (found, refused) = folder.walk("content", MAX_TEXT_BYTES);
     problems.extend(refused);
     let mut items = Vec::new();
     for f in found.into_iter().filter(|f| f.rel.ends_with(".md")) {
         let file = format!("{shown}/content/{}", f.rel);
-        let text = match std::fs::read_to_string(&f.path) {
+        let text = match String::from_utf8(f.bytes) {
             Ok(t) => t,
-            Err(e) => {
-                problems.push(format!("{file}: cannot read: {e} (content must be UTF-8 text)"));
+            Err(_) => {
+                problems.push(Problem::in_file(&file, "not UTF-8 text").fix("content must be UTF-8 text"));
                 continue;
             }
         };
@@ -148,7 +157,9 @@ fn read_content(dir: &Path, shown: &str, problems: &mut Vec<String>) -> Vec<Item
         } else {
             let slug = doc.front.slug.as_deref().unwrap_or(stem);
             if slug.is_empty() || slug.contains('/') || slug.contains("..") {
-                problems.push(format!("{file}: slug \"{slug}\" must be one path segment without /"));
+                problems.push(
+                    Problem::in_file(&file, format!("\"{slug}\" must be one path segment without /")).key("slug"),
+                );
                 continue;
             }
             if section.is_empty() {
@@ -165,25 +176,28 @@ fn read_content(dir: &Path, shown: &str, problems: &mut Vec<String>) -> Vec<Item
 /// The site's template environment: site overrides over the theme chain, all compiled.
 fn environment(
     input: &BuildInput,
+    folder: &files::Folder,
     config: &SiteConfig,
-    shown: &str,
+    line: usize,
     warnings: &mut Vec<String>,
-) -> Result<(Environment<'static>, HashMap<String, String>), Vec<String>> {
-    let line =
-        super::config::key_line(&std::fs::read_to_string(input.dir.join("site.toml")).unwrap_or_default(), "theme")
-            .unwrap_or(1);
-    let chain = input.themes.chain(&config.theme).map_err(|e| vec![format!("{shown}/site.toml:{line}: {e}")])?;
+) -> Result<(Environment<'static>, HashMap<String, String>), Vec<Problem>> {
+    let shown = &folder.shown;
+    let chain = input
+        .themes
+        .chain(&config.theme)
+        .map_err(|e| vec![Problem::in_file(&format!("{shown}/site.toml"), e).at_line(line).key("theme")])?;
     let mut sources: HashMap<String, String> = HashMap::new();
     let mut paths: HashMap<String, String> = HashMap::new();
     for (name, t) in ThemeSet::templates(&chain) {
         sources.insert(name.clone(), t.source);
         paths.insert(name, t.path);
     }
-    let (overrides, refused) = files::walk(&input.dir.join("templates"), &format!("{shown}/templates"));
-    warnings.extend(refused);
+    let (overrides, refused) = folder.walk("templates", MAX_TEXT_BYTES);
+    warnings.extend(refused.iter().map(ToString::to_string));
     for f in overrides {
-        let source = std::fs::read_to_string(&f.path)
-            .map_err(|e| vec![format!("{shown}/templates/{}: cannot read: {e}", f.rel)])?;
+        let source = String::from_utf8(f.bytes).map_err(|_| {
+            vec![Problem::in_file(&format!("{shown}/templates/{}", f.rel), "not UTF-8 text").fix("save it as UTF-8")]
+        })?;
         paths.insert(f.rel.clone(), format!("{shown}/templates/{}", f.rel));
         sources.insert(f.rel, source);
     }
@@ -211,7 +225,7 @@ struct Renderer<'a> {
     paths: &'a HashMap<String, String>,
     items: &'a [Item],
     entries: HashMap<String, Entry>,
-    problems: Vec<String>,
+    problems: Vec<Problem>,
     page_count: usize,
     /// (old path, new path, file): added after every page, never over one.
     aliases: Vec<(String, String, String)>,
@@ -230,9 +244,11 @@ impl Renderer<'_> {
         self.render_home(&site, &sections);
         for (alias, url, file) in std::mem::take(&mut self.aliases) {
             match self.entries.entry(alias) {
-                std::collections::hash_map::Entry::Occupied(taken) => self
-                    .problems
-                    .push(format!("{file}: alias \"{}\" is already a page; remove it from aliases", taken.key())),
+                std::collections::hash_map::Entry::Occupied(taken) => self.problems.push(
+                    Problem::in_file(&file, format!("alias \"{}\" is already a page", taken.key()))
+                        .key("aliases")
+                        .fix("remove it from aliases"),
+                ),
                 std::collections::hash_map::Entry::Vacant(free) => {
                     free.insert(Entry::Redirect(url));
                 }
@@ -286,14 +302,12 @@ impl Renderer<'_> {
         let tmpl = match self.env.get_template(template) {
             Ok(t) => t,
             Err(_) => {
-                let line = item.doc.template_line.map(|l| format!("{l}:")).unwrap_or_else(|| "1:".into());
+                let line = item.doc.template_line.unwrap_or(1);
                 let mut known: Vec<&String> = self.paths.keys().collect();
                 known.sort();
-                self.problems.push(format!(
-                    "{}:{line} template \"{template}\" not found (templates: {})",
-                    item.file,
-                    known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                ));
+                let known = known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                let problem = Problem::in_file(&item.file, format!("template \"{template}\" not found"));
+                self.problems.push(problem.at_line(line).fix(format!("templates: {known}")));
                 return;
             }
         };
@@ -377,7 +391,7 @@ impl Renderer<'_> {
     }
 
     /// The site's themed 404 page.
-    fn not_found(&self) -> Result<Arc<Prepared>, String> {
+    fn not_found(&self) -> Result<Arc<Prepared>, Problem> {
         let site = Value::from_serialize(self.site_ctx());
         let html = self
             .env
@@ -498,8 +512,8 @@ fn is_pagination(url: &str) -> bool {
 /// Site files at `/static/…`, theme files at `/_theme/…`, kept in memory.
 fn add_static(
     input: &BuildInput,
+    folder: &files::Folder,
     config: &SiteConfig,
-    shown: &str,
     entries: &mut HashMap<String, Entry>,
     warnings: &mut Vec<String>,
 ) {
@@ -517,13 +531,10 @@ fn add_static(
             add(format!("/_theme/{rel}"), bytes.to_vec(), entries);
         }
     }
-    let (found, refused) = files::walk(&input.dir.join("static"), &format!("{shown}/static"));
-    warnings.extend(refused);
+    let (found, refused) = folder.walk("static", MAX_STATIC_BYTES);
+    warnings.extend(refused.iter().map(ToString::to_string));
     for f in found {
-        match std::fs::read(&f.path) {
-            Ok(bytes) => add(format!("/static/{}", f.rel), bytes, entries),
-            Err(e) => warnings.push(format!("{shown}/static/{}: cannot read: {e}", f.rel)),
-        }
+        add(format!("/static/{}", f.rel), f.bytes, entries);
     }
 }
 

@@ -1,7 +1,8 @@
 //! `site.toml`: a member site's identity, names, contact data and theme choice.
 
-use crate::model::config::toml_error;
+use crate::model::config::toml_problem;
 use crate::model::member::{Membership, Names};
+use crate::model::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -136,27 +137,25 @@ fn default_theme() -> String {
 }
 
 /// Parse `site.toml` text; `file` names it in messages. Returns every problem found.
-pub fn parse(text: &str, file: &str, folder_label: &str) -> Result<SiteConfig, Vec<String>> {
-    let mut config: SiteConfig = toml::from_str(text).map_err(|e| vec![toml_error(file, text, &e, 0)])?;
+pub fn parse(text: &str, file: &str, folder_label: &str) -> Result<SiteConfig, Vec<Problem>> {
+    let mut config: SiteConfig = toml::from_str(text).map_err(|e| vec![toml_problem(file, text, &e, 0)])?;
     let mut problems = Vec::new();
     let line_of = |key: &str| key_line(text, key).unwrap_or(1);
     let names = &mut config.names;
     if names.label != folder_label {
-        problems.push(format!(
-            "{file}:{}: label \"{}\" does not match the folder name \"{folder_label}\" (rename one of them)",
-            line_of("label"),
-            names.label
-        ));
+        let message = format!("label \"{}\" does not match the folder name \"{folder_label}\"", names.label);
+        problems.push(Problem::in_file(file, message).at_line(line_of("label")).fix("rename one of them"));
     }
     if names.name_vi.trim().is_empty() {
-        problems
-            .push(format!("{file}:{}: name_vi is empty (the unit's Vietnamese name is required)", line_of("name_vi")));
+        let problem = Problem::in_file(file, "name_vi is empty").at_line(line_of("name_vi"));
+        problems.push(problem.fix("the unit's Vietnamese name is required"));
     }
     for (key, hosts) in [("own_domains", &mut names.own_domains), ("aliases", &mut names.aliases)] {
         for host in hosts.iter_mut() {
             *host = host.trim().trim_end_matches('.').to_ascii_lowercase();
             if !crate::model::naming::is_valid_hostname(host) {
-                problems.push(format!("{file}:{}: {key}: \"{host}\" is not a valid hostname", line_of(key)));
+                let message = format!("\"{host}\" is not a valid hostname");
+                problems.push(Problem::in_file(file, message).at_line(line_of(key)).key(key));
             }
         }
     }
@@ -199,27 +198,30 @@ mod tests {
     fn typo_in_key_gets_line_and_suggestion() {
         let text = format!("{GOOD}thme = \"x\"\n");
         let err = parse(&text, "tenants/ais/site.toml", "ais").unwrap_err();
-        assert!(err[0].starts_with("tenants/ais/site.toml:5:1: unknown field `thme`"), "{err:?}");
-        assert!(err[0].contains("did you mean \"theme\""), "{err:?}");
+        assert!(err[0].to_string().starts_with("tenants/ais/site.toml:5:1: unknown field `thme`"), "{err:?}");
+        assert!(err[0].to_string().contains("did you mean \"theme\""), "{err:?}");
     }
 
     #[test]
     fn label_must_match_folder() {
         let err = parse(GOOD, "t/x/site.toml", "vnnic").unwrap_err();
-        assert!(err[0].contains("t/x/site.toml:1: label \"ais\" does not match the folder name \"vnnic\""), "{err:?}");
+        assert!(
+            err[0].to_string().contains("t/x/site.toml:1: label \"ais\" does not match the folder name \"vnnic\""),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn bad_own_domain_is_reported_with_its_line() {
         let text = GOOD.replace("AIS.gov.vn.", "ais gov");
         let err = parse(&text, "s.toml", "ais").unwrap_err();
-        assert!(err[0].starts_with("s.toml:4: own_domains: \"ais gov\""), "{err:?}");
+        assert!(err[0].to_string().starts_with("s.toml:4: own_domains: \"ais gov\""), "{err:?}");
     }
 
     #[test]
     fn membership_must_be_known() {
         let text = format!("{GOOD}membership = \"shard\"\n");
         let err = parse(&text, "s.toml", "ais").unwrap_err();
-        assert!(err[0].contains("s.toml:5:") && err[0].contains("shard"), "{err:?}");
+        assert!(err[0].to_string().contains("s.toml:5:") && err[0].to_string().contains("shard"), "{err:?}");
     }
 }

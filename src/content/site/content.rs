@@ -1,7 +1,8 @@
 //! One Markdown file of a site: TOML front matter between `+++` lines, then the body,
 //! rendered to HTML with pulldown-cmark.
 
-use crate::model::config::toml_error;
+use crate::model::config::toml_problem;
+use crate::model::problem::Problem;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -62,22 +63,21 @@ pub struct Document {
 }
 
 /// Parse one content file; `file` names it in messages.
-pub fn parse(text: &str, file: &str) -> Result<Document, String> {
+pub fn parse(text: &str, file: &str) -> Result<Document, Problem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         // Most often a save caught half way (editors truncate, then write): an error keeps
         // the last good version online instead of publishing a blank page.
-        return Err(format!(
-            "{file}: the file is empty; write the page (front matter with a title) or delete the file"
-        ));
+        return Err(Problem::in_file(file, "the file is empty")
+            .fix("write the page (front matter with a title) or delete the file"));
     }
     let (front_text, body) = split_front_matter(text, file)?;
-    let front: FrontMatter = toml::from_str(front_text).map_err(|e| toml_error(file, front_text, &e, 1))?;
+    let front: FrontMatter = toml::from_str(front_text).map_err(|e| toml_problem(file, front_text, &e, 1))?;
     let date = match &front.date {
         None => None,
         Some(value) => Some(to_date(value).ok_or_else(|| {
             let line = super::config::key_line(front_text, "date").map_or(2, |l| l + 1);
-            format!("{file}:{line}: date is not a calendar date (write it as 2024-05-12)")
+            Problem::in_file(file, "not a calendar date").at_line(line).key("date").fix("write it as 2024-05-12")
         })?),
     };
     let template_line = super::config::key_line(front_text, "template").map(|l| l + 1);
@@ -94,7 +94,7 @@ fn to_date(value: &DateValue) -> Option<Date> {
 }
 
 /// Split `+++\n<toml>\n+++\n<body>`; a file without front matter is all body.
-fn split_front_matter<'a>(text: &'a str, file: &str) -> Result<(&'a str, &'a str), String> {
+fn split_front_matter<'a>(text: &'a str, file: &str) -> Result<(&'a str, &'a str), Problem> {
     let first_line_end = text.find('\n').unwrap_or(text.len());
     if text[..first_line_end].trim_end() != "+++" {
         return Ok(("", text));
@@ -107,7 +107,7 @@ fn split_front_matter<'a>(text: &'a str, file: &str) -> Result<(&'a str, &'a str
         }
         offset += line.len();
     }
-    Err(format!("{file}:1: front matter is not closed: add a line with only +++ after the TOML"))
+    Err(Problem::in_file(file, "front matter is not closed").at_line(1).fix("add a line with only +++ after the TOML"))
 }
 
 /// Markdown to HTML with the extensions editors expect (tables, footnotes, strikethrough).
@@ -148,18 +148,19 @@ mod tests {
         let doc = parse("+++\ndate = \"2023-01-31\"\n+++\n", "a.md").unwrap();
         assert_eq!(doc.date.unwrap().display_vi(), "31/01/2023");
         let err = parse("+++\ntitle = \"x\"\ndate = \"hôm qua\"\n+++\n", "a.md").unwrap_err();
-        assert_eq!(err, "a.md:3: date is not a calendar date (write it as 2024-05-12)");
+        assert_eq!((err.file.as_str(), err.line, err.key.as_deref()), ("a.md", Some(3), Some("date")));
+        assert_eq!(err.to_string(), "a.md:3: date: not a calendar date (write it as 2024-05-12)");
     }
 
     #[test]
     fn unterminated_front_matter_is_an_error() {
-        let err = parse("+++\ntitle = \"x\"\nbody\n", "content/x.md").unwrap_err();
+        let err = parse("+++\ntitle = \"x\"\nbody\n", "content/x.md").unwrap_err().to_string();
         assert!(err.starts_with("content/x.md:1: front matter is not closed"), "{err}");
     }
 
     #[test]
     fn bad_toml_reports_the_file_line() {
-        let err = parse("+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n", "c/x.md").unwrap_err();
+        let err = parse("+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n", "c/x.md").unwrap_err().to_string();
         assert!(err.starts_with("c/x.md:3:1: unknown field `titel`"), "{err}");
         assert!(err.contains("did you mean \"title\""), "{err}");
     }
@@ -168,7 +169,8 @@ mod tests {
     fn an_empty_file_is_an_error_not_a_blank_page() {
         for text in ["", "\n", " \n\t\n", "\u{feff}"] {
             let err = parse(text, "content/x.md").unwrap_err();
-            assert!(err.starts_with("content/x.md: the file is empty;"), "{text:?}: {err}");
+            assert_eq!(err.line, None, "{text:?}");
+            assert!(err.to_string().starts_with("content/x.md: the file is empty (write the page"), "{text:?}: {err}");
         }
     }
 

@@ -47,10 +47,10 @@ impl Site {
 
 /// Why a site could not be built: every problem found, each `file:line: message`.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", problems.join("\n"))]
+#[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct SiteError {
     pub label: String,
-    pub problems: Vec<String>,
+    pub problems: Vec<crate::model::problem::Problem>,
 }
 
 /// A path as people should read it in messages: relative to the working folder when it is
