@@ -46,7 +46,14 @@ fn bench(c: &mut Criterion) {
         config: &'a Config,
         previous: Option<&'a site::Site>,
     ) -> BuildInput<'a> {
-        BuildInput { dir, themes: &sources.themes, platform: &config.platform, scheme: "https", previous }
+        BuildInput {
+            dir,
+            themes: &sources.themes,
+            platform: &config.platform,
+            scheme: "https",
+            previous,
+            budget: config.limits.budget(),
+        }
     }
     let old = site::build(&input(&a, &sources, &config, None)).expect("version a builds");
 

@@ -53,7 +53,9 @@ async fn until_suspended(http: SocketAddr, host: &str, since: Instant) -> Durati
 async fn a_stuck_build_holds_back_neither_health_checks_nor_suspends_nor_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     copy_demo(dir.path());
-    let reload = format!("[reload]\ndebounce_ms = 50\nregistry_poll_ms = {POLL_MS}\n");
+    // No template fuel: the build below must stay stuck (with fuel it would end as an
+    // error, which tests/budgets.rs checks).
+    let reload = format!("[reload]\ndebounce_ms = 50\nregistry_poll_ms = {POLL_MS}\n\n[limits]\nbuild_fuel = 0\n");
     let mut server = Server::start(dir.path(), TOKEN, &reload);
     let (http, admin) = (server.http, server.admin);
     for label in ["ttt", "cds", "cbc", "vnnic"] {

@@ -24,6 +24,8 @@
 //! - `safe_open`: against the real binary, links to `/etc`, the certificates or `data/` as a
 //!   site's `static`, `templates` or `content` root (or one file) serve nothing of theirs, and
 //!   a file flipped between a file and a link for 10 s never serves the link's target.
+//! - `budgets`: against the real binary, a runaway template becomes its site's error within
+//!   the template fuel, another unit's edit is served meanwhile, memory stays bounded.
 //! - `check`: `cong check` on broken fixtures (`file:line: message` and the fix), exit codes.
 //! - `reload`: hot reload seen from a visitor (edits, renames, new folders, themes, broken
 //!   edits, load, rescans, SIGHUP).
@@ -44,6 +46,7 @@ mod common;
 
 mod acme;
 mod admin;
+mod budgets;
 mod check;
 mod dns;
 mod http;

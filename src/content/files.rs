@@ -124,6 +124,13 @@ impl Folder {
     /// Every regular file under the subfolder `sub` (`content`), sorted, each read (at most
     /// `cap` bytes); a problem for each entry refused. A missing subfolder is empty.
     pub fn walk(&self, sub: &str, cap: u64) -> (Vec<Found>, Vec<Problem>) {
+        self.walk_within(sub, cap, u64::MAX)
+    }
+
+    /// [`Folder::walk`] that stops reading once `total` bytes have been read (one more
+    /// file is read past it, so the caller sees the total exceeded).
+    pub fn walk_within(&self, sub: &str, cap: u64, total: u64) -> (Vec<Found>, Vec<Problem>) {
+        let mut read = 0u64;
         let mut found = Vec::new();
         let mut refused = Vec::new();
         let root_shown = format!("{}/{sub}", self.shown);
@@ -137,6 +144,9 @@ impl Folder {
         };
         let mut stack = vec![(root, String::new())];
         while let Some((dir, prefix)) = stack.pop() {
+            if read > total {
+                break;
+            }
             let shown = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
             let entries = match Dir::read_from(&dir) {
                 Ok(d) => d,
@@ -167,8 +177,12 @@ impl Folder {
                         Ok(fd) => stack.push((fd, rel)),
                         Err(e) => refused.push(e.problem(&file)),
                     },
+                    FileType::RegularFile if read > total => break,
                     FileType::RegularFile => match read_at(&dir, &name, cap) {
-                        Ok(bytes) => found.push(Found { rel, bytes }),
+                        Ok(bytes) => {
+                            read += bytes.len() as u64;
+                            found.push(Found { rel, bytes });
+                        }
                         Err(e) => refused.push(e.problem(&file)),
                     },
                     _ => refused.push(ReadError::NotFile.problem(&file)),

@@ -196,6 +196,45 @@ pub fn template_error(
     }
 }
 
+/// A page being rendered, refused once it grows past its cap: a template that loops
+/// without end fails with the page's error instead of filling memory.
+#[derive(Debug)]
+pub struct Capped {
+    bytes: Vec<u8>,
+    cap: u64,
+    overflowed: bool,
+}
+
+impl Capped {
+    pub fn new(cap: u64) -> Capped {
+        Capped { bytes: Vec::new(), cap, overflowed: false }
+    }
+
+    /// Did a write go past the cap?
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    pub fn into_inner(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.bytes.len() + buf.len()) as u64 > self.cap {
+            self.overflowed = true;
+            return Err(std::io::Error::other("page over its size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Escape text for HTML: `& < > " '`.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);

@@ -136,6 +136,47 @@ pub struct Limits {
     pub h2_max_concurrent_streams: u32,
     /// Most HTTP/2 streams a client may reset before the connection is closed.
     pub h2_max_pending_reset_streams: usize,
+    /// Budget of one site build: template fuel (minijinja instructions) per rendered page;
+    /// 0 turns the fuel off (only for trusted templates).
+    pub build_fuel: u64,
+    /// Budget of one site build: the largest rendered page, in bytes.
+    pub max_page_bytes: u64,
+    /// Budget of one site build: the largest file in `static/`, in bytes.
+    pub max_static_file_bytes: u64,
+    /// Budget of one site build: every page and file of a site together, in bytes.
+    pub max_site_bytes: u64,
+    /// Budget of one site build: seconds of wall-clock time; past it the build stops with
+    /// an error and the last good version stays online.
+    pub build_deadline_secs: u64,
+}
+
+/// What one site build may use (from `[limits]`); over any of it is that site's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub fuel: u64,
+    pub max_page_bytes: u64,
+    pub max_static_file_bytes: u64,
+    pub max_site_bytes: u64,
+    pub deadline: std::time::Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Limits::default().budget()
+    }
+}
+
+impl Limits {
+    /// The site build budget these limits set.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            fuel: self.build_fuel,
+            max_page_bytes: self.max_page_bytes,
+            max_static_file_bytes: self.max_static_file_bytes,
+            max_site_bytes: self.max_site_bytes,
+            deadline: std::time::Duration::from_secs(self.build_deadline_secs.max(1)),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -151,6 +192,11 @@ impl Default for Limits {
             admin_max_connections: 64,
             h2_max_concurrent_streams: 128,
             h2_max_pending_reset_streams: 32,
+            build_fuel: 20_000_000,
+            max_page_bytes: 8 << 20,
+            max_static_file_bytes: 64 << 20,
+            max_site_bytes: 1 << 30,
+            build_deadline_secs: 120,
         }
     }
 }

@@ -177,7 +177,8 @@ pub fn build_site(
     if !dir.join("site.toml").is_file() {
         return BuildOutcome::Gone;
     }
-    let input = BuildInput { dir: &dir, themes, platform, scheme: scheme(config), previous };
+    let input =
+        BuildInput { dir: &dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget() };
     match site::build(&input) {
         Ok(site) => BuildOutcome::Built(Arc::new(site)),
         Err(e) => BuildOutcome::Failed(e.problems),

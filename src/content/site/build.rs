@@ -7,7 +7,7 @@ use super::{shown_path, Entry, Site, SiteError};
 use crate::content::files;
 use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::theme::ThemeSet;
-use crate::model::config::Platform;
+use crate::model::config::{Budget, Platform};
 use crate::model::problem::Problem;
 use http::StatusCode;
 use minijinja::{context, Environment, Value};
@@ -29,6 +29,8 @@ pub struct BuildInput<'a> {
     pub scheme: &'a str,
     /// The version being replaced: unchanged responses are reused with their compressed forms.
     pub previous: Option<&'a Site>,
+    /// What the build may use (`[limits]`).
+    pub budget: Budget,
 }
 
 /// A content file placed in the site tree.
@@ -72,8 +74,6 @@ struct SiteCtx<'a> {
 
 /// The largest text file (site.toml, a page, a template) a build reads.
 const MAX_TEXT_BYTES: u64 = 4 << 20;
-/// The largest static file a build reads.
-const MAX_STATIC_BYTES: u64 = 64 << 20;
 
 /// Build the site in `input.dir`; every problem is reported, not only the first.
 pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
@@ -109,15 +109,30 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         problems: Vec::new(),
         page_count: 0,
         aliases: Vec::new(),
+        started: std::time::Instant::now(),
+        timed_out: false,
+        site_bytes: 0,
     };
     renderer.render_all();
     let not_found = renderer.not_found();
-    let Renderer { mut entries, problems, page_count, .. } = renderer;
+    let Renderer { mut entries, problems, page_count, site_bytes, started, .. } = renderer;
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    add_static(input, &folder, &config, &mut entries, &mut warnings);
+    let static_bytes = add_static(input, &folder, &config, &mut entries, &mut warnings);
     let not_found = not_found.map_err(|e| fail(vec![e]))?;
+    let budget = input.budget;
+    if site_bytes + static_bytes > budget.max_site_bytes {
+        let message =
+            format!("the site is {} bytes, over the limit of {}", site_bytes + static_bytes, budget.max_site_bytes);
+        return Err(fail(vec![
+            Problem::in_file(&shown, message).fix("remove large files or raise [limits] max_site_bytes")
+        ]));
+    }
+    if started.elapsed() > budget.deadline {
+        let message = format!("the build took longer than {} s", budget.deadline.as_secs());
+        return Err(fail(vec![Problem::in_file(&shown, message).fix("raise [limits] build_deadline_secs")]));
+    }
     Ok(Site { label, config, entries, not_found, warnings, page_count })
 }
 
@@ -203,6 +218,9 @@ fn environment(
     }
     let names: Vec<String> = sources.keys().cloned().collect();
     let mut env = render::environment(sources);
+    if input.budget.fuel > 0 {
+        env.set_fuel(Some(input.budget.fuel));
+    }
     env.add_global("platform", Value::from_serialize(input.platform));
     env.add_global("now_year", Value::from(crate::content::site::content::Date::today().year));
     let mut problems = Vec::new();
@@ -229,6 +247,11 @@ struct Renderer<'a> {
     page_count: usize,
     /// (old path, new path, file): added after every page, never over one.
     aliases: Vec<(String, String, String)>,
+    /// When the build began, for the deadline; whether it passed.
+    started: std::time::Instant,
+    timed_out: bool,
+    /// Rendered bytes so far, for the site's total.
+    site_bytes: u64,
 }
 
 impl Renderer<'_> {
@@ -311,21 +334,49 @@ impl Renderer<'_> {
                 return;
             }
         };
-        match tmpl.render(ctx) {
-            Ok(html) => {
+        if self.out_of_time(item) {
+            return;
+        }
+        let budget = self.input.budget;
+        let mut page = render::Capped::new(budget.max_page_bytes);
+        match tmpl.render_captured_to(ctx, &mut page) {
+            Ok(_) => {
+                let html = page.into_inner();
+                self.site_bytes += html.len() as u64;
                 let prev = self.previous(url);
-                let prepared = Prepared::reuse_or_new(
-                    prev,
-                    StatusCode::OK,
-                    "text/html; charset=utf-8",
-                    CachePolicy::Page,
-                    html.into_bytes(),
-                );
+                let prepared =
+                    Prepared::reuse_or_new(prev, StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, html);
                 self.entries.insert(url.to_string(), Entry::Page(prepared));
                 self.page_count += 1;
             }
-            Err(e) => self.problems.push(render::template_error(&e, self.paths, &item.file)),
+            Err(_) if page.overflowed() => {
+                let message = format!("the page {url} is over {} bytes", budget.max_page_bytes);
+                let fix = "a template loops too much, or raise [limits] max_page_bytes";
+                self.problems.push(Problem::in_file(&item.file, message).fix(fix));
+            }
+            Err(e) => {
+                let problem = render::template_error(&e, self.paths, &item.file);
+                self.problems.push(if e.kind() == minijinja::ErrorKind::OutOfFuel {
+                    problem.fix("a template does too much work for one page; simplify it or raise [limits] build_fuel")
+                } else {
+                    problem
+                });
+            }
         }
+    }
+
+    /// Past the deadline, say so once and render nothing more.
+    fn out_of_time(&mut self, item: &Item) -> bool {
+        if self.started.elapsed() <= self.input.budget.deadline {
+            return false;
+        }
+        if !self.timed_out {
+            self.timed_out = true;
+            let secs = self.input.budget.deadline.as_secs();
+            let message = format!("the build took longer than {secs} s (stopped at this page)");
+            self.problems.push(Problem::in_file(&item.file, message).fix("raise [limits] build_deadline_secs"));
+        }
+        true
     }
 
     fn previous(&self, url: &str) -> Option<&Arc<Prepared>> {
@@ -516,7 +567,7 @@ fn add_static(
     config: &SiteConfig,
     entries: &mut HashMap<String, Entry>,
     warnings: &mut Vec<String>,
-) {
+) -> u64 {
     let add = |url: String, bytes: Vec<u8>, entries: &mut HashMap<String, Entry>| {
         let prev = input.previous.and_then(|p| match p.entries.get(&url) {
             Some(Entry::Page(p)) => Some(p),
@@ -531,12 +582,21 @@ fn add_static(
             add(format!("/_theme/{rel}"), bytes.to_vec(), entries);
         }
     }
-    let (found, refused) = folder.walk("static", MAX_STATIC_BYTES);
+    let budget = input.budget;
+    // Reading stops once the site's total is reached: the total check then fails the build.
+    let (found, refused) = folder.walk_within("static", budget.max_static_file_bytes, budget.max_site_bytes);
     warnings.extend(refused.iter().map(ToString::to_string));
+    let mut total = 0;
     for f in found {
+        total += f.bytes.len() as u64;
         add(format!("/static/{}", f.rel), f.bytes, entries);
     }
+    total
 }
+
+#[cfg(test)]
+#[path = "budget_tests.rs"]
+mod budget_tests;
 
 #[cfg(test)]
 mod tests {
@@ -555,8 +615,14 @@ mod tests {
             std::fs::write(site.join("site.toml"), text).unwrap();
             let (themes, _) = ThemeSet::load(&dir.path().join("no-themes"));
             let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
-            let input =
-                BuildInput { dir: &site, themes: &themes, platform: &platform, scheme: "https", previous: None };
+            let input = BuildInput {
+                dir: &site,
+                themes: &themes,
+                platform: &platform,
+                scheme: "https",
+                previous: None,
+                budget: Default::default(),
+            };
             let built = build(&input).unwrap_or_else(|e| panic!("{name_vi:?}: {e}"));
             let Some(Entry::Page(home)) = built.lookup("/") else { panic!("{name_vi:?}: no home page") };
             let html = String::from_utf8_lossy(&home.body);

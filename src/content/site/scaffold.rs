@@ -80,6 +80,7 @@ mod tests {
             platform: &config.platform,
             scheme: "http",
             previous: None,
+            budget: Default::default(),
         })
         .unwrap();
         assert!(site.lookup("/tin-tuc/ra-mat-cong-thong-tin/").is_some());
