@@ -49,6 +49,39 @@ async fn a_matching_if_none_match_gets_304_with_no_body() {
     }
 }
 
+#[tokio::test]
+async fn byte_ranges_answer_206_with_the_slice_and_416_past_the_end() {
+    let server = start(demo()).await;
+    let path = "/static/files/huong-dan.txt";
+    for proto in [Proto::H1, Proto::H2] {
+        let whole = send(server.addr, proto, "GET", HOST, path, &[]).await;
+        assert_eq!((whole.status, whole.header("accept-ranges")), (200, "bytes"), "{proto:?}");
+        let (body, len) = (whole.body.clone(), whole.body.len());
+        let etag = whole.header("etag").to_string();
+        // A PDF reader asks with Accept-Encoding too: the slice is of the identity body.
+        let first =
+            send(server.addr, proto, "GET", HOST, path, &[("range", "bytes=0-10"), ("accept-encoding", "br, gzip")])
+                .await;
+        assert_eq!(first.status, 206, "{proto:?}");
+        assert_eq!(first.header("content-range"), format!("bytes 0-10/{len}"));
+        assert_eq!(first.header("content-encoding"), "", "a range is never compressed");
+        assert_eq!(&first.body[..], &body[..11]);
+        let last = send(server.addr, proto, "GET", HOST, path, &[("range", "bytes=-5")]).await;
+        assert_eq!((last.status, &last.body[..]), (206, &body[len - 5..]), "{proto:?} suffix range");
+        let past = send(server.addr, proto, "GET", HOST, path, &[("range", &format!("bytes={len}-"))]).await;
+        assert_eq!((past.status, past.header("content-range")), (416, format!("bytes */{len}").as_str()));
+        assert!(past.body.is_empty());
+        let same =
+            send(server.addr, proto, "GET", HOST, path, &[("range", "bytes=2-3"), ("if-range", etag.as_str())]).await;
+        assert_eq!((same.status, &same.body[..]), (206, &body[2..4]), "If-Range with the current ETag");
+        let stale =
+            send(server.addr, proto, "GET", HOST, path, &[("range", "bytes=2-3"), ("if-range", "\"cu\"")]).await;
+        assert_eq!((stale.status, stale.body.len()), (200, len), "If-Range with an old ETag gets it all");
+        let many = send(server.addr, proto, "GET", HOST, path, &[("range", "bytes=0-1,4-5")]).await;
+        assert_eq!((many.status, many.body.len()), (200, len), "several ranges get it all");
+    }
+}
+
 /// RFC 9110 15.4.5: a 304 carries the Vary a 200 would, or caches mix up encodings.
 #[tokio::test]
 async fn a_304_carries_the_vary_of_the_200() {

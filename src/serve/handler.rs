@@ -5,6 +5,7 @@
 use crate::content::render::Prepared;
 use crate::content::site::Entry;
 use crate::model::host::normalize_host;
+use crate::serve::range;
 use crate::snapshot::certs::Certs;
 use crate::snapshot::routes::Route;
 use crate::snapshot::Snapshot;
@@ -254,10 +255,33 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
         builder = builder.header(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if p.status == StatusCode::OK {
-        builder = builder.header(header::ETAG, variant_etag(p, encoding));
+        builder = builder.header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         if etag_matches(headers, &p.etag) {
+            let builder = builder.header(header::ETAG, variant_etag(p, encoding));
             return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
         }
+        // A range is a slice of the identity body (PDF readers, video players).
+        let len = p.body.len() as u64;
+        match range::asked(headers, &p.etag, len) {
+            range::Asked::Whole => {}
+            range::Asked::Part { start, end } => {
+                let builder = builder
+                    .status(StatusCode::PARTIAL_CONTENT)
+                    .header(header::ETAG, p.etag.clone())
+                    .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+                    .header(header::CONTENT_LENGTH, end - start + 1);
+                let slice = p.body.slice(start as usize..=end as usize);
+                return finish(builder, if method == Method::HEAD { Bytes::new() } else { slice });
+            }
+            range::Asked::Unsatisfiable => {
+                let builder = builder
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                    .header(header::CONTENT_LENGTH, 0);
+                return finish(builder, Bytes::new());
+            }
+        }
+        builder = builder.header(header::ETAG, variant_etag(p, encoding));
     }
     if let Some(enc) = encoding {
         builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(enc));

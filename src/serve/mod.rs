@@ -7,3 +7,4 @@ pub mod https;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod range;
