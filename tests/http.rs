@@ -82,6 +82,52 @@ async fn byte_ranges_answer_206_with_the_slice_and_416_past_the_end() {
     }
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_large_static_file_is_streamed_from_disk_and_only_while_it_is_the_file_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("tenants/ais");
+    common::copy_tree(&common::repo().join("tenants/ais"), &site);
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let path = site.join("static/files/bao-cao.pdf");
+    std::fs::write(&path, &big).unwrap();
+    let live = common::live(&dir.path().join("tenants"), &common::repo().join("themes"), |_| {});
+    let url = "/static/files/bao-cao.pdf";
+    let kept = live.snapshot().sites["ais"].entries.get(url).cloned();
+    assert!(matches!(kept, Some(cong::content::site::Entry::File(_))), "over 1 MiB, the file stays on disk: {kept:?}");
+    let server = start(live).await;
+    for proto in [Proto::H1, Proto::H2] {
+        let whole = send(server.addr, proto, "GET", HOST, url, &[]).await;
+        assert_eq!((whole.status, whole.header("content-type")), (200, "application/pdf"), "{proto:?}");
+        assert_eq!(whole.header("content-length"), big.len().to_string());
+        assert!(whole.body == big, "{proto:?}: the bytes on disk");
+        let etag = whole.header("etag").to_string();
+        let part = send(server.addr, proto, "GET", HOST, url, &[("range", "bytes=1048570-1048589")]).await;
+        assert_eq!(
+            (part.status, part.header("content-range")),
+            (206, format!("bytes 1048570-1048589/{}", big.len()).as_str())
+        );
+        assert_eq!(&part.body[..], &big[1_048_570..1_048_590]);
+        let head = send(server.addr, proto, "HEAD", HOST, url, &[]).await;
+        assert_eq!(
+            (head.status, head.body.len(), head.header("content-length")),
+            (200, 0, whole.header("content-length"))
+        );
+        let again = send(server.addr, proto, "GET", HOST, url, &[("if-none-match", etag.as_str())]).await;
+        assert_eq!((again.status, again.body.len()), (304, 0));
+    }
+    // Replaced on disk (no watcher here): not the file checked, so not served as it.
+    std::fs::write(dir.path().join("new.pdf"), b"%PDF-1.7 khac").unwrap();
+    std::fs::rename(dir.path().join("new.pdf"), &path).unwrap();
+    let changed = get(server.addr, HOST, url).await;
+    assert_eq!((changed.status, changed.header("retry-after")), (503, "1"), "{}", changed.text());
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &path).unwrap();
+    let linked = get(server.addr, HOST, url).await;
+    assert_eq!(linked.status, 503, "a link in its place is never followed");
+    assert!(!linked.text().contains("root:"), "{}", linked.text());
+}
+
 /// RFC 9110 15.4.5: a 304 carries the Vary a 200 would, or caches mix up encodings.
 #[tokio::test]
 async fn a_304_carries_the_vary_of_the_200() {

@@ -17,7 +17,52 @@ use std::path::Path;
 pub struct Found {
     /// Path relative to the root, with `/` separators (`images/logo.svg`).
     pub rel: String,
+    /// The contents; empty for a file left on disk to be streamed (`stream` is set).
     pub bytes: Vec<u8>,
+    /// Set for a file too large to hold in memory: what it was when checked.
+    pub stream: Option<FileMeta>,
+}
+
+/// What a file was when it was checked: a file opened later is served only if it is still
+/// the same one (same device and inode, size and modification time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileMeta {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: i64,
+    pub mtime_nsec: i64,
+}
+
+impl FileMeta {
+    fn of(st: &rustix::fs::Stat) -> FileMeta {
+        FileMeta {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            size: st.st_size as u64,
+            mtime: st.st_mtime,
+            mtime_nsec: st.st_mtime_nsec as i64,
+        }
+    }
+}
+
+/// Open the file `rel` (`static/files/a.pdf`) under the site folder `dir` the safe way
+/// (every folder and the file itself without following a link) and only if it is still
+/// the file `meta` describes. For the streaming path of large static files.
+pub fn open_checked(dir: &Path, rel: &str, meta: &FileMeta) -> Result<std::fs::File, ReadError> {
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    let name = parts.pop().ok_or(ReadError::NotFile)?;
+    let mut folder = open_dir(None, dir)?;
+    for part in parts {
+        folder = open_dir(Some(&folder), Path::new(part))?;
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = openat(&folder, name, flags, Mode::empty()).map_err(|e| link_or(e, Some(&folder), Path::new(name)))?;
+    let st = rustix::fs::fstat(&fd).map_err(io)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || FileMeta::of(&st) != *meta {
+        return Err(ReadError::Changed);
+    }
+    Ok(std::fs::File::from(fd))
 }
 
 /// Why a file could not be read safely.
@@ -29,6 +74,8 @@ pub enum ReadError {
     NotFile,
     #[error("{size} bytes, over the limit of {cap} bytes")]
     TooLarge { size: u64, cap: u64 },
+    #[error("changed since it was checked")]
+    Changed,
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -130,6 +177,12 @@ impl Folder {
     /// [`Folder::walk`] that stops reading once `total` bytes have been read (one more
     /// file is read past it, so the caller sees the total exceeded).
     pub fn walk_within(&self, sub: &str, cap: u64, total: u64) -> (Vec<Found>, Vec<Problem>) {
+        self.walk_streaming(sub, cap, total, u64::MAX)
+    }
+
+    /// [`Folder::walk_within`] that leaves files over `stream_over` bytes on disk: they are
+    /// found with their [`FileMeta`] and no bytes, for the streaming path.
+    pub fn walk_streaming(&self, sub: &str, cap: u64, total: u64, stream_over: u64) -> (Vec<Found>, Vec<Problem>) {
         let mut read = 0u64;
         let mut found = Vec::new();
         let mut refused = Vec::new();
@@ -167,8 +220,8 @@ impl Folder {
                 }
                 let rel = shown(&name);
                 let file = format!("{root_shown}/{rel}");
-                let kind = match statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                    Ok(st) => FileType::from_raw_mode(st.st_mode),
+                let (kind, st) = match statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) => (FileType::from_raw_mode(st.st_mode), st),
                     Err(_) => continue, // gone since the listing
                 };
                 match kind {
@@ -178,10 +231,18 @@ impl Folder {
                         Err(e) => refused.push(e.problem(&file)),
                     },
                     FileType::RegularFile if read > total => break,
+                    FileType::RegularFile if st.st_size as u64 > cap => {
+                        refused.push(ReadError::TooLarge { size: st.st_size as u64, cap }.problem(&file));
+                    }
+                    FileType::RegularFile if st.st_size as u64 > stream_over => {
+                        // Checked again, by inode, when it is opened to be served.
+                        read += st.st_size as u64;
+                        found.push(Found { rel, bytes: Vec::new(), stream: Some(FileMeta::of(&st)) });
+                    }
                     FileType::RegularFile => match read_at(&dir, &name, cap) {
                         Ok(bytes) => {
                             read += bytes.len() as u64;
-                            found.push(Found { rel, bytes });
+                            found.push(Found { rel, bytes, stream: None });
                         }
                         Err(e) => refused.push(e.problem(&file)),
                     },

@@ -9,7 +9,7 @@ use crate::snapshot::Live;
 use crate::store::registry::{Registry, RegistryError};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,7 +42,7 @@ impl Admin {
         if req.uri().path() == "/healthz" {
             return Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-                .body(Full::new(Bytes::from_static(b"ok\n")))
+                .body(crate::serve::handler::full(Bytes::from_static(b"ok\n")))
                 .expect("valid response");
         }
         if !self.authorized(req.headers()) {
@@ -54,7 +54,7 @@ impl Admin {
             let body = self.metrics.render(&self.gauges());
             return Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .body(Full::new(Bytes::from(body)))
+                .body(crate::serve::handler::full(Bytes::from(body)))
                 .expect("valid response");
         }
         match self.route(req).await {
@@ -465,7 +465,7 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CACHE_CONTROL, "no-store")
-        .body(Full::new(Bytes::from(body)))
+        .body(crate::serve::handler::full(Bytes::from(body)))
         .expect("valid response")
 }
 

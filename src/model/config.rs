@@ -145,6 +145,9 @@ pub struct Limits {
     pub max_static_file_bytes: u64,
     /// Budget of one site build: every page and file of a site together, in bytes.
     pub max_site_bytes: u64,
+    /// Static files larger than this many bytes stay on disk and are streamed (with byte
+    /// ranges) instead of held in memory.
+    pub stream_static_over_bytes: u64,
     /// Budget of one site build: seconds of wall-clock time; past it the build stops with
     /// an error and the last good version stays online.
     pub build_deadline_secs: u64,
@@ -157,6 +160,7 @@ pub struct Budget {
     pub max_page_bytes: u64,
     pub max_static_file_bytes: u64,
     pub max_site_bytes: u64,
+    pub stream_static_over_bytes: u64,
     pub deadline: std::time::Duration,
 }
 
@@ -174,6 +178,7 @@ impl Limits {
             max_page_bytes: self.max_page_bytes,
             max_static_file_bytes: self.max_static_file_bytes,
             max_site_bytes: self.max_site_bytes,
+            stream_static_over_bytes: self.stream_static_over_bytes,
             deadline: std::time::Duration::from_secs(self.build_deadline_secs.max(1)),
         }
     }
@@ -196,6 +201,7 @@ impl Default for Limits {
             max_page_bytes: 8 << 20,
             max_static_file_bytes: 64 << 20,
             max_site_bytes: 1 << 30,
+            stream_static_over_bytes: 1 << 20,
             build_deadline_secs: 120,
         }
     }

@@ -16,7 +16,13 @@ use http_body_util::Full;
 use std::borrow::Cow;
 
 /// The response body type of every listener.
-pub type Body = Full<Bytes>;
+/// A response body: prepared bytes, or a large static file streamed from disk.
+pub type Body = http_body_util::Either<Full<Bytes>, crate::serve::file::FileBody>;
+
+/// A body of prepared bytes.
+pub fn full(bytes: Bytes) -> Body {
+    http_body_util::Either::Left(Full::new(bytes))
+}
 
 /// Which listener a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +199,7 @@ fn answer_path<B>(
     match entries.get(&*path) {
         Some(Entry::Page(p)) => prepared(p, headers, method),
         Some(Entry::Redirect(to)) => redirect(&with_query(to, req.uri().query())),
+        Some(Entry::File(f)) => crate::serve::file::answer(f, headers, method),
         // `/gioi-thieu` → `/gioi-thieu/`, as static site servers do.
         None if !path.ends_with('/') && entries.contains_key(&format!("{path}/")) => {
             redirect(&with_query(&format!("{}/", req.uri().path()), req.uri().query()))
@@ -330,7 +337,7 @@ pub fn accepts(accept: &str, coding: &str) -> bool {
 /// If-None-Match with weak comparison (RFC 9110 13.1.2).
 /// If-None-Match with weak comparison (RFC 9110 13.1.2); an encoding's suffix is ignored,
 /// so a validator of any representation of this version matches.
-fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(crate) fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let want = etag.as_bytes().strip_suffix(b"\"").unwrap_or(etag.as_bytes());
     headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
         v.to_str().is_ok_and(|s| {
@@ -363,8 +370,8 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 /// Add the headers every response carries and build it.
-fn finish(builder: http::response::Builder, body: Bytes) -> Response<Body> {
-    let mut resp = builder.body(Full::new(body)).expect("headers built from valid values");
+pub(crate) fn finish(builder: http::response::Builder, body: Bytes) -> Response<Body> {
+    let mut resp = builder.body(full(body)).expect("headers built from valid values");
     security_headers(resp.headers_mut());
     resp
 }

@@ -47,7 +47,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             let service = service_fn(move |req: Request<Incoming>| {
                 seen.mark();
                 let resp = respond(&app, &req, Scheme::Https, sni.as_deref());
-                async move { Ok::<_, Infallible>(resp) }
+                async move { Ok::<_, Infallible>(crate::serve::file::fill(resp).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = watcher.watch(conn).await;

@@ -178,7 +178,7 @@ pub fn refuse_large_body(headers: &HeaderMap, max: u64) -> Option<Response<Body>
         .header(header::CACHE_CONTROL, "no-store")
         .header(header::CONNECTION, "close")
         .header(header::CONTENT_LENGTH, body.len())
-        .body(Body::new(Bytes::from_static(body.as_bytes())))
+        .body(crate::serve::handler::full(Bytes::from_static(body.as_bytes())))
         .expect("static headers are valid");
     security_headers(resp.headers_mut());
     Some(resp)

@@ -77,7 +77,7 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
         let service = service_fn(move |req: Request<Incoming>| {
             seen.mark();
             let resp = respond(&app, &req, scheme, None);
-            async move { Ok::<_, Infallible>(resp) }
+            async move { Ok::<_, Infallible>(crate::serve::file::fill(resp).await) }
         });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {

@@ -1,7 +1,9 @@
 //! The request path: accept connections (one accept loop for every listener), apply the
 //! limits, speak HTTP and HTTPS, and answer each request from one [`crate::snapshot::Snapshot`].
-//! Read-only: no disk, SQLite or DNS work here.
+//! Read-only: no SQLite or DNS work here, and no disk but for streaming a large static
+//! file (`file`), opened on the blocking pool after the handler's steps.
 
+pub mod file;
 pub mod handler;
 pub mod https;
 pub mod limits;

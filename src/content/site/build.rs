@@ -382,7 +382,7 @@ impl Renderer<'_> {
     fn previous(&self, url: &str) -> Option<&Arc<Prepared>> {
         match self.input.previous?.entries.get(url)? {
             Entry::Page(p) => Some(p),
-            Entry::Redirect(_) => None,
+            Entry::Redirect(_) | Entry::File(_) => None,
         }
     }
 
@@ -584,12 +584,34 @@ fn add_static(
     }
     let budget = input.budget;
     // Reading stops once the site's total is reached: the total check then fails the build.
-    let (found, refused) = folder.walk_within("static", budget.max_static_file_bytes, budget.max_site_bytes);
+    let (found, refused) = folder.walk_streaming(
+        "static",
+        budget.max_static_file_bytes,
+        budget.max_site_bytes,
+        budget.stream_static_over_bytes,
+    );
     warnings.extend(refused.iter().map(ToString::to_string));
     let mut total = 0;
     for f in found {
-        total += f.bytes.len() as u64;
-        add(format!("/static/{}", f.rel), f.bytes, entries);
+        let url = format!("/static/{}", f.rel);
+        match f.stream {
+            Some(meta) => {
+                total += meta.size;
+                let etag = format!("\"f{:x}-{:x}-{:x}.{:x}\"", meta.ino, meta.size, meta.mtime, meta.mtime_nsec);
+                let file = super::StaticFile {
+                    dir: input.dir.to_path_buf(),
+                    rel: format!("static/{}", f.rel),
+                    meta,
+                    content_type: http::HeaderValue::from_static(render::content_type_for(&url)),
+                    etag: http::HeaderValue::from_str(&etag).expect("hex digits and quotes"),
+                };
+                entries.insert(url, Entry::File(Arc::new(file)));
+            }
+            None => {
+                total += f.bytes.len() as u64;
+                add(url, f.bytes, entries);
+            }
+        }
     }
     total
 }

@@ -20,6 +20,23 @@ pub enum Entry {
     Page(Arc<Prepared>),
     /// A permanent redirect to another path of the same site (aliases, `/page/1/`).
     Redirect(String),
+    /// A large static file left on disk, streamed when asked for.
+    File(Arc<StaticFile>),
+}
+
+/// A static file served from disk: where it is, what it was when the site was built, and
+/// the headers it is served with. The serving side opens it through
+/// [`crate::content::files::open_checked`], so it serves that very file or nothing.
+#[derive(Debug)]
+pub struct StaticFile {
+    /// The site folder (`tenants/ais`).
+    pub dir: std::path::PathBuf,
+    /// Under the site folder: `static/files/bao-cao.pdf`.
+    pub rel: String,
+    pub meta: crate::content::files::FileMeta,
+    pub content_type: http::HeaderValue,
+    /// Strong validator from the file's identity, size and modification time.
+    pub etag: http::HeaderValue,
 }
 
 /// One rendered version of a site. Replaced whole on change, never edited in place.
