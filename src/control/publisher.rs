@@ -237,7 +237,15 @@ impl State {
                 }
             }
             if changed {
-                self.publish();
+                // A bug while assembling must not end the only writer of the snapshot: the
+                // last good snapshot stays and the next change tries again.
+                let published = std::panic::catch_unwind(AssertUnwindSafe(|| self.publish()));
+                if let Err(panic) = published {
+                    tracing::error!(
+                        "publishing stopped on an internal error ({}); keeping the previous version",
+                        panic_text(&*panic)
+                    );
+                }
             }
             self.wake_waiters(changed);
         }
