@@ -111,20 +111,28 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         aliases: Vec::new(),
         started: std::time::Instant::now(),
         timed_out: false,
-        site_bytes: 0,
     };
     renderer.render_all();
     let not_found = renderer.not_found();
-    let Renderer { mut entries, problems, page_count, site_bytes, started, .. } = renderer;
+    let Renderer { mut entries, problems, page_count, started, .. } = renderer;
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    let static_bytes = add_static(input, &folder, &config, &mut entries, &mut warnings);
+    add_static(input, &folder, &config, &mut entries, &mut warnings);
     let not_found = not_found.map_err(|e| fail(vec![e]))?;
     let budget = input.budget;
-    if site_bytes + static_bytes > budget.max_site_bytes {
-        let message =
-            format!("the site is {} bytes, over the limit of {}", site_bytes + static_bytes, budget.max_site_bytes);
+    // Everything the site holds: pages, feeds, theme and static files, streamed ones too.
+    let total: u64 = entries
+        .values()
+        .map(|e| match e {
+            Entry::Page(p) => p.body.len() as u64,
+            Entry::File(f) => f.meta.size,
+            Entry::Redirect(_) => 0,
+        })
+        .sum::<u64>()
+        + not_found.body.len() as u64;
+    if total > budget.max_site_bytes {
+        let message = format!("the site is {total} bytes, over the limit of {}", budget.max_site_bytes);
         return Err(fail(vec![
             Problem::in_file(&shown, message).fix("remove large files or raise [limits] max_site_bytes")
         ]));
@@ -250,8 +258,6 @@ struct Renderer<'a> {
     /// When the build began, for the deadline; whether it passed.
     started: std::time::Instant,
     timed_out: bool,
-    /// Rendered bytes so far, for the site's total.
-    site_bytes: u64,
 }
 
 impl Renderer<'_> {
@@ -342,7 +348,6 @@ impl Renderer<'_> {
         match tmpl.render_captured_to(ctx, &mut page) {
             Ok(_) => {
                 let html = page.into_inner();
-                self.site_bytes += html.len() as u64;
                 let prev = self.previous(url);
                 let prepared =
                     Prepared::reuse_or_new(prev, StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, html);
@@ -444,11 +449,21 @@ impl Renderer<'_> {
     /// The site's themed 404 page.
     fn not_found(&self) -> Result<Arc<Prepared>, Problem> {
         let site = Value::from_serialize(self.site_ctx());
-        let html = self
+        let cap = self.input.budget.max_page_bytes;
+        let mut page = render::Capped::new(cap);
+        let rendered = self
             .env
             .get_template("404.html")
-            .and_then(|t| t.render(context! { site => site, current_path => "" }))
-            .map_err(|e| render::template_error(&e, self.paths, "404.html"))?;
+            .and_then(|t| t.render_captured_to(context! { site => site, current_path => "" }, &mut page));
+        match rendered {
+            Ok(_) => {}
+            Err(_) if page.overflowed() => {
+                let message = format!("the 404 page is over {cap} bytes");
+                return Err(Problem::in_file("404.html", message).fix("raise [limits] max_page_bytes"));
+            }
+            Err(e) => return Err(render::template_error(&e, self.paths, "404.html")),
+        }
+        let html = String::from_utf8_lossy(&page.into_inner()).into_owned();
         Ok(Arc::new(Prepared::html(StatusCode::NOT_FOUND, CachePolicy::NoStore, html)))
     }
 
@@ -567,7 +582,7 @@ fn add_static(
     config: &SiteConfig,
     entries: &mut HashMap<String, Entry>,
     warnings: &mut Vec<String>,
-) -> u64 {
+) {
     let add = |url: String, bytes: Vec<u8>, entries: &mut HashMap<String, Entry>| {
         let prev = input.previous.and_then(|p| match p.entries.get(&url) {
             Some(Entry::Page(p)) => Some(p),
@@ -591,12 +606,10 @@ fn add_static(
         budget.stream_static_over_bytes,
     );
     warnings.extend(refused.iter().map(ToString::to_string));
-    let mut total = 0;
     for f in found {
         let url = format!("/static/{}", f.rel);
         match f.stream {
             Some(meta) => {
-                total += meta.size;
                 let etag = format!("\"f{:x}-{:x}-{:x}.{:x}\"", meta.ino, meta.size, meta.mtime, meta.mtime_nsec);
                 let file = super::StaticFile {
                     dir: input.dir.to_path_buf(),
@@ -607,13 +620,9 @@ fn add_static(
                 };
                 entries.insert(url, Entry::File(Arc::new(file)));
             }
-            None => {
-                total += f.bytes.len() as u64;
-                add(url, f.bytes, entries);
-            }
+            None => add(url, f.bytes, entries),
         }
     }
-    total
 }
 
 #[cfg(test)]
