@@ -161,8 +161,9 @@ fn build_tree(input: &mut Input, f: &Fixture) {
                     1 => f.outside.join("dir"),
                     2 => "/etc/passwd".into(),
                     3 => "/etc".into(),
-                    4 => "../../../outside/secret".into(),
-                    5 => "../../outside/dir".into(),
+                    // Relative, out of the site from its top folder and from one below.
+                    4 => "../../outside/secret".into(),
+                    5 => "../../../outside/dir".into(),
                     6 => ".".into(),
                     7 => "..".into(),
                     8 => path.file_name().map(PathBuf::from).unwrap_or_default(), // itself: a loop
