@@ -2,9 +2,9 @@
 //! template becomes that site's error, with the file and the key to raise, while another
 //! unit's edit is served within 2 s and the process stays within a memory bound.
 
-use crate::common::copy_demo;
 use crate::common::get;
 use crate::common::process::Server;
+use crate::common::{self, copy_demo};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "budgets-test-token";
@@ -35,13 +35,7 @@ async fn a_runaway_template_becomes_a_site_error_while_other_edits_are_served() 
     let ttt_home = get(http, &host("ttt"), "/").await.text();
 
     // A 70-byte template with two nested loops (10^10 turns without a budget).
-    let templates = dir.path().join("tenants/ttt/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(
-        templates.join("index.html"),
-        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-    )
-    .unwrap();
+    common::write_runaway_template(&dir.path().join("tenants/ttt"));
     let started = Instant::now();
     // Meanwhile another unit edits its page: served within 2 s.
     let page = dir.path().join("tenants/ais/content/gioi-thieu.md");

@@ -64,13 +64,7 @@ async fn a_stuck_build_holds_back_neither_health_checks_nor_suspends_nor_shutdow
     let ttt_home = get(http, &host("ttt"), "/").await.text();
 
     // A home template that never ends (10^10 loop turns) and a large static file.
-    let templates = dir.path().join("tenants/ttt/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(
-        templates.join("index.html"),
-        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-    )
-    .unwrap();
+    common::write_runaway_template(&dir.path().join("tenants/ttt"));
     let big: Vec<u8> = (0..48u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let static_dir = dir.path().join("tenants/cds/static");
     std::fs::create_dir_all(&static_dir).unwrap();

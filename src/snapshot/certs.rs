@@ -1,5 +1,5 @@
 //! HTTPS: what the TLS side serves. [`Certs`] holds one certificate per served name (from
-//! the store, installed by the certificate manager in [`crate::control::certs`]) and the ACME challenge
+//! the store, installed by the certificate manager of the control layer, `control::certs`) and the ACME challenge
 //! answers; [`Resolver`] picks a certificate by SNI, exact names only, so an unknown name
 //! gets a handshake alert and never another member's certificate. [`start`] wires the HTTPS
 //! listener and the manager into a running server.

@@ -367,6 +367,15 @@ pub fn raw_get(target: &str, host: &str) -> Vec<u8> {
     format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
+/// Give the site folder `site` a home template of two nested loops (10^10 turns): a
+/// build that never ends without template fuel, and runs out of it with.
+pub fn write_runaway_template(site: &Path) {
+    let templates = site.join("templates");
+    std::fs::create_dir_all(&templates).expect("templates folder");
+    let runaway = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+    std::fs::write(templates.join("index.html"), runaway).expect("write the template");
+}
+
 /// Copy the demo's `tenants/` and `themes/` into `dir`.
 pub fn copy_demo(dir: &Path) {
     copy_tree(&repo().join("tenants"), &dir.join("tenants"));
