@@ -76,6 +76,8 @@ pub enum ReadError {
     TooLarge { size: u64, cap: u64 },
     #[error("changed since it was checked")]
     Changed,
+    #[error("not a plain name (a `/`, `..` or nothing)")]
+    NotAName,
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -121,8 +123,18 @@ fn link_or(e: rustix::io::Errno, parent: Option<&OwnedFd>, name: &Path) -> ReadE
     }
 }
 
+/// One name inside a folder: `openat` would follow `a/../..` out of it, so a name that is
+/// not a single component never reaches it.
+fn plain_name(name: &str) -> Result<(), ReadError> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return Err(ReadError::NotAName);
+    }
+    Ok(())
+}
+
 /// Read the regular file `name` in the open folder `dir`, at most `cap` bytes.
 fn read_at(dir: &OwnedFd, name: &str, cap: u64) -> Result<Vec<u8>, ReadError> {
+    plain_name(name)?;
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let fd = openat(dir, name, flags, Mode::empty()).map_err(|e| link_or(e, Some(dir), Path::new(name)))?;
     let st = rustix::fs::fstat(&fd).map_err(io)?;
@@ -187,7 +199,7 @@ impl Folder {
         let mut found = Vec::new();
         let mut refused = Vec::new();
         let root_shown = format!("{}/{sub}", self.shown);
-        let root = match open_dir(Some(&self.fd), Path::new(sub)) {
+        let root = match plain_name(sub).and_then(|()| open_dir(Some(&self.fd), Path::new(sub))) {
             Ok(fd) => fd,
             Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return (found, refused),
             Err(e) => {
@@ -292,6 +304,23 @@ mod tests {
         assert_eq!(found[0].bytes, b"x");
         assert!(refused.is_empty());
         assert!(folder.walk("missing", CAP).0.is_empty(), "a missing root is an empty tree");
+    }
+
+    #[test]
+    fn names_that_climb_or_descend_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("static")).unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        std::fs::write(site.join("static/ok.txt"), "x").unwrap();
+        let folder = Folder::open(&site, "tenants/x").unwrap();
+        for name in ["../secret", "static/ok.txt", "..", ".", ""] {
+            assert!(matches!(folder.read(name, CAP), Err(ReadError::NotAName)), "{name:?} was read");
+        }
+        let (found, refused) = folder.walk("..", CAP);
+        assert!(found.is_empty(), "walking `..` found {found:?}");
+        assert!(refused[0].message.contains("not a plain name"), "{refused:?}");
+        assert!(folder.walk("static/../..", CAP).0.is_empty());
     }
 
     #[test]

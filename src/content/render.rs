@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::StatusCode;
-use minijinja::Environment;
+use minijinja::{Environment, Value};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -174,7 +174,34 @@ pub fn environment(templates: HashMap<String, String>) -> Environment<'static> {
     });
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
+    env.add_filter("indent", indent);
     env
+}
+
+/// The widest `indent` a template may ask for. minijinja's own filter takes any width, so
+/// `indent(4000000000)` on a few lines would ask for gigabytes in one step, before the
+/// fuel or the page cap could stop it.
+pub const MAX_INDENT: usize = 256;
+
+/// minijinja's `indent`, refusing a width over [`MAX_INDENT`].
+fn indent(
+    value: minijinja::value::StringInput<'_>,
+    width: Option<usize>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let asked = match width {
+        Some(w) => Some(w),
+        None => kwargs.peek::<Option<usize>>("width")?,
+    };
+    if asked.is_some_and(|w| w > MAX_INDENT) {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("indent is at most {MAX_INDENT} spaces"),
+        ));
+    }
+    minijinja::filters::indent(value, width, first, blank, kwargs)
 }
 
 /// Phrase a template error as `path:line: message`; `paths` maps template names to files.
@@ -297,6 +324,22 @@ mod tests {
         let a2 = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"a".to_vec());
         assert_ne!(a.etag, b.etag);
         assert_eq!(a.etag, a2.etag);
+    }
+
+    #[test]
+    fn indent_is_capped_and_still_indents() {
+        let templates = HashMap::from([
+            ("ok".to_string(), "{{ 'a\nb' | indent(2) }}".to_string()),
+            ("wide".to_string(), "{{ 'a\nb' | indent(4000000000) }}".to_string()),
+            ("kw".to_string(), "{{ 'a\nb' | indent(width=4000000000) }}".to_string()),
+        ]);
+        let env = environment(templates);
+        let render = |name: &str| env.get_template(name).unwrap().render(());
+        assert_eq!(render("ok").unwrap(), "a\n  b");
+        for name in ["wide", "kw"] {
+            let err = render(name).unwrap_err();
+            assert!(err.to_string().contains("indent is at most 256"), "{name}: {err}");
+        }
     }
 
     #[test]
