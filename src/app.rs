@@ -139,7 +139,7 @@ pub async fn shutdown_requested() {
 /// the public listener, the registry follower and, with a token, the admin API.
 pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> anyhow::Result<Running> {
     use anyhow::Context;
-    let admin_on = bound.admin.is_some() && has_admin_token(&config);
+    let admin_on = bound.admin.is_some() && admin_wanted(&config);
     for lowered in fit_ceilings(&mut config, admin_on) {
         tracing::warn!("{lowered}");
     }
@@ -182,23 +182,31 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     // The DNS compliance re-check (docs/dns-checks.md); off when the interval is 0.
     let dns = crate::control::dns::Service::new(live.config.clone(), registry.clone());
     running.add_task(tokio::spawn(crate::control::dns::service::periodic(dns.clone(), running.shutdown_signal())));
-    if let Some(admin_listener) = bound.admin {
-        let token_env = &live.config.admin_token_env;
-        match live.config.admin_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(token) => {
-                running.admin_addr = Some(admin_listener.local_addr()?);
-                let admin = Arc::new(crate::control::admin::Admin {
-                    live: live.clone(),
-                    registry,
-                    publisher,
-                    metrics: running.app.metrics.clone(),
-                    token: token.to_string(),
-                    dns,
-                });
-                running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
-            }
-            None => tracing::warn!("admin API off: set the environment variable {token_env} to a secret token to turn it on ([admin] token_env)"),
+    if let Some(admin_listener) = bound.admin.filter(|_| admin_on) {
+        running.admin_addr = Some(admin_listener.local_addr()?);
+        let token = live.config.admin_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if token.is_none() {
+            tracing::info!(
+                "admin API without a break-glass token: users sign in with their own tokens (cong user token); \
+                 set the environment variable {} for one ([admin] token_env)",
+                live.config.admin_token_env
+            );
         }
+        let admin = Arc::new(crate::control::admin::Admin {
+            live: live.clone(),
+            registry,
+            publisher,
+            metrics: running.app.metrics.clone(),
+            token: token.map(str::to_string),
+            dns,
+        });
+        running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
+    } else if !admin_on {
+        tracing::warn!(
+            "admin API off: add a user (cong user add) or set the environment variable {} to a secret \
+             token to turn it on ([admin] token_env)",
+            live.config.admin_token_env
+        );
     }
     if let Some(https) = bound.https {
         start_https(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
@@ -242,7 +250,7 @@ fn reread_config(config: &crate::model::config::Config) -> Option<crate::model::
         .inspect_err(|e| tracing::error!("{e}; the running configuration stays"))
         .ok()?;
     // The running ceilings were fitted to the open-file limit at start: compare like with like.
-    fit_ceilings(&mut new, has_admin_token(config));
+    fit_ceilings(&mut new, admin_wanted(config));
     for key in config.restart_needed(&new) {
         tracing::warn!("{}: {key} changed; restart cong to apply it", path.display());
     }
@@ -288,9 +296,14 @@ fn reload_on_sighup(
     }
 }
 
-/// Is the admin API's token set (the admin listener runs only with one)?
-fn has_admin_token(config: &Config) -> bool {
-    config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty())
+/// Does the admin listener run: with a break-glass token set, or once any user exists (who
+/// signs in with a token of its own)? With neither, nobody could use it, so it stays shut.
+fn admin_wanted(config: &Config) -> bool {
+    let has_token = config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let path = config.registry_path();
+    has_token
+        || (path.is_file()
+            && crate::store::registry::Registry::open(&path).and_then(|r| r.has_users()).unwrap_or(false))
 }
 
 /// Raise the soft open-file limit to the hard limit, once, at the start of `cong serve`:
@@ -354,7 +367,7 @@ pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
     let http = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} ([http] listen, or --listen)"))?;
-    let admin = if has_admin_token(&config) {
+    let admin = if admin_wanted(&config) {
         let a = config.admin_listen;
         Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([admin] listen)"))?)
     } else {

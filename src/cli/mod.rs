@@ -17,6 +17,7 @@ mod cert;
 pub mod check;
 mod dns;
 mod member;
+mod user;
 
 use crate::model::config::Config;
 use clap::{Parser, Subcommand};
@@ -105,6 +106,11 @@ pub enum Command {
         #[command(subcommand)]
         command: dns::DnsCommand,
     },
+    /// Users, roles and API tokens (docs/accounts.md).
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
 }
 
 /// Load the config named on the command line, with single-key overrides.
@@ -178,5 +184,6 @@ fn run_command(cli: Cli) -> Exit {
         Command::Site { command } => member::site(&config, command),
         Command::Dns { command } => dns::dns(&config, command),
         Command::Cert { command } => cert::cert(&config, command),
+        Command::User { command } => user::user(&config, command),
     }
 }

@@ -1,12 +1,16 @@
-//! The admin API (docs/admin-api.md) on its own listener: bearer token on every call,
-//! JSON in and out, errors as `{"error": {"code", "message", "field"}}`.
+//! The admin API (docs/admin-api.md) on its own listener: a bearer token on every call (a
+//! user's API token, or the break-glass environment token), JSON in and out, errors as
+//! `{"error": {"code", "message", "field"}}`. Each call is allowed or refused (403
+//! `forbidden`) by the rules of `model::account`, and the audit names the user.
 
 use crate::control::membership::{self, AdmitError};
+use crate::model::account::{AccountError, Role, User};
 use crate::model::member::{Membership, Status};
 use crate::serve::handler::Body;
 use crate::serve::metrics::Metrics;
 use crate::snapshot::Live;
 use crate::store::registry::{Registry, RegistryError};
+use crate::store::secrets::constant_time_eq;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -21,7 +25,8 @@ pub struct Admin {
     /// Where member changes go to be published.
     pub publisher: crate::control::publisher::Publisher,
     pub metrics: Arc<Metrics>,
-    pub token: String,
+    /// The break-glass token of `[admin] token_env`, when set.
+    pub token: Option<String>,
     /// The DNS compliance checker: its last results and a way to start one.
     pub dns: Arc<crate::control::dns::Service>,
 }
@@ -45,10 +50,17 @@ impl Admin {
                 .body(crate::serve::handler::full(Bytes::from_static(b"ok\n")))
                 .expect("valid response");
         }
-        if !self.authorized(req.headers()) {
-            let mut resp = error_response(ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <token> (the token is in the environment variable named by [admin] token_env)".into(), None));
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-            return resp;
+        let user = match self.authenticate(req.headers()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                let mut resp = error_response(ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <token>: a user's API token (cong user token USERNAME) or the break-glass token of [admin] token_env".into(), None));
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+                return resp;
+            }
+            Err(e) => return error_response(e),
+        };
+        if !user.may_read() && !may_push_only(req.uri().path()) {
+            return error_response(forbidden(&user, "read the platform's state"));
         }
         if req.uri().path() == "/metrics" && req.method() == Method::GET {
             let body = self.metrics.render(&self.gauges());
@@ -57,28 +69,35 @@ impl Admin {
                 .body(crate::serve::handler::full(Bytes::from(body)))
                 .expect("valid response");
         }
-        match self.route(req).await {
+        match self.route(req, &user).await {
             Ok((status, value)) => json_response(status, &value),
             Err(e) => error_response(e),
         }
     }
 
-    /// Constant-time comparison of the bearer token.
-    fn authorized(&self, headers: &http::HeaderMap) -> bool {
+    /// Who sent this request: the break-glass token (compared in constant time), or the
+    /// enabled user holding this API token; `None` without a valid token.
+    async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Option<User>, ApiError> {
         // The scheme name is case-insensitive (RFC 9110 section 11.1).
         let Some(given) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
+            .map(|(_, token)| token.trim().to_string())
         else {
-            return false;
+            return Ok(None);
         };
-        constant_time_eq(given.trim().as_bytes(), self.token.as_bytes())
+        if self.token.as_deref().is_some_and(|t| constant_time_eq(given.as_bytes(), t.as_bytes())) {
+            return Ok(Some(User::env_token()));
+        }
+        if !given.starts_with("cong_") {
+            return Ok(None);
+        }
+        self.with_registry(move |r| Ok(r.user_for_token(&given)?)).await
     }
 
-    async fn route<B>(&self, req: Request<B>) -> ApiResult
+    async fn route<B>(&self, req: Request<B>, user: &User) -> ApiResult
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -89,8 +108,9 @@ impl Admin {
         match (req.method().clone(), segments.as_slice()) {
             (Method::GET, ["api", "members"]) => self.list(&query).await,
             (Method::POST, ["api", "members"]) => {
+                require(user.is_admin(), user, "register members")?;
                 let body: membership::Request = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
-                self.register(body).await
+                self.register(body, user).await
             }
             (Method::GET, ["api", "members", label]) => self.show(label).await,
             (Method::POST, ["api", "members", label, action]) => {
@@ -100,8 +120,31 @@ impl Admin {
                     "archive" => Status::Archived,
                     _ => return Err(not_found()),
                 };
+                require(user.is_admin(), user, "change a member's status")?;
                 let body: ReasonBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
-                self.set_status(label, to, body.reason).await
+                self.set_status(label, to, body.reason, user).await
+            }
+            (Method::GET, ["api", "users"]) => {
+                require(user.is_admin(), user, "list users")?;
+                self.list_users().await
+            }
+            (Method::POST, ["api", "users"]) => {
+                require(user.is_admin(), user, "add users")?;
+                let body: NewUser = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.add_user(body, user).await
+            }
+            (Method::POST, ["api", "users", username, "disable"]) => {
+                require(user.is_admin(), user, "disable users")?;
+                self.disable_user(username, user).await
+            }
+            (Method::POST, ["api", "users", username, "tokens"]) => {
+                require(user.is_admin() || user.username == *username, user, "make tokens for another user")?;
+                let body: TokenBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.create_token(username, body.label.unwrap_or_default(), user).await
+            }
+            (Method::DELETE, ["api", "tokens", id]) => {
+                let id: i64 = id.parse().map_err(|_| bad_param("id", "a token id (a whole number)"))?;
+                self.revoke_token(id, user).await
             }
             (Method::GET, ["api", "names", "check"]) => self.check_name(&query).await,
             (Method::GET, ["api", "audit"]) => self.audit(&query).await,
@@ -164,17 +207,18 @@ impl Admin {
         }
     }
 
-    async fn register(&self, req: membership::Request) -> ApiResult {
+    async fn register(&self, req: membership::Request, user: &User) -> ApiResult {
         let config = self.live.config.clone();
-        let (member, report) = self.with_registry(move |r| membership::register(r, &config, &req, "admin api")).await?;
+        let actor = user.username.clone();
+        let (member, report) = self.with_registry(move |r| membership::register(r, &config, &req, &actor)).await?;
         self.refresh().await;
         Ok((StatusCode::CREATED, json!({ "member": self.member_json(&member), "name_check": report })))
     }
 
-    async fn set_status(&self, label: &str, to: Status, reason: Option<String>) -> ApiResult {
+    async fn set_status(&self, label: &str, to: Status, reason: Option<String>, user: &User) -> ApiResult {
         let l = label.to_string();
-        let member =
-            self.with_registry(move |r| membership::set_status(r, &l, to, "admin api", reason.as_deref())).await?;
+        let actor = user.username.clone();
+        let member = self.with_registry(move |r| membership::set_status(r, &l, to, &actor, reason.as_deref())).await?;
         self.refresh().await;
         Ok((StatusCode::OK, self.member_json(&member)))
     }
@@ -284,6 +328,101 @@ impl Admin {
     }
 }
 
+/// Users and their tokens (docs/accounts.md).
+impl Admin {
+    async fn list_users(&self) -> ApiResult {
+        let users = self.with_registry(|r| Ok(r.users()?)).await?;
+        Ok((StatusCode::OK, json!({ "users": users })))
+    }
+
+    /// `POST /api/users`: 201 with the user, and the generated password once when none was sent.
+    async fn add_user(&self, body: NewUser, actor: &User) -> ApiResult {
+        let role = Role::parse(&body.role).ok_or_else(|| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                AccountError::Role(body.role.clone()).to_string(),
+                Some("role".into()),
+            )
+        })?;
+        let new = User {
+            name: body.name.unwrap_or_else(|| body.username.clone()),
+            username: body.username,
+            role,
+            sites: body.sites,
+            disabled: false,
+        };
+        let generated = body.password.is_none().then(crate::store::secrets::new_password);
+        let password = body.password.or_else(|| generated.clone()).unwrap_or_default();
+        let by = actor.username.clone();
+        let user = self.with_registry(move |r| Ok(r.add_user(&new, &password, &by)?)).await?;
+        Ok((StatusCode::CREATED, json!({ "user": user, "password": generated })))
+    }
+
+    async fn disable_user(&self, username: &str, actor: &User) -> ApiResult {
+        let (u, by) = (username.to_string(), actor.username.clone());
+        let user = self.with_registry(move |r| Ok(r.disable_user(&u, &by)?)).await?;
+        Ok((StatusCode::OK, json!({ "user": user })))
+    }
+
+    /// `POST /api/users/{u}/tokens`: 201 with the token, shown this once.
+    async fn create_token(&self, username: &str, label: String, actor: &User) -> ApiResult {
+        let (u, by) = (username.to_string(), actor.username.clone());
+        let (id, token) = self.with_registry(move |r| Ok(r.create_token(&u, &label, &by)?)).await?;
+        Ok((StatusCode::CREATED, json!({ "id": id, "token": token, "username": username })))
+    }
+
+    /// `DELETE /api/tokens/{id}`: an admin revokes any token, a user its own.
+    async fn revoke_token(&self, id: i64, actor: &User) -> ApiResult {
+        let owner = self.with_registry(move |r| Ok(r.token(id)?)).await?.map(|t| t.username);
+        let Some(owner) = owner else {
+            return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no token {id}"), Some("id".into())));
+        };
+        require(actor.is_admin() || actor.username == owner, actor, "revoke another user's token")?;
+        let by = actor.username.clone();
+        let token = self.with_registry(move |r| Ok(r.revoke_token(id, &by)?)).await?;
+        Ok((StatusCode::OK, json!({ "token": token })))
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    role: String,
+    #[serde(default)]
+    sites: Vec<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// 403 `forbidden` unless `allowed`, naming the user, its role and what it tried.
+fn require(allowed: bool, user: &User, what: &str) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden(user, what))
+    }
+}
+
+fn forbidden(user: &User, what: &str) -> ApiError {
+    ApiError(StatusCode::FORBIDDEN, "forbidden", format!("{} ({}) may not {what}", user.username, user.role), None)
+}
+
+/// Paths an `integration` user may call: pushing dossier progress (docs/admin-api.md).
+fn may_push_only(path: &str) -> bool {
+    path.starts_with("/api/sites/") && path.contains("/dossiers/")
+}
+
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ReasonBody {
@@ -359,6 +498,15 @@ fn admit_error(e: AdmitError) -> ApiError {
         }
         AdmitError::Registry(e @ RegistryError::InvalidTransition { .. }) => {
             ApiError(StatusCode::CONFLICT, "invalid_transition", e.to_string(), Some("status".into()))
+        }
+        AdmitError::Registry(e @ (RegistryError::NoUser { .. } | RegistryError::NoToken { .. })) => {
+            ApiError(StatusCode::NOT_FOUND, "not_found", e.to_string(), None)
+        }
+        AdmitError::Registry(e @ RegistryError::UserExists { .. }) => {
+            ApiError(StatusCode::CONFLICT, "taken", e.to_string(), Some("username".into()))
+        }
+        AdmitError::Registry(RegistryError::Account(e)) => {
+            ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.to_string(), Some(e.field().into()))
         }
         AdmitError::Registry(e) => ApiError(StatusCode::INTERNAL_SERVER_ERROR, "registry", e.to_string(), None),
     }
@@ -474,26 +622,9 @@ fn error_response(e: ApiError) -> Response<Body> {
     json_response(status, &json!({ "error": { "code": code, "message": message, "field": field } }))
 }
 
-/// Compare without an early exit, so the time taken does not reveal how much matched.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_table() {
-        for (a, b, eq) in
-            [("secret", "secret", true), ("secret", "secreT", false), ("secret", "secret1", false), ("", "", true)]
-        {
-            assert_eq!(constant_time_eq(a.as_bytes(), b.as_bytes()), eq, "{a} {b}");
-        }
-    }
 
     #[test]
     fn query_strings_decode() {

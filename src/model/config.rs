@@ -24,6 +24,7 @@ struct Raw {
     dns: RawDns,
     limits: Limits,
     reload: RawReload,
+    publishing: RawPublishing,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +101,23 @@ struct RawDns {
     caa_issuers: Vec<String>,
     check_interval_secs: u64,
     allow_private: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPublishing {
+    approval: Option<String>,
+    exempt: Vec<String>,
+}
+
+/// `[publishing]`: whether what a site folder holds is served only once approved
+/// (docs/publishing.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publishing {
+    /// `approval = "required"` (the default): sites are served from their published sets.
+    pub approval_required: bool,
+    /// Sites served straight from their folders even so.
+    pub exempt: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,9 +345,31 @@ pub struct Config {
     pub limits: Limits,
     pub debounce_ms: u64,
     pub registry_poll_ms: u64,
+    pub publishing: Publishing,
 }
 
 impl Config {
+    /// Whether `label` is served from its published set (approval applies) rather than
+    /// straight from its folder.
+    pub fn approval_applies(&self, label: &str) -> bool {
+        self.publishing.approval_required && !self.publishing.exempt.iter().any(|e| e == label)
+    }
+
+    /// Where the published sets are written out as folders, one per site.
+    pub fn published_dir(&self) -> PathBuf {
+        self.data_dir.join("published")
+    }
+
+    /// The folder `label` is built from: its published set when approval applies, else its
+    /// site folder (the working copy).
+    pub fn site_source(&self, label: &str) -> PathBuf {
+        if self.approval_applies(label) {
+            self.published_dir().join(label)
+        } else {
+            self.tenants_dir.join(label)
+        }
+    }
+
     /// Read and validate `path`; relative paths inside resolve against its folder.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -366,7 +406,7 @@ impl Config {
     /// platform's display names (`[platform] name_vi`, `name_en`) apply on SIGHUP.
     pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
         let (a, b) = (self, new);
-        let keys: [(&'static str, bool); 22] = [
+        let keys: [(&'static str, bool); 23] = [
             ("[platform] zone", a.platform.zone == b.platform.zone),
             ("[platform] addresses", a.platform.addresses == b.platform.addresses),
             ("[platform] cname_target", a.platform.cname_target == b.platform.cname_target),
@@ -389,6 +429,7 @@ impl Config {
             ("[limits]", a.limits == b.limits),
             ("[reload] debounce_ms", a.debounce_ms == b.debounce_ms),
             ("[reload] registry_poll_ms", a.registry_poll_ms == b.registry_poll_ms),
+            ("[publishing]", a.publishing == b.publishing),
         ];
         keys.into_iter().filter(|(_, same)| !same).map(|(key, _)| key).collect()
     }
@@ -435,6 +476,18 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
     for r in &raw.dns.resolvers {
         dns_resolvers.push(addr("dns] resolvers", r)?);
     }
+    let approval_required = match raw.publishing.approval.as_deref() {
+        None | Some("required") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(bad("publishing] approval", format!("\"{other}\" is not one of \"required\", \"off\"")))
+        }
+    };
+    for label in &raw.publishing.exempt {
+        if label.is_empty() || !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(bad("publishing] exempt", format!("\"{label}\" is not a site label (a-z, 0-9 and '-')")));
+        }
+    }
     let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     Ok(Config {
         source: None,
@@ -465,6 +518,7 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
         limits: raw.limits,
         debounce_ms: raw.reload.debounce_ms,
         registry_poll_ms: raw.reload.registry_poll_ms.max(10),
+        publishing: Publishing { approval_required, exempt: raw.publishing.exempt },
     })
 }
 

@@ -3,6 +3,7 @@
 //! control is shown (escaped). Every other layer builds on these; nothing here imports from
 //! another layer.
 
+pub mod account;
 pub mod config;
 pub mod escape;
 pub mod host;

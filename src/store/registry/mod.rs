@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::member::{Member, Membership, Names, Status};
 
+mod accounts;
 mod marker;
+pub use accounts::TokenInfo;
 pub use marker::{Found, MARKER};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
@@ -71,6 +73,25 @@ const MIGRATIONS: &[&str] = &[
         status TEXT NOT NULL CHECK (status IN ('passed', 'warning', 'failed', 'error')),
         report TEXT NOT NULL
     );",
+    // Version 3: users and their API tokens (docs/accounts.md). A token is kept as its
+    // SHA-256 only; a user is disabled, never deleted, so the audit log's names stay meaningful.
+    "CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'board', 'approver', 'contributor', 'integration')),
+        sites TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users(username),
+        label TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );",
 ];
 
 /// What `register` is asked to record: a new member and all its names.
@@ -106,6 +127,18 @@ pub enum RegistryError {
     /// Anything else SQLite reported.
     #[error("registry database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// A user name already in use.
+    #[error("user \"{username}\" already exists")]
+    UserExists { username: String },
+    /// No user (or no enabled user) has this name.
+    #[error("no user \"{username}\"")]
+    NoUser { username: String },
+    /// No token has this id (or it is revoked already).
+    #[error("no active token {id}")]
+    NoToken { id: i64 },
+    /// A username, role, site list or password that breaks the rules.
+    #[error(transparent)]
+    Account(#[from] crate::model::account::AccountError),
     /// The file was written by a newer cong; refuse rather than misread it.
     #[error("{path}: registry schema version {found} is newer than this cong understands ({supported})")]
     TooNew { path: PathBuf, found: i64, supported: i64 },
