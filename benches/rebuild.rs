@@ -31,7 +31,10 @@ fn two_versions(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 
 fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = format!("[paths]\ntenants = \"{0}/tenants\"\nthemes = \"{0}/themes\"\n", root.display());
+    let text = format!(
+        "[paths]\ntenants = \"{0}/tenants\"\nthemes = \"{0}/themes\"\n\n[publishing]\napproval = \"off\"\n",
+        root.display()
+    );
     let config = cong::model::config::parse(&text, "bench.toml", root).expect("bench config");
     let sources = {
         let mut s = Sources::load(&config);

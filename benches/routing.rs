@@ -44,7 +44,11 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = format!("[paths]\ntenants = \"{}/tenants\"\nthemes = \"{}/themes\"\n", root.display(), root.display());
+    let text = format!(
+        "[paths]\ntenants = \"{}/tenants\"\nthemes = \"{}/themes\"\n\n[publishing]\napproval = \"off\"\n",
+        root.display(),
+        root.display()
+    );
     let config = cong::model::config::parse(&text, "bench.toml", root).unwrap();
     let mut sources = cong::snapshot::Sources::load(&config);
     sources.members = cong::snapshot::members_from_sites(&sources);

@@ -145,8 +145,10 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     }
     let registry_path = config.registry_path();
     let (live, registry) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut sources = crate::snapshot::Sources::load(&config);
         let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
+        // The published sets first: under approval they are what the sites are built from.
+        crate::control::content::start(&mut registry, &config)?;
+        let mut sources = crate::snapshot::Sources::load(&config);
         // Imports the site folders into a fresh data folder only; a lost registry stays empty.
         crate::control::membership::first_start(&mut registry, &config, &sources)?;
         sources.members = registry.members()?;
@@ -176,6 +178,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     running.add_task(tokio::spawn(follow_registry(
         registry.clone(),
         publisher.clone(),
+        Arc::new(live.config.clone()),
         every,
         running.shutdown_signal(),
     )));
@@ -199,6 +202,8 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             metrics: running.app.metrics.clone(),
             token: token.map(str::to_string),
             dns,
+            config: Arc::new(live.config.clone()),
+            written: Arc::default(),
         });
         running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
     } else if !admin_on {

@@ -149,9 +149,12 @@ async fn links_out_of_static_and_templates_are_not_followed() {
 #[test]
 fn a_template_error_is_kept_for_the_operator_with_file_and_line() {
     let (dir, tenants) = escape_tree();
-    let config =
-        cong::model::config::parse(&common::config_text(&tenants, &dir.path().join("no-themes")), "t.toml", dir.path())
-            .unwrap();
+    let config = cong::model::config::parse(
+        &(common::config_text(&tenants, &dir.path().join("no-themes")) + common::APPROVAL_OFF),
+        "t.toml",
+        dir.path(),
+    )
+    .unwrap();
     let sources = cong::snapshot::Sources::load(&config);
     for (label, file) in ESCAPES {
         let problems: Vec<String> = sources

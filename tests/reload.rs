@@ -593,7 +593,8 @@ async fn sighup_rereads_cong_toml_and_names_what_needs_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_demo(dir.path());
     let base = "[paths]\ntenants = \"tenants\"\nthemes = \"themes\"\ndata = \"data\"\n\n\
-                [http]\nlisten = \"127.0.0.1:0\"\n\n[dns]\ncheck_interval_secs = 0\n";
+                [http]\nlisten = \"127.0.0.1:0\"\n\n[dns]\ncheck_interval_secs = 0\n\n\
+                [publishing]\napproval = \"off\"\n";
     let config = dir.path().join("cong.toml");
     std::fs::write(&config, base).unwrap();
     let served = Served::start(&config);

@@ -15,6 +15,7 @@ macro_rules! out {
 
 mod cert;
 pub mod check;
+mod content;
 mod dns;
 mod member;
 mod user;
@@ -106,6 +107,11 @@ pub enum Command {
         #[command(subcommand)]
         command: dns::DnsCommand,
     },
+    /// Publishing approval: changes, submissions, decisions (docs/publishing.md).
+    Content {
+        #[command(subcommand)]
+        command: content::ContentCommand,
+    },
     /// Users, roles and API tokens (docs/accounts.md).
     User {
         #[command(subcommand)]
@@ -185,5 +191,6 @@ fn run_command(cli: Cli) -> Exit {
         Command::Dns { command } => dns::dns(&config, command),
         Command::Cert { command } => cert::cert(&config, command),
         Command::User { command } => user::user(&config, command),
+        Command::Content { command } => content::content(&config, command),
     }
 }

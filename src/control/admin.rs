@@ -3,12 +3,15 @@
 //! `{"error": {"code", "message", "field"}}`. Each call is allowed or refused (403
 //! `forbidden`) by the rules of `model::account`, and the audit names the user.
 
+use crate::control::content::{self, ContentError, Look};
 use crate::control::membership::{self, AdmitError};
 use crate::model::account::{AccountError, Role, User};
 use crate::model::member::{Membership, Status};
+use crate::model::submission::{Action, Refusal, State};
 use crate::serve::handler::Body;
 use crate::serve::metrics::Metrics;
 use crate::snapshot::Live;
+use crate::store::registry::Submission;
 use crate::store::registry::{Registry, RegistryError};
 use crate::store::secrets::constant_time_eq;
 use bytes::Bytes;
@@ -29,6 +32,10 @@ pub struct Admin {
     pub token: Option<String>,
     /// The DNS compliance checker: its last results and a way to start one.
     pub dns: Arc<crate::control::dns::Service>,
+    /// The running configuration, shared with the blocking threads publishing runs on.
+    pub config: Arc<crate::model::config::Config>,
+    /// The publications this listener has written out (see `content::write_published`).
+    pub written: Arc<std::sync::Mutex<HashMap<String, i64>>>,
 }
 
 /// An API error: status, stable code, message, and the field it concerns.
@@ -61,6 +68,12 @@ impl Admin {
         };
         if !user.may_read() && !may_push_only(req.uri().path()) {
             return error_response(forbidden(&user, "read the platform's state"));
+        }
+        if req.method() == Method::GET
+            && req.uri().path().starts_with("/api/sites/")
+            && req.uri().path().contains("/preview/")
+        {
+            return self.preview(&req, &user).await;
         }
         if req.uri().path() == "/metrics" && req.method() == Method::GET {
             let body = self.metrics.render(&self.gauges());
@@ -123,6 +136,30 @@ impl Admin {
                 require(user.is_admin(), user, "change a member's status")?;
                 let body: ReasonBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
                 self.set_status(label, to, body.reason, user).await
+            }
+            (Method::GET, ["api", "sites", label, "changes"]) => self.changes(label, user).await,
+            (Method::POST, ["api", "sites", label, "submissions"]) => {
+                let body: SubmitBody = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.submit(label, body, user).await
+            }
+            (Method::POST, ["api", "sites", label, "publish"]) => {
+                let body: PublishBody = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                if !body.force {
+                    return Err(ApiError(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        "publishing without approval needs \"force\": true (and a reason)".into(),
+                        Some("force".into()),
+                    ));
+                }
+                self.force_publish(label, body.reason, user).await
+            }
+            (Method::GET, ["api", "submissions"]) => self.submissions(&query, user).await,
+            (Method::GET, ["api", "submissions", id]) => self.submission(parse_id(id)?, user).await,
+            (Method::POST, ["api", "submissions", id, action]) => {
+                let action = Action::parse(action).ok_or_else(not_found)?;
+                let body: ReasonBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.decide(parse_id(id)?, action, body.reason, user).await
             }
             (Method::GET, ["api", "users"]) => {
                 require(user.is_admin(), user, "list users")?;
@@ -326,6 +363,217 @@ impl Admin {
     async fn refresh(&self) {
         crate::control::follow::refresh_members(&self.registry, &self.publisher).await;
     }
+}
+
+/// Publishing approval (docs/publishing.md): every rule is in `control::content`.
+impl Admin {
+    /// Run a publishing step on a blocking thread with the registry.
+    async fn with_content<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Registry) -> Result<T, ContentError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        crate::store::registry::off_workers(&self.registry, f)
+            .await
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?
+            .map_err(content_error)
+    }
+
+    async fn changes(&self, label: &str, user: &User) -> ApiResult {
+        require(user.may_submit(label) || user.may_review(label), user, &format!("see the changes of {label}"))?;
+        let (config, l) = (self.config(), label.to_string());
+        let changes = self.with_content(move |r| content::changes(r, &config, &l)).await?;
+        Ok((StatusCode::OK, json!({ "site": label, "changes": changes })))
+    }
+
+    async fn submit(&self, label: &str, body: SubmitBody, user: &User) -> ApiResult {
+        let (config, snap, user, l) = (self.config(), self.live.snapshot_arc(), user.clone(), label.to_string());
+        let s = self
+            .with_content(move |r| {
+                let look = Look { themes: &snap.themes, platform: &snap.platform };
+                let req = content::Request {
+                    label: &l,
+                    paths: &body.paths,
+                    message: &body.message,
+                    publish_at: body.publish_at.as_deref(),
+                };
+                content::submit(r, &config, &look, &user, &req)
+            })
+            .await?;
+        Ok((StatusCode::CREATED, submission_json(&s)))
+    }
+
+    async fn force_publish(&self, label: &str, reason: Option<String>, user: &User) -> ApiResult {
+        let (config, snap, user, l) = (self.config(), self.live.snapshot_arc(), user.clone(), label.to_string());
+        let s = self
+            .with_content(move |r| {
+                let look = Look { themes: &snap.themes, platform: &snap.platform };
+                content::force_publish(r, &config, &look, &user, &l, reason.as_deref())
+            })
+            .await?;
+        self.publish_now().await?;
+        Ok((StatusCode::CREATED, submission_json(&s)))
+    }
+
+    async fn submissions(&self, q: &HashMap<String, String>, user: &User) -> ApiResult {
+        let state = q
+            .get("state")
+            .map(|s| {
+                State::parse(s).ok_or_else(|| {
+                    bad_param("state", "submitted, escalated, scheduled, approved, rejected, withdrawn or needs_review")
+                })
+            })
+            .transpose()?;
+        let site = q.get("site").cloned();
+        let list = self.with_content(move |r| Ok(r.submissions(site.as_deref(), state)?)).await?;
+        let visible: Vec<Value> = list.iter().filter(|s| user.in_scope(&s.site)).map(submission_json).collect();
+        Ok((StatusCode::OK, json!({ "submissions": visible })))
+    }
+
+    async fn submission(&self, id: i64, user: &User) -> ApiResult {
+        let (s, diffs, history) = self
+            .with_content(move |r| {
+                let s = r.submission(id)?;
+                let diffs = content::diffs(r, &s)?;
+                Ok((s, diffs, r.submission_history(id)?))
+            })
+            .await?;
+        require(user.in_scope(&s.site), user, &format!("see submissions for {}", s.site))?;
+        let mut v = submission_json(&s);
+        v["diffs"] = json!(diffs);
+        v["history"] = json!(history);
+        Ok((StatusCode::OK, v))
+    }
+
+    async fn decide(&self, id: i64, action: Action, reason: Option<String>, user: &User) -> ApiResult {
+        let (config, user) = (self.config(), user.clone());
+        let s = self.with_content(move |r| content::decide(r, &config, &user, id, action, reason.as_deref())).await?;
+        if s.state == State::Approved {
+            self.publish_now().await?;
+        }
+        Ok((StatusCode::OK, submission_json(&s)))
+    }
+
+    /// Write out what was just published and wait until it is served.
+    async fn publish_now(&self) -> Result<(), ApiError> {
+        let (config, known) = (self.config(), self.written.clone());
+        let sites = self
+            .with_content(move |r| {
+                content::write_published(r, &config, &mut known.lock().unwrap_or_else(|p| p.into_inner()))
+            })
+            .await?;
+        if !sites.is_empty() {
+            self.publisher.apply(crate::control::publisher::Change::Published(sites)).await;
+        }
+        Ok(())
+    }
+
+    /// `GET /api/sites/{label}/preview/{path}?submission={id}`: the page as it would be
+    /// with the submission (or the whole working copy), on this listener only.
+    async fn preview<B>(&self, req: &Request<B>, user: &User) -> Response<Body> {
+        let path = req.uri().path();
+        let rest = path.trim_start_matches("/api/sites/");
+        let Some((label, page)) = rest.split_once("/preview") else {
+            return error_response(not_found());
+        };
+        if let Err(e) = require(user.may_submit(label) || user.may_review(label), user, &format!("preview {label}")) {
+            return error_response(e);
+        }
+        let query = parse_query(req.uri().query().unwrap_or(""));
+        let id = match query.get("submission").map(|s| parse_id(s)).transpose() {
+            Ok(id) => id,
+            Err(e) => return error_response(e),
+        };
+        let page = percent_encoding::percent_decode_str(if page.is_empty() { "/" } else { page })
+            .decode_utf8_lossy()
+            .into_owned();
+        let (config, snap, l) = (self.config(), self.live.snapshot_arc(), label.to_string());
+        let built = self
+            .with_content(move |r| {
+                let look = Look { themes: &snap.themes, platform: &snap.platform };
+                content::preview(r, &config, &look, &l, id)
+            })
+            .await;
+        let site = match built {
+            Ok(Ok(site)) => site,
+            Ok(Err(problems)) => {
+                let message = format!("{label} does not build with these changes");
+                return json_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &json!({ "error": { "code": "build_failed", "message": message, "field": null, "problems": problems } }),
+                );
+            }
+            Err(e) => return error_response(e),
+        };
+        let entry = site.lookup(&page).or_else(|| site.lookup(&format!("{}/", page.trim_end_matches('/'))));
+        let prepared = match entry {
+            Some(crate::content::site::Entry::Page(p)) => p.clone(),
+            _ => site.not_found.clone(),
+        };
+        Response::builder()
+            .status(prepared.status)
+            .header(header::CONTENT_TYPE, prepared.content_type.clone())
+            .header(header::CACHE_CONTROL, "no-store")
+            .header("x-robots-tag", "noindex")
+            .body(crate::serve::handler::full(prepared.body.clone()))
+            .expect("valid response")
+    }
+
+    fn config(&self) -> Arc<crate::model::config::Config> {
+        self.config.clone()
+    }
+}
+
+fn submission_json(s: &Submission) -> Value {
+    serde_json::to_value(s).expect("submissions serialise")
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| bad_param("id", "a whole number"))
+}
+
+/// A publishing error as the API answers it (docs/publishing.md): 403 for the rules, 409
+/// for stale and decided submissions, 422 for what must be fixed, with the build's
+/// problems under `error.problems`.
+fn content_error(e: ContentError) -> ApiError {
+    let code = e.code();
+    let status = match code {
+        "forbidden" | "self_approval" | "board_required" => StatusCode::FORBIDDEN,
+        "stale" | "already_decided" => StatusCode::CONFLICT,
+        "not_found" => StatusCode::NOT_FOUND,
+        "registry" | "io" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let field = match &e {
+        ContentError::Path(_) => Some("paths"),
+        ContentError::InvalidTime(_) => Some("publish_at"),
+        ContentError::ReasonRequired
+        | ContentError::Registry(RegistryError::Refused(Refusal::ReasonRequired { .. })) => Some("reason"),
+        _ => None,
+    };
+    let mut message = e.to_string();
+    for p in e.problems() {
+        message.push_str(&format!("\n{p}"));
+    }
+    ApiError(status, code, message, field.map(str::to_string))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    #[serde(default)]
+    paths: Vec<String>,
+    message: String,
+    #[serde(default)]
+    publish_at: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Users and their tokens (docs/accounts.md).

@@ -16,18 +16,33 @@ pub async fn refresh_members(registry: &Shared, publisher: &Publisher) {
 }
 
 /// Poll SQLite's cheap change marker every `every` and publish the members when it moves,
-/// until `shutdown`.
+/// until `shutdown`. Each poll also publishes scheduled submissions whose time has come and
+/// writes out published sets approved by any process (`control::content::catch_up`).
 pub async fn follow_registry(
     registry: Shared,
     publisher: Publisher,
+    config: std::sync::Arc<crate::model::config::Config>,
     every: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut last = None;
+    let known = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => return,
+        }
+        let (config, known) = (config.clone(), known.clone());
+        let caught_up = off_workers(&registry, move |r| {
+            let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
+            crate::control::content::catch_up(r, &config, &mut known)
+        })
+        .await;
+        match caught_up {
+            Ok(Ok(sites)) if !sites.is_empty() => publisher.apply(Change::Published(sites)).await,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("publishing approved content: {e}"),
+            Err(e) => tracing::warn!("publishing approved content: {e}"),
         }
         match off_workers(&registry, |r| r.change_marker()).await {
             Ok(Ok(m)) if Some(m) != last => {

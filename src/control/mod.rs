@@ -1,9 +1,10 @@
 //! Background writers: the file watcher, the registry follower, the certificate manager,
-//! the DNS checker and the admin API. Each sends its changes to the one publisher, which
+//! the DNS checker, the admin API and publishing approval (`content`). Each sends its changes to the one publisher, which
 //! owns the live snapshot; none of them is ever waited on by a request.
 
 pub mod admin;
 pub mod certs;
+pub mod content;
 pub mod dns;
 pub mod follow;
 pub mod membership;

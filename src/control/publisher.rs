@@ -31,6 +31,8 @@ pub enum Change {
     /// `[platform]` display names re-read from cong.toml (SIGHUP); every page shows them,
     /// so every site is rebuilt.
     Platform(Platform),
+    /// These sites' published sets were written out anew (an approval): build them.
+    Published(Vec<String>),
 }
 
 /// A message on the publisher's queue.
@@ -296,7 +298,19 @@ impl State {
                 }
                 true
             }
-            Change::Rebuild(plan) => {
+            Change::Published(labels) => {
+                for label in &labels {
+                    self.build(label);
+                }
+                if let Some(w) = &mut waiter {
+                    w.sites.extend(labels);
+                }
+                false
+            }
+            Change::Rebuild(mut plan) => {
+                // Under approval an edit to a site folder changes the working copy, not
+                // what is served: only an approval (`Published`) rebuilds such a site.
+                plan.sites.retain(|label| !self.config.approval_applies(label));
                 if plan.rescan || !plan.themes.is_empty() {
                     self.rescan |= plan.rescan;
                     self.changed_themes.extend(plan.themes.iter().cloned());
@@ -349,7 +363,7 @@ impl State {
     /// The themes are in: rebuild every site on a rescan, else the sites whose theme chain
     /// touches a changed theme (or cannot be resolved).
     fn after_themes(&mut self) {
-        let folders = crate::content::site::list_folders(&self.config.tenants_dir);
+        let folders = crate::snapshot::served_labels(&self.config);
         let changed = std::mem::take(&mut self.changed_themes);
         let all = std::mem::take(&mut self.rescan);
         if all {

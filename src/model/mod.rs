@@ -10,4 +10,5 @@ pub mod host;
 pub mod member;
 pub mod naming;
 pub mod problem;
+pub mod submission;
 pub mod time;

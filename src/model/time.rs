@@ -25,6 +25,72 @@ pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_secs(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
+/// An RFC 3339 date-time with its offset (`2026-12-01T08:00:00+07:00`, `…Z`; fractions of
+/// a second are dropped) as seconds since the Unix epoch. Without an offset, or with a
+/// field out of range, `None`: a local time alone does not say when.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |range| num_in(s, range);
+    let date = Date { year: num(0..4)? as u16, month: num(5..7)? as u8, day: num(8..10)? as u8 };
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let month_len = |d: Date| {
+        let next = if d.month == 12 {
+            Date { year: d.year + 1, month: 1, day: 1 }
+        } else {
+            Date { month: d.month + 1, day: 1, ..d }
+        };
+        next.days_since_epoch() - Date { day: 1, ..d }.days_since_epoch()
+    };
+    let valid = (1..=12).contains(&date.month)
+        && date.day >= 1
+        && i64::from(date.day) <= month_len(date)
+        && hh < 24
+        && mm < 60
+        && ss < 61;
+    if !valid {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (oh, om) = (num_in(rest, 1..3)?, num_in(rest, 4..6)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    Some(date.days_since_epoch() * 86_400 + hh * 3600 + mm * 60 + ss.min(59) - offset)
+}
+
+fn num_in(s: &str, range: std::ops::Range<usize>) -> Option<i64> {
+    let part = s.get(range)?;
+    part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+}
+
 /// A calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date {
@@ -102,6 +168,28 @@ impl Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_with_offsets() {
+        let at = |s: &str| parse_rfc3339(s);
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(at("1970-01-01T07:00:00+07:00"), Some(0));
+        assert_eq!(at("2026-12-01T08:00:00.250+07:00"), at("2026-12-01T01:00:00Z"));
+        assert_eq!(rfc3339_secs(at("2028-02-29T23:59:59-01:30").unwrap() as u64), "2028-03-01T01:29:59Z");
+        for bad in [
+            "2026-12-01T08:00:00",
+            "2026-12-01 08:00",
+            "2026-13-01T08:00:00Z",
+            "2026-02-30T08:00:00Z",
+            "2026-12-01T24:00:00Z",
+            "2026-12-01T08:00:00+7:00",
+            "2026-12-01T08:00:00.Z",
+            "ngày mai",
+            "",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn days_round_trip() {

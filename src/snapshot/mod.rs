@@ -72,7 +72,7 @@ impl Sources {
     pub fn load(config: &Config) -> Sources {
         let mut sources = Sources { platform: config.platform.clone(), ..Sources::default() };
         sources.load_themes(config);
-        for label in site::list_folders(&config.tenants_dir) {
+        for label in served_labels(config) {
             sources.rebuild_site(config, &label);
         }
         sources
@@ -147,11 +147,23 @@ impl Sources {
     /// Reload the themes and rebuild every site (a theme changed).
     pub fn reload_themes(&mut self, config: &Config) {
         self.load_themes(config);
-        let labels: Vec<String> = site::list_folders(&config.tenants_dir);
-        for label in labels {
+        for label in served_labels(config) {
             self.rebuild_site(config, &label);
         }
     }
+}
+
+/// The sites there is something to build for: each published set under approval, each
+/// site folder where approval does not apply (`[publishing]`).
+pub fn served_labels(config: &Config) -> Vec<String> {
+    let mut labels: Vec<String> = site::list_folders(&config.tenants_dir)
+        .into_iter()
+        .filter(|label| !config.approval_applies(label))
+        .chain(site::list_folders(&config.published_dir()).into_iter().filter(|label| config.approval_applies(label)))
+        .collect();
+    labels.sort();
+    labels.dedup();
+    labels
 }
 
 /// What building one site folder gave.
@@ -164,8 +176,10 @@ pub enum BuildOutcome {
     Failed(Vec<Problem>),
 }
 
-/// Build the site folder `label` with `themes`; `previous` lends its unchanged responses.
-/// Pure but for reading the folder: it runs on a build thread, outside any lock.
+/// Build the site `label` with `themes` from what it serves: its published set when
+/// approval applies, else its folder (`Config::site_source`); `previous` lends its
+/// unchanged responses. Pure but for reading the folder: it runs on a build thread,
+/// outside any lock.
 pub fn build_site(
     config: &Config,
     label: &str,
@@ -173,12 +187,22 @@ pub fn build_site(
     platform: &Platform,
     previous: Option<&Site>,
 ) -> BuildOutcome {
-    let dir = config.tenants_dir.join(label);
+    build_site_at(config, &config.site_source(label), themes, platform, previous)
+}
+
+/// [`build_site`] from the folder `dir` (its name is the label): a published set, a site
+/// folder, or a submission's candidate being checked or previewed.
+pub fn build_site_at(
+    config: &Config,
+    dir: &std::path::Path,
+    themes: &ThemeSet,
+    platform: &Platform,
+    previous: Option<&Site>,
+) -> BuildOutcome {
     if !dir.join("site.toml").is_file() {
         return BuildOutcome::Gone;
     }
-    let input =
-        BuildInput { dir: &dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget() };
+    let input = BuildInput { dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget() };
     match site::build(&input) {
         Ok(site) => BuildOutcome::Built(Arc::new(site)),
         Err(e) => BuildOutcome::Failed(e.problems),
@@ -236,6 +260,11 @@ impl Live {
     #[inline]
     pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.snapshot.load()
+    }
+
+    /// The current snapshot as an owned `Arc`, to keep across an await or a thread.
+    pub fn snapshot_arc(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
     }
 
     /// Swap in a new snapshot (the publisher's job).

@@ -60,10 +60,23 @@ pub fn config_text(tenants: &Path, themes: &Path) -> String {
     format!("[paths]\ntenants = {}\nthemes = {}\n", toml_str(tenants), toml_str(themes))
 }
 
+/// `[publishing]` for the tests of the hosting core: they edit site folders and expect the
+/// edits served, so approval is off unless a test's own `more` sets `[publishing]`.
+pub const APPROVAL_OFF: &str = "\n[publishing]\napproval = \"off\"\n";
+
+fn with_publishing(more: &str) -> String {
+    if more.contains("[publishing]") {
+        more.to_string()
+    } else {
+        format!("{more}{APPROVAL_OFF}")
+    }
+}
+
 /// Write `dir/cong.toml`: `[paths]` with `tenants`, `themes` and `data` (absolute, or
-/// relative to `dir`), then `more` (further sections); its path.
+/// relative to `dir`), then `more` (further sections; approval off unless `more` has a
+/// `[publishing]` section); its path.
 pub fn write_config(dir: &Path, tenants: &Path, themes: &Path, data: &Path, more: &str) -> PathBuf {
-    let text = format!("{}data = {}\n{more}", config_text(tenants, themes), toml_str(data));
+    let text = format!("{}data = {}\n{}", config_text(tenants, themes), toml_str(data), with_publishing(more));
     let path = dir.join("cong.toml");
     std::fs::write(&path, text).expect("write cong.toml");
     path
@@ -77,7 +90,7 @@ pub fn live(tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> A
 
 /// [`live`] with more `cong.toml` text (sections after `[paths]`).
 pub fn live_with(more: &str, tenants: &Path, themes: &Path, edit: impl FnOnce(&mut Sources)) -> Arc<Live> {
-    let text = format!("{}{more}", config_text(tenants, themes));
+    let text = format!("{}{}", config_text(tenants, themes), with_publishing(more));
     live_from(cong::model::config::parse(&text, "test.toml", repo()).expect("test config parses"), edit)
 }
 

@@ -19,8 +19,10 @@ use crate::model::member::{Member, Membership, Names, Status};
 
 mod accounts;
 mod marker;
+mod publishing;
 pub use accounts::TokenInfo;
 pub use marker::{Found, MARKER};
+pub use publishing::{FileChange, NewFile, NewSubmission, Submission, SubmissionFile};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
 /// Append only: a released entry never changes.
@@ -92,6 +94,53 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         revoked_at TEXT
     );",
+    // Version 4: publishing approval (docs/publishing.md). Files by SHA-256 once each; the
+    // published set per site; submissions and their files. `publications` counts each
+    // site's published versions, so a server notices a change made by any process.
+    "CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        bytes BLOB NOT NULL
+    );
+    CREATE TABLE published (
+        site TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        PRIMARY KEY (site, path)
+    );
+    CREATE TABLE publications (
+        site TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        author TEXT NOT NULL,
+        message TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+            ('submitted', 'escalated', 'scheduled', 'approved', 'rejected', 'withdrawn', 'needs_review')),
+        publish_at TEXT,
+        publish_at_unix INTEGER,
+        created_at TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT,
+        reason TEXT,
+        published_at TEXT
+    );
+    CREATE INDEX submissions_site ON submissions(site, state);
+    CREATE TABLE submission_files (
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        path TEXT NOT NULL,
+        change TEXT NOT NULL CHECK (change IN ('added', 'modified', 'deleted')),
+        sha256 TEXT REFERENCES blobs(sha256),
+        base_sha256 TEXT,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (submission_id, path)
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
 ];
 
 /// What `register` is asked to record: a new member and all its names.
@@ -136,6 +185,16 @@ pub enum RegistryError {
     /// No token has this id (or it is revoked already).
     #[error("no active token {id}")]
     NoToken { id: i64 },
+    /// No submission has this id.
+    #[error("no submission {id}")]
+    NoSubmission { id: i64 },
+    /// A submission's files changed since it was made (in the working copy, or published by
+    /// another submission since).
+    #[error("submission {id} is stale: {path} changed since it was submitted; submit again")]
+    Stale { id: i64, path: String },
+    /// A step the approval rules refuse.
+    #[error(transparent)]
+    Refused(#[from] crate::model::submission::Refusal),
     /// A username, role, site list or password that breaks the rules.
     #[error(transparent)]
     Account(#[from] crate::model::account::AccountError),
@@ -300,19 +359,7 @@ impl Registry {
             "SELECT id, at, actor, action, label, detail, reason
              FROM audit ORDER BY id DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit], |row| {
-            let detail: String = row.get(5)?;
-            Ok(AuditEntry {
-                id: row.get(0)?,
-                at: row.get(1)?,
-                actor: row.get(2)?,
-                action: row.get(3)?,
-                label: row.get(4)?,
-                // Written by us as JSON; keep a hand-edited value visible rather than fail.
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-                reason: row.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map([limit], audit_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -503,6 +550,21 @@ fn append_audit(
         (rfc3339(SystemTime::now()), actor, action, label, detail.to_string(), reason),
     )?;
     Ok(())
+}
+
+/// An audit row selected as `id, at, actor, action, label, detail, reason`.
+fn audit_from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
+    let detail: String = row.get(5)?;
+    Ok(AuditEntry {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        label: row.get(4)?,
+        // Written by us as JSON; keep a hand-edited value visible rather than fail.
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        reason: row.get(6)?,
+    })
 }
 
 /// The life-cycle rules; anything not listed is refused.
