@@ -59,7 +59,7 @@ async fn every_call_without_the_right_bearer_token_is_refused() {
         ("GET", "/api/audit", ""),
         ("GET", "/api/status", ""),
         ("GET", "/metrics", ""),
-        ("GET", "/nowhere", ""),
+        ("GET", "/api/nowhere", ""),
     ];
     let right = env.token.clone();
     let wrong = [
@@ -80,6 +80,13 @@ async fn every_call_without_the_right_bearer_token_is_refused() {
             assert_eq!(error_code(&resp.json()), "unauthorized", "{what}");
             assert_eq!(resp.header("www-authenticate"), "Bearer", "{what}");
         }
+    }
+    // Outside /api/ is the web interface: a bearer token does not sign anybody in there.
+    for auth in &wrong {
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let resp = request(admin, "GET", "admin", "/thanh-vien", &headers, Vec::new()).await;
+        assert_eq!(resp.status, 303, "web page with {auth:?}");
+        assert_eq!(resp.header("location"), "/dang-nhap?tiep=%2Fthanh%2Dvien", "to the sign-in page");
     }
     // None of it happened.
     let api = Api::new(&running, &env);

@@ -10,7 +10,8 @@
 //!   and HTTP/2 client; `common::registry` (a test's world: temp `cong.toml`, data folder, the
 //!   `cong` binary as another process), `common::process` (a `cong serve` process and its
 //!   log), `common::reload` (a server on a private copy of the demo), `common::tls` (rustls
-//!   clients, Pebble, the ACME relay), `common::dns` (NSD).
+//!   clients, Pebble, the ACME relay), `common::dns` (NSD), `common::browser` (headless
+//!   Chromium and axe-core).
 //! - `serving`: what a visitor gets for each kind of Host over HTTP/1.1 and HTTP/2, and what
 //!   each site serves; the same route table run through the handler without sockets.
 //! - `http`: content types, validators, compression, methods, HTTP/2, a path traversal corpus
@@ -36,6 +37,12 @@
 //! - `registry`: the member registry end to end, the server and `cong member` processes on
 //!   one database (follow, races, a kill mid-write).
 //! - `admin`: the admin API over real sockets and its effect on the public listener.
+//! - `browser_harness`: the real-browser harness (`common::browser`: headless Chromium through
+//!   chromedriver, axe-core) against a tiny static server: a form filled, a file uploaded,
+//!   cookies, and axe passing a good page and failing one with an image lacking `alt`.
+//! - `publishing`: against the real binary with approval required, what a visitor sees of
+//!   unapproved, approved, stale, rejected, deleted and scheduled changes, who may decide
+//!   what, a restart, and approvals killed with SIGKILL (both files or neither).
 //! - `tls`: HTTPS with `tls = "internal"`: certificates per name, SNI, 421, HSTS, redirects.
 //! - `acme`: ACME end to end against Pebble: both challenge types, bad nonces, renewal, a
 //!   late CA, no order for names that are not served.
@@ -46,6 +53,7 @@ mod common;
 
 mod acme;
 mod admin;
+mod browser_harness;
 mod budgets;
 mod check;
 mod dns;
@@ -56,6 +64,7 @@ mod layers;
 mod limits;
 mod open_files;
 mod publisher;
+mod publishing;
 mod registry;
 mod reload;
 mod safe_open;

@@ -173,6 +173,69 @@ impl Folder {
         read_at(&self.fd, name, cap)
     }
 
+    /// Read the file at `rel` (`content/tin-tuc/a.md`), at most `cap` bytes, every folder
+    /// on the way opened without following a link.
+    pub fn read_path(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ReadError> {
+        let (dir, name) = self.descend(rel, false)?;
+        read_at(&dir, name, cap)
+    }
+
+    /// Write `bytes` as the file `rel`, creating the folders on the way, never through a
+    /// link: into a new temporary file beside it (`O_EXCL`, `O_NOFOLLOW`), then renamed over
+    /// it, so a reader (a build, the watcher) sees the old file or the new one, whole.
+    pub fn write_path(&self, rel: &str, bytes: &[u8]) -> Result<(), ReadError> {
+        use std::io::Write;
+        let (dir, name) = self.descend(rel, true)?;
+        if let Ok(st) = statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+                return Err(ReadError::NotFile);
+            }
+        }
+        let tmp = format!(".{name}.{}.tmp", crate::model::time::now_secs() ^ u64::from(std::process::id()));
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = openat(&dir, tmp.as_str(), flags, Mode::from_raw_mode(0o644)).map_err(|e| ReadError::Io(io(e)))?;
+        let mut file = std::fs::File::from(fd);
+        let written = file.write_all(bytes).and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
+            return Err(ReadError::Io(e));
+        }
+        rustix::fs::renameat(&dir, tmp.as_str(), &dir, name).map_err(|e| {
+            let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
+            ReadError::Io(io(e))
+        })
+    }
+
+    /// Remove the file `rel` (a link is removed itself, never followed; a folder is refused).
+    pub fn remove_path(&self, rel: &str) -> Result<(), ReadError> {
+        let (dir, name) = self.descend(rel, false)?;
+        let st = statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| ReadError::Io(io(e)))?;
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            return Err(ReadError::NotFile);
+        }
+        rustix::fs::unlinkat(&dir, name, AtFlags::empty()).map_err(|e| ReadError::Io(io(e)))
+    }
+
+    /// The folder holding `rel` (opened part by part without following a link, created
+    /// when `create`) and the file's own name.
+    fn descend<'r>(&self, rel: &'r str, create: bool) -> Result<(OwnedFd, &'r str), ReadError> {
+        let mut parts: Vec<&str> = rel.split('/').collect();
+        let name = parts.pop().unwrap_or_default();
+        plain_name(name)?;
+        let mut dir = rustix::io::dup(&self.fd).map_err(|e| ReadError::Io(io(e)))?;
+        for part in parts {
+            plain_name(part)?;
+            if create {
+                match rustix::fs::mkdirat(&dir, part, Mode::from_raw_mode(0o755)) {
+                    Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                    Err(e) => return Err(ReadError::Io(io(e))),
+                }
+            }
+            dir = open_dir(Some(&dir), Path::new(part))?;
+        }
+        Ok((dir, name))
+    }
+
     /// [`Folder::read`] as UTF-8 text.
     pub fn read_text(&self, name: &str, cap: u64) -> Result<String, Problem> {
         let file = format!("{}/{name}", self.shown);
@@ -321,6 +384,36 @@ mod tests {
         assert!(found.is_empty(), "walking `..` found {found:?}");
         assert!(refused[0].message.contains("not a plain name"), "{refused:?}");
         assert!(folder.walk("static/../..", CAP).0.is_empty());
+    }
+
+    #[test]
+    fn writes_and_removes_never_follow_a_link() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("passwd"), "root").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("static")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), site.join("static/out")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("passwd"), site.join("static/p.txt")).unwrap();
+        let folder = Folder::open(&site, "tenants/x").unwrap();
+
+        folder.write_path("content/tin-tuc/a.md", b"moi").unwrap();
+        assert_eq!(std::fs::read(site.join("content/tin-tuc/a.md")).unwrap(), b"moi", "folders created");
+        folder.write_path("content/tin-tuc/a.md", b"lan hai").unwrap();
+        assert_eq!(folder.read_path("content/tin-tuc/a.md", CAP).unwrap(), b"lan hai");
+        assert!(matches!(folder.write_path("static/out/passwd", b"x"), Err(ReadError::Link)));
+        // Writing a name that is a link replaces the link, never the file it points at.
+        folder.write_path("static/p.txt", b"thay").unwrap();
+        assert_eq!(std::fs::read(outside.path().join("passwd")).unwrap(), b"root");
+        assert!(matches!(folder.read_path("static/out/passwd", CAP), Err(ReadError::Link)));
+        for bad in ["../x", "content/../../x", "/etc/x", "content//a.md", ""] {
+            assert!(folder.write_path(bad, b"x").is_err(), "{bad:?}");
+        }
+        assert!(matches!(folder.write_path("content", b"x"), Err(ReadError::NotFile)), "a folder is not a file");
+        folder.remove_path("content/tin-tuc/a.md").unwrap();
+        assert!(!site.join("content/tin-tuc/a.md").exists());
+        assert!(matches!(folder.remove_path("content/tin-tuc"), Err(ReadError::NotFile)));
+        assert!(std::fs::read_dir(site.join("content/tin-tuc")).unwrap().next().is_none(), "no temporary file left");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct Admin {
 }
 
 /// An API error: status, stable code, message, and the field it concerns.
-struct ApiError(StatusCode, &'static str, String, Option<String>);
+pub(crate) struct ApiError(pub StatusCode, pub &'static str, pub String, pub Option<String>);
 
 type ApiResult = Result<(StatusCode, Value), ApiError>;
 
@@ -56,6 +56,11 @@ impl Admin {
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
                 .body(crate::serve::handler::full(Bytes::from_static(b"ok\n")))
                 .expect("valid response");
+        }
+        // The web interface: everything outside the JSON API (docs/web.md).
+        let path = req.uri().path();
+        if !(path.starts_with("/api/") || path == "/api" || path == "/metrics") {
+            return crate::control::web::handle(self, req).await;
         }
         let user = match self.authenticate(req.headers()).await {
             Ok(Some(user)) => user,
@@ -74,6 +79,12 @@ impl Admin {
             && req.uri().path().contains("/preview/")
         {
             return self.preview(&req, &user).await;
+        }
+        if req.method() == Method::GET
+            && req.uri().path().starts_with("/api/sites/")
+            && req.uri().path().contains("/files/")
+        {
+            return self.read_file(&req, &user).await;
         }
         if req.uri().path() == "/metrics" && req.method() == Method::GET {
             let body = self.metrics.render(&self.gauges());
@@ -138,6 +149,32 @@ impl Admin {
                 self.set_status(label, to, body.reason, user).await
             }
             (Method::GET, ["api", "sites", label, "changes"]) => self.changes(label, user).await,
+            (Method::GET, ["api", "sites", label, "files"]) => {
+                require(user.may_submit(label) || user.may_review(label), user, &format!("see the files of {label}"))?;
+                let (config, l) = (self.config(), label.to_string());
+                let files = self.with_content(move |_| content::list_files(&config, &l)).await?;
+                Ok((StatusCode::OK, json!({ "site": label, "files": files })))
+            }
+            (Method::PUT, ["api", "sites", label, "files", rest @ ..]) if !rest.is_empty() => {
+                let if_match = header_text(&req, header::IF_MATCH);
+                let if_none = header_text(&req, header::IF_NONE_MATCH);
+                // `If-None-Match: *`: create only, never replace.
+                let condition = if if_none.as_deref() == Some("*") { Some("none".to_string()) } else { if_match };
+                let bytes = read_body(req, self.live.config.limits.max_static_file_bytes).await?;
+                let (config, user, l, path) = (self.config(), user.clone(), label.to_string(), rest.join("/"));
+                let p = path.clone();
+                let sha = self
+                    .with_content(move |_| content::write_file(&config, &user, &l, &p, &bytes, condition.as_deref()))
+                    .await?;
+                Ok((StatusCode::OK, json!({ "path": path, "sha256": sha })))
+            }
+            (Method::DELETE, ["api", "sites", label, "files", rest @ ..]) if !rest.is_empty() => {
+                let if_match = header_text(&req, header::IF_MATCH);
+                let (config, user, l, path) = (self.config(), user.clone(), label.to_string(), rest.join("/"));
+                let p = path.clone();
+                self.with_content(move |_| content::delete_file(&config, &user, &l, &p, if_match.as_deref())).await?;
+                Ok((StatusCode::OK, json!({ "path": path, "deleted": true })))
+            }
             (Method::POST, ["api", "sites", label, "submissions"]) => {
                 let body: SubmitBody = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
                 self.submit(label, body, user).await
@@ -360,7 +397,7 @@ impl Admin {
     }
 
     /// Publish the registry's members now rather than at the next poll.
-    async fn refresh(&self) {
+    pub(crate) async fn refresh(&self) {
         crate::control::follow::refresh_members(&self.registry, &self.publisher).await;
     }
 }
@@ -454,7 +491,7 @@ impl Admin {
     }
 
     /// Write out what was just published and wait until it is served.
-    async fn publish_now(&self) -> Result<(), ApiError> {
+    pub(crate) async fn publish_now(&self) -> Result<(), ApiError> {
         let (config, known) = (self.config(), self.written.clone());
         let sites = self
             .with_content(move |r| {
@@ -518,9 +555,32 @@ impl Admin {
             .expect("valid response")
     }
 
+    /// `GET /api/sites/{label}/files/{path}`: the working copy's bytes, `ETag` its SHA-256.
+    async fn read_file<B>(&self, req: &Request<B>, user: &User) -> Response<Body> {
+        let rest = req.uri().path().trim_start_matches("/api/sites/");
+        let Some((label, path)) = rest.split_once("/files/") else {
+            return error_response(not_found());
+        };
+        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+        let (config, user, l, p) = (self.config(), user.clone(), label.to_string(), path.clone());
+        match self.with_content(move |_| content::read_file(&config, &user, &l, &p)).await {
+            Ok((bytes, sha)) => Response::builder()
+                .header(header::CONTENT_TYPE, crate::content::render::content_type_for(&path))
+                .header(header::ETAG, format!("\"{sha}\""))
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(crate::serve::handler::full(Bytes::from(bytes)))
+                .expect("valid response"),
+            Err(e) => error_response(e),
+        }
+    }
+
     fn config(&self) -> Arc<crate::model::config::Config> {
         self.config.clone()
     }
+}
+
+fn header_text<B>(req: &Request<B>, name: header::HeaderName) -> Option<String> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 fn submission_json(s: &Submission) -> Value {
@@ -534,11 +594,12 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
 /// A publishing error as the API answers it (docs/publishing.md): 403 for the rules, 409
 /// for stale and decided submissions, 422 for what must be fixed, with the build's
 /// problems under `error.problems`.
-fn content_error(e: ContentError) -> ApiError {
+pub(crate) fn content_error(e: ContentError) -> ApiError {
     let code = e.code();
     let status = match code {
         "forbidden" | "self_approval" | "board_required" => StatusCode::FORBIDDEN,
         "stale" | "already_decided" => StatusCode::CONFLICT,
+        "precondition_failed" => StatusCode::PRECONDITION_FAILED,
         "not_found" => StatusCode::NOT_FOUND,
         "registry" | "io" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -681,7 +742,7 @@ struct ReasonBody {
 /// Certificate state, read from the store (see [`crate::control::certs::status`]).
 impl Admin {
     /// `tls` mode and one row per served or stored name, for GET /api/status.
-    fn certificates(&self) -> Value {
+    pub(crate) fn certificates(&self) -> Value {
         use crate::control::certs::{internal::LocalCa, status};
         use crate::store::certs::Store;
         let config = &self.live.config;
@@ -843,7 +904,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     })
 }
 
-fn parse_query(q: &str) -> HashMap<String, String> {
+pub(crate) fn parse_query(q: &str) -> HashMap<String, String> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {

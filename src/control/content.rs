@@ -39,6 +39,12 @@ pub enum ContentError {
     NoSite(String),
     #[error("{what}: {error}")]
     Io { what: String, error: std::io::Error },
+    /// `If-Match` named another version than the one in the working copy.
+    #[error("{path} changed since you opened it (it is now {}); reload it and make your change again", now.as_deref().unwrap_or("deleted"))]
+    Precondition { path: String, now: Option<String> },
+    /// An upload whose content is not an allowed type, or does not match its name.
+    #[error("{path}: {why}")]
+    Upload { path: String, why: String },
 }
 
 impl ContentError {
@@ -56,6 +62,8 @@ impl ContentError {
             ContentError::ReasonRequired => "reason_required",
             ContentError::NoSite(_) => "not_found",
             ContentError::Io { .. } => "io",
+            ContentError::Precondition { .. } => "precondition_failed",
+            ContentError::Upload { .. } => "invalid_upload",
         }
     }
 
@@ -131,6 +139,135 @@ fn diff_sets(working: &BTreeMap<String, Vec<u8>>, published: &BTreeMap<String, S
             })
         })
         .collect()
+}
+
+/// One file of a working copy as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkingFile {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Every file of the working copy of `label`, with its SHA-256 (the `If-Match` value).
+pub fn list_files(config: &Config, label: &str) -> Result<Vec<WorkingFile>, ContentError> {
+    Ok(working_copy(config, label)?
+        .into_iter()
+        .map(|(path, bytes)| WorkingFile { sha256: sha256_hex(&bytes), size: bytes.len() as u64, path })
+        .collect())
+}
+
+fn may_edit(user: &User, label: &str) -> Result<(), ContentError> {
+    if user.may_submit(label) {
+        return Ok(());
+    }
+    Err(RegistryError::Refused(submission::Refusal::Forbidden {
+        user: user.username.clone(),
+        role: user.role.to_string(),
+        what: format!("edit the files of {label}"),
+    })
+    .into())
+}
+
+fn site_folder(config: &Config, label: &str) -> Result<Folder, ContentError> {
+    let dir = config.tenants_dir.join(label);
+    if !dir.join("site.toml").is_file() {
+        return Err(ContentError::NoSite(label.to_string()));
+    }
+    Folder::open(&dir, &format!("tenants/{label}")).map_err(|p| ContentError::Io {
+        what: p.to_string(),
+        error: std::io::Error::other("cannot open the site folder"),
+    })
+}
+
+/// The file `path` of the working copy of `label` and its SHA-256.
+pub fn read_file(config: &Config, user: &User, label: &str, path: &str) -> Result<(Vec<u8>, String), ContentError> {
+    if !(user.may_submit(label) || user.may_review(label)) {
+        may_edit(user, label)?;
+    }
+    submission::check_path(path)?;
+    let bytes = site_folder(config, label)?
+        .read_path(path, config.limits.max_static_file_bytes)
+        .map_err(|e| ContentError::Io { what: format!("tenants/{label}/{path}"), error: std::io::Error::other(e) })?;
+    let sha = sha256_hex(&bytes);
+    Ok((bytes, sha))
+}
+
+/// Whether `if_match` (a SHA-256, `*` for "exists", or `None` for "no check") matches the
+/// working copy's `current` version of `path` (`None`: absent).
+fn check_if_match(path: &str, if_match: Option<&str>, current: Option<String>) -> Result<(), ContentError> {
+    let ok = match if_match.map(|m| m.trim().trim_matches('"')) {
+        None => true,
+        Some("*") => current.is_some(),
+        Some("") | Some("none") => current.is_none(),
+        Some(want) => current.as_deref() == Some(want),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ContentError::Precondition { path: path.to_string(), now: current })
+    }
+}
+
+fn current_sha(folder: &Folder, path: &str, cap: u64) -> Option<String> {
+    folder.read_path(path, cap).ok().map(|b| sha256_hex(&b))
+}
+
+/// Write `bytes` as `path` in the working copy of `label` (never through a link), when
+/// `if_match` agrees with what is there (412 `precondition_failed` otherwise); the new SHA-256.
+pub fn write_file(
+    config: &Config,
+    user: &User,
+    label: &str,
+    path: &str,
+    bytes: &[u8],
+    if_match: Option<&str>,
+) -> Result<String, ContentError> {
+    may_edit(user, label)?;
+    submission::check_path(path)?;
+    if bytes.len() as u64 > config.limits.max_static_file_bytes {
+        return Err(ContentError::Upload {
+            path: path.to_string(),
+            why: format!(
+                "{} bytes, over [limits] max_static_file_bytes ({})",
+                bytes.len(),
+                config.limits.max_static_file_bytes
+            ),
+        });
+    }
+    let folder = site_folder(config, label)?;
+    check_if_match(path, if_match, current_sha(&folder, path, config.limits.max_static_file_bytes))?;
+    folder.write_path(path, bytes).map_err(|e| ContentError::Io {
+        what: format!("writing tenants/{label}/{path}"),
+        error: std::io::Error::other(e),
+    })?;
+    Ok(sha256_hex(bytes))
+}
+
+/// Delete `path` from the working copy of `label` when `if_match` agrees (a change like any
+/// other: the published page stays until the deletion is approved).
+pub fn delete_file(
+    config: &Config,
+    user: &User,
+    label: &str,
+    path: &str,
+    if_match: Option<&str>,
+) -> Result<(), ContentError> {
+    may_edit(user, label)?;
+    submission::check_path(path)?;
+    if path == "site.toml" {
+        return Err(ContentError::Upload { path: path.into(), why: "site.toml cannot be deleted".into() });
+    }
+    let folder = site_folder(config, label)?;
+    let current = current_sha(&folder, path, config.limits.max_static_file_bytes);
+    if current.is_none() {
+        return Err(ContentError::Precondition { path: path.to_string(), now: None });
+    }
+    check_if_match(path, if_match, current)?;
+    folder.remove_path(path).map_err(|e| ContentError::Io {
+        what: format!("deleting tenants/{label}/{path}"),
+        error: std::io::Error::other(e),
+    })
 }
 
 /// What a submission asks for.

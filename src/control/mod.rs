@@ -10,3 +10,4 @@ pub mod follow;
 pub mod membership;
 pub mod publisher;
 pub mod watch;
+pub mod web;

@@ -17,6 +17,7 @@
 //! process id, which they all share.
 #![allow(dead_code)] // each test module and benchmark uses a different part of the harness
 
+pub mod browser;
 pub mod dns;
 pub mod process;
 pub mod registry;

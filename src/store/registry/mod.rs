@@ -20,9 +20,11 @@ use crate::model::member::{Member, Membership, Names, Status};
 mod accounts;
 mod marker;
 mod publishing;
+mod sessions;
 pub use accounts::TokenInfo;
 pub use marker::{Found, MARKER};
 pub use publishing::{FileChange, NewFile, NewSubmission, Submission, SubmissionFile};
+pub use sessions::{Session, SESSION_IDLE_SECS};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
 /// Append only: a released entry never changes.
@@ -141,6 +143,20 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // Version 5: web interface sessions (kept by the SHA-256 of the cookie) and failed
+    // sign-ins, for the lock-out (docs/web.md).
+    "CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users(username),
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE TABLE signin_failures (
+        username TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX signin_failures_user ON signin_failures(username, at);",
 ];
 
 /// What `register` is asked to record: a new member and all its names.
