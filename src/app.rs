@@ -72,7 +72,12 @@ impl Running {
         let http_addr = http.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
         let publisher = Publisher::spawn(live.clone())?;
-        let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()), certs: Default::default() });
+        let app = Arc::new(App {
+            live,
+            metrics: Arc::new(Metrics::default()),
+            certs: Default::default(),
+            desk: Default::default(),
+        });
         let tasks = vec![
             tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx.clone())),
             tokio::spawn(stop_publisher(publisher.clone(), rx)),
@@ -167,6 +172,13 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     if let Err(e) = running.start_watcher() {
         tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
     }
+    // The public write path: one writer thread owns data/feedback.db for the listeners.
+    match crate::control::feedback::spawn_writer(&live.config.data_dir.join("feedback.db")) {
+        Ok(jobs) => {
+            let _ = running.app.desk.set(crate::serve::feedback::Desk::new(jobs));
+        }
+        Err(e) => tracing::error!("{e}; the question forms answer as any unknown page"),
+    }
     let publisher = running.publisher.clone();
     running.add_task(tokio::spawn(reload_on_sighup(
         live.config.clone(),
@@ -204,6 +216,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             dns,
             config: Arc::new(live.config.clone()),
             written: Arc::default(),
+            feedback: open_feedback(&live.config),
         });
         running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
     } else if !admin_on {
@@ -217,6 +230,18 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         start_https(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
     }
     Ok(running)
+}
+
+/// `data/feedback.db`, shared by the admin API; `None` (logged) when it cannot be opened.
+fn open_feedback(config: &Config) -> Option<crate::control::feedback::Shared> {
+    let path = config.data_dir.join("feedback.db");
+    match crate::store::feedback::Feedback::open(&path) {
+        Ok(f) => Some(Arc::new(std::sync::Mutex::new(f))),
+        Err(e) => {
+            tracing::error!("{e}; questions and the working-day calendar are unavailable");
+            None
+        }
+    }
 }
 
 /// The admin listener: HTTP/1.1 and HTTP/2, every request through [`crate::control::admin::Admin`],

@@ -36,12 +36,14 @@ pub struct Admin {
     pub config: Arc<crate::model::config::Config>,
     /// The publications this listener has written out (see `content::write_published`).
     pub written: Arc<std::sync::Mutex<HashMap<String, i64>>>,
+    /// `data/feedback.db` (docs/feedback.md); `None` when it could not be opened.
+    pub feedback: Option<crate::control::feedback::Shared>,
 }
 
 /// An API error: status, stable code, message, and the field it concerns.
 pub(crate) struct ApiError(pub StatusCode, pub &'static str, pub String, pub Option<String>);
 
-type ApiResult = Result<(StatusCode, Value), ApiError>;
+pub(crate) type ApiResult = Result<(StatusCode, Value), ApiError>;
 
 impl Admin {
     /// Answer one admin request.
@@ -87,7 +89,7 @@ impl Admin {
             return self.read_file(&req, &user).await;
         }
         if req.uri().path() == "/metrics" && req.method() == Method::GET {
-            let body = self.metrics.render(&self.gauges());
+            let body = self.metrics.render(&(self.gauges() + &self.feedback_gauges().await));
             return Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .body(crate::serve::handler::full(Bytes::from(body)))
@@ -197,6 +199,26 @@ impl Admin {
                 let action = Action::parse(action).ok_or_else(not_found)?;
                 let body: ReasonBody = read_json_or_empty(req, self.live.config.limits.max_admin_body_bytes).await?;
                 self.decide(parse_id(id)?, action, body.reason, user).await
+            }
+            (Method::GET, ["api", "working-days"]) => self.working_days(&query).await,
+            (Method::GET, ["api", "holidays", year]) => self.holidays(year).await,
+            (Method::PUT, ["api", "holidays", year]) => {
+                let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.set_holidays(year, body, user).await
+            }
+            (Method::GET, ["api", "feedback"]) => self.feedback_list(&query, user).await,
+            (Method::GET, ["api", "feedback", code]) => self.feedback_item(code, user).await,
+            (Method::POST, ["api", "feedback", code, "answer"]) => {
+                let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.feedback_answer(code, body, user).await
+            }
+            (Method::POST, ["api", "feedback", code, "extend"]) => {
+                let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.feedback_extend(code, body, user).await
+            }
+            (Method::POST, ["api", "feedback", code, "out-of-scope"]) => {
+                let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.feedback_out_of_scope(code, body, user).await
             }
             (Method::GET, ["api", "users"]) => {
                 require(user.is_admin(), user, "list users")?;
@@ -715,7 +737,7 @@ struct TokenBody {
 }
 
 /// 403 `forbidden` unless `allowed`, naming the user, its role and what it tried.
-fn require(allowed: bool, user: &User, what: &str) -> Result<(), ApiError> {
+pub(crate) fn require(allowed: bool, user: &User, what: &str) -> Result<(), ApiError> {
     if allowed {
         Ok(())
     } else {
@@ -723,7 +745,7 @@ fn require(allowed: bool, user: &User, what: &str) -> Result<(), ApiError> {
     }
 }
 
-fn forbidden(user: &User, what: &str) -> ApiError {
+pub(crate) fn forbidden(user: &User, what: &str) -> ApiError {
     ApiError(StatusCode::FORBIDDEN, "forbidden", format!("{} ({}) may not {what}", user.username, user.role), None)
 }
 
@@ -825,7 +847,7 @@ fn not_found() -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/admin-api.md)".into(), None)
 }
 
-fn bad_param(field: &str, expected: &str) -> ApiError {
+pub(crate) fn bad_param(field: &str, expected: &str) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, "invalid_parameter", format!("{field} must be {expected}"), Some(field.into()))
 }
 

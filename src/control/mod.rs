@@ -6,6 +6,7 @@ pub mod admin;
 pub mod certs;
 pub mod content;
 pub mod dns;
+pub mod feedback;
 pub mod follow;
 pub mod membership;
 pub mod publisher;

@@ -165,9 +165,88 @@ impl Date {
     }
 }
 
+/// Working days as the regulation counts them (docs/feedback.md): Monday to Friday, minus
+/// the days the government declares off (Tết, national holidays and the days swapped for
+/// them), plus the Saturdays declared working days in exchange. Admins set both lists per
+/// year, since holidays follow the lunar calendar and swaps are decided yearly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    pub off: std::collections::BTreeSet<Date>,
+    pub work: std::collections::BTreeSet<Date>,
+}
+
+impl Date {
+    /// 0 = Monday … 6 = Sunday.
+    pub fn weekday(self) -> u8 {
+        // 1970-01-01 was a Thursday (3).
+        (self.days_since_epoch() + 3).rem_euclid(7) as u8
+    }
+
+    /// The next calendar day.
+    pub fn next(self) -> Date {
+        Date::from_days(self.days_since_epoch() + 1)
+    }
+}
+
+impl Calendar {
+    /// Whether `d` is a working day.
+    pub fn is_working(&self, d: Date) -> bool {
+        if self.work.contains(&d) {
+            return true;
+        }
+        d.weekday() < 5 && !self.off.contains(&d)
+    }
+
+    /// The due date of something received on `received` with `days` working days: day 1 is
+    /// the first working day after the day of receipt, so the due date is the `days`-th
+    /// working day after it.
+    pub fn due(&self, received: Date, days: u32) -> Date {
+        let mut d = received;
+        let mut counted = 0;
+        while counted < days {
+            d = d.next();
+            if self.is_working(d) {
+                counted += 1;
+            }
+        }
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn working_days_count_from_the_day_after_receipt() {
+        let plain = Calendar::default();
+        assert_eq!(d("2026-12-01").weekday(), 1, "a Tuesday");
+        // Received on a Tuesday: day 1 is Wednesday; 15 working days are three weeks.
+        assert_eq!(plain.due(d("2026-12-01"), 15).iso(), "2026-12-22");
+        // Received on a Saturday: day 1 is Monday.
+        assert_eq!(plain.due(d("2026-12-05"), 1).iso(), "2026-12-07");
+        // Over the year boundary, with New Year's Day off.
+        let new_year = Calendar { off: [d("2027-01-01")].into(), work: Default::default() };
+        assert_eq!(new_year.due(d("2026-12-24"), 15).iso(), "2027-01-15");
+        assert_eq!(plain.due(d("2026-12-24"), 15).iso(), "2027-01-14");
+        // A Tết week off (2027: 5–11 February) and a make-up Saturday (30 January) worked.
+        let tet = Calendar {
+            off: ["2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"].into_iter().map(d).collect(),
+            work: [d("2027-01-30")].into(),
+        };
+        assert!(tet.is_working(d("2027-01-30")), "a make-up Saturday counts");
+        assert!(!tet.is_working(d("2027-02-08")));
+        // Received Thursday 28 January: Fri 29, Sat 30 (make-up), Mon 1 … Thu 4 = 6 days,
+        // then the Tết week, then Fri 12 onward.
+        assert_eq!(tet.due(d("2027-01-28"), 6).iso(), "2027-02-04");
+        assert_eq!(tet.due(d("2027-01-28"), 7).iso(), "2027-02-12");
+        assert_eq!(tet.due(d("2027-01-28"), 15).iso(), "2027-02-24");
+        assert_eq!(plain.due(d("2027-01-28"), 15).iso(), "2027-02-18");
+    }
 
     #[test]
     fn rfc3339_with_offsets() {

@@ -218,7 +218,7 @@ fn with_query(path: &str, query: Option<&str>) -> String {
 /// The host a request names, or `None` when missing or ambiguous (two Host headers).
 /// HTTP/2 names the host in `:authority` (the URI), Host optional. HTTP/1.1 needs exactly
 /// one valid Host header even in absolute-form, whose authority then wins (RFC 9112 3.2).
-fn request_host<B>(req: &Request<B>) -> Option<&str> {
+pub(crate) fn request_host<B>(req: &Request<B>) -> Option<&str> {
     let mut hosts = req.headers().get_all(header::HOST).iter();
     let first = hosts.next();
     if hosts.next().is_some() {

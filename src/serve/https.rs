@@ -5,7 +5,7 @@
 use crate::model::host::normalize_host;
 use crate::serve::handler::Scheme;
 use crate::serve::limits::GuardedIo;
-use crate::serve::listener::{accept_loop, http_builder, respond, App};
+use crate::serve::listener::{accept_loop, http_builder, serve_one, App};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::Request;
@@ -27,6 +27,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
     let builder = Arc::new(http_builder(&limits));
     accept_loop(listener, &limits, "HTTPS", shutdown, |stream, permit, graceful| {
         let (app, acceptor, builder, watcher) = (app.clone(), acceptor.clone(), builder.clone(), graceful.watcher());
+        let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         tokio::spawn(async move {
             let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => tls,
@@ -46,8 +47,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             let (io, seen) = GuardedIo::new(tls, &app.live.config.limits);
             let service = service_fn(move |req: Request<Incoming>| {
                 seen.mark();
-                let resp = respond(&app, &req, Scheme::Https, sni.as_deref());
-                async move { Ok::<_, Infallible>(crate::serve::file::fill(resp).await) }
+                let (app, sni) = (app.clone(), sni.clone());
+                async move { Ok::<_, Infallible>(serve_one(&app, req, Scheme::Https, sni.as_deref(), peer).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = watcher.watch(conn).await;

@@ -27,6 +27,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Certificates and ACME answers (empty while TLS is off; see [`crate::snapshot::certs::start`]).
     pub certs: Arc<crate::snapshot::certs::Certs>,
+    /// The public write path (questions, ratings), once `launch` has its writer running.
+    pub desk: std::sync::OnceLock<crate::serve::feedback::Desk>,
 }
 
 /// The HTTP protocol settings for public listeners, from `[limits]`.
@@ -66,18 +68,62 @@ pub(crate) fn respond(app: &App, req: &Request<Incoming>, scheme: Scheme, sni: O
     resp
 }
 
+/// Answer one request: the write path's pages (`feedback`) on a served site or the apex,
+/// everything else through [`respond`].
+pub(crate) async fn serve_one(
+    app: &App,
+    req: Request<Incoming>,
+    scheme: Scheme,
+    sni: Option<&str>,
+    peer: std::net::IpAddr,
+) -> Response<Body> {
+    if let Some(desk) = app.desk.get() {
+        if let Some(target) = feedback_target(app, &req, scheme, sni) {
+            let label = target.1.clone();
+            let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
+            app.metrics.record(Some(&label), resp.status().as_u16());
+            return resp;
+        }
+    }
+    crate::serve::file::fill(respond(app, &req, scheme, sni)).await
+}
+
+/// The write path's page `req` asks for, when the handler would serve content there: not a
+/// plain-HTTP name redirected to HTTPS, not a misdirected HTTPS request.
+fn feedback_target(
+    app: &App,
+    req: &Request<Incoming>,
+    scheme: Scheme,
+    sni: Option<&str>,
+) -> Option<(crate::serve::feedback::Page, String, String)> {
+    let path = req.uri().path();
+    if !(path.starts_with("/hoi-dap/") || path == "/_danh-gia") {
+        return None;
+    }
+    let host = crate::model::host::normalize_host(handler::request_host(req)?).ok()?;
+    match scheme {
+        Scheme::Http if app.certs.redirects(&host) => return None,
+        Scheme::Https if sni != Some(&*host) => return None,
+        _ => {}
+    }
+    let snap = app.live.snapshot();
+    let zone_label = app.live.config.platform.zone.split('.').next().unwrap_or("mic").to_string();
+    crate::serve::feedback::target(&snap, &host, path, &zone_label)
+}
+
 /// Accept connections on `listener` until `shutdown` turns true, then drain.
 pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, shutdown: watch::Receiver<bool>) {
     let limits = app.live.config.limits.clone();
     let builder = http_builder(&limits);
     accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, graceful| {
         let app = app.clone();
+        let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         // Idle and first-request deadlines on the socket itself (see `limits`).
         let (stream, seen) = GuardedIo::new(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
             seen.mark();
-            let resp = respond(&app, &req, scheme, None);
-            async move { Ok::<_, Infallible>(crate::serve::file::fill(resp).await) }
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(serve_one(&app, req, scheme, None, peer).await) }
         });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
