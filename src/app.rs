@@ -197,6 +197,15 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     // The DNS compliance re-check (docs/dns-checks.md); off when the interval is 0.
     let dns = crate::control::dns::Service::new(live.config.clone(), registry.clone());
     running.add_task(tokio::spawn(crate::control::dns::service::periodic(dns.clone(), running.shutdown_signal())));
+    let feedback = open_feedback(&live.config);
+    if let Some(f) = &feedback {
+        let retain = live.config.retain_personal_days;
+        running.add_task(tokio::spawn(crate::control::feedback::erase_periodically(
+            f.clone(),
+            retain,
+            running.shutdown_signal(),
+        )));
+    }
     if let Some(admin_listener) = bound.admin.filter(|_| admin_on) {
         running.admin_addr = Some(admin_listener.local_addr()?);
         let token = live.config.admin_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
@@ -216,7 +225,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             dns,
             config: Arc::new(live.config.clone()),
             written: Arc::default(),
-            feedback: open_feedback(&live.config),
+            feedback,
         });
         running.add_task(tokio::spawn(run_admin(admin_listener, admin, running.shutdown_signal())));
     } else if !admin_on {

@@ -359,6 +359,24 @@ fn run_job(feedback: &mut Feedback, job: Job) {
     }
 }
 
+/// Erase the personal data of items closed more than `[feedback] retain_personal_days` ago,
+/// at start and then every hour, until `shutdown`.
+pub async fn erase_periodically(feedback: Shared, retain_days: u64, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let now = crate::model::time::now_secs();
+        let before = crate::model::time::rfc3339_secs(now.saturating_sub(retain_days.saturating_mul(86_400)));
+        match with(&feedback, move |f| f.erase_personal(&before, now)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("erased the personal data of {n} item(s) closed over {retain_days} days ago"),
+            Err(e) => tracing::warn!("erasing personal data: {}", e.2),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 fn parse_year(year: &str) -> Result<u16, ApiError> {
     year.parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| bad_param("year", "a year such as 2027"))
 }

@@ -25,6 +25,19 @@ struct Raw {
     limits: Limits,
     reload: RawReload,
     publishing: RawPublishing,
+    feedback: RawFeedback,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFeedback {
+    retain_personal_days: u64,
+}
+
+impl Default for RawFeedback {
+    fn default() -> Self {
+        RawFeedback { retain_personal_days: 1825 }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,6 +359,9 @@ pub struct Config {
     pub debounce_ms: u64,
     pub registry_poll_ms: u64,
     pub publishing: Publishing,
+    /// `[feedback] retain_personal_days`: how long after an item is closed its sender's name,
+    /// e-mail and phone are kept.
+    pub retain_personal_days: u64,
 }
 
 impl Config {
@@ -406,7 +422,7 @@ impl Config {
     /// platform's display names (`[platform] name_vi`, `name_en`) apply on SIGHUP.
     pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
         let (a, b) = (self, new);
-        let keys: [(&'static str, bool); 23] = [
+        let keys: [(&'static str, bool); 24] = [
             ("[platform] zone", a.platform.zone == b.platform.zone),
             ("[platform] addresses", a.platform.addresses == b.platform.addresses),
             ("[platform] cname_target", a.platform.cname_target == b.platform.cname_target),
@@ -430,6 +446,7 @@ impl Config {
             ("[reload] debounce_ms", a.debounce_ms == b.debounce_ms),
             ("[reload] registry_poll_ms", a.registry_poll_ms == b.registry_poll_ms),
             ("[publishing]", a.publishing == b.publishing),
+            ("[feedback] retain_personal_days", a.retain_personal_days == b.retain_personal_days),
         ];
         keys.into_iter().filter(|(_, same)| !same).map(|(key, _)| key).collect()
     }
@@ -519,6 +536,7 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
         debounce_ms: raw.reload.debounce_ms,
         registry_poll_ms: raw.reload.registry_poll_ms.max(10),
         publishing: Publishing { approval_required, exempt: raw.publishing.exempt },
+        retain_personal_days: raw.feedback.retain_personal_days,
     })
 }
 
