@@ -54,24 +54,24 @@ pub(crate) struct YearBody {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AnswerBody {
-    answer: String,
+    pub(crate) answer: String,
     #[serde(default)]
-    public: bool,
+    pub(crate) public: bool,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExtendBody {
-    due_date: String,
-    reason: String,
+    pub(crate) due_date: String,
+    pub(crate) reason: String,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OutOfScopeBody {
-    reason: String,
+    pub(crate) reason: String,
     #[serde(default)]
-    forward_to: Option<String>,
+    pub(crate) forward_to: Option<String>,
 }
 
 impl Admin {

@@ -52,6 +52,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dns.html", include_str!("templates/dns.html")),
     ("users.html", include_str!("templates/users.html")),
     ("message.html", include_str!("templates/message.html")),
+    ("inbox.html", include_str!("templates/inbox.html")),
+    ("item.html", include_str!("templates/item.html")),
 ];
 
 /// The words the pages show for the contract's codes.
@@ -66,6 +68,9 @@ fn vocabulary() -> Value {
                        "info": "thông tin", "not_tested": "không kiểm tra" },
         "change_vi": { "added": "thêm mới", "modified": "sửa", "deleted": "xoá" },
         "membership_vi": { "shared": "dùng chung hạ tầng", "independent": "vận hành độc lập" },
+        "kind_vi": { "question": "câu hỏi", "complaint": "khiếu nại", "petition": "kiến nghị", "comment": "góp ý" },
+        "fstate_vi": { "received": "đã tiếp nhận", "in_progress": "đang xử lý", "answered": "đã trả lời", "extended": "gia hạn",
+                       "out_of_scope": "không thuộc thẩm quyền", "spam": "không hợp lệ" },
         "symbol": { "passed": "✓", "warning": "!", "failed": "✗", "error": "?", "info": "i", "not_tested": "–", "none": "–" },
     })
 }
@@ -84,6 +89,9 @@ const NOTICES: &[(&str, &str)] = &[
     ("withdrawn", "Đã rút lại."),
     ("registered", "Đã đăng ký thành viên (chờ kích hoạt)."),
     ("status", "Đã đổi trạng thái."),
+    ("answered", "Đã gửi trả lời."),
+    ("extended", "Đã gia hạn."),
+    ("out_of_scope", "Đã ghi nhận: không thuộc thẩm quyền."),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -343,6 +351,9 @@ where
         (&Method::POST, ["don-vi", label, "tai-len"]) => upload(&ctx, label, form).await,
         (&Method::POST, ["don-vi", label, "xoa"]) => delete(&ctx, label, &form).await,
         (&Method::POST, ["don-vi", label, "gui-duyet"]) => submit(&ctx, label, &form).await,
+        (&Method::GET, ["hoi-dap"]) => inbox(&ctx).await,
+        (&Method::GET, ["hoi-dap", code]) => item(&ctx, code).await,
+        (&Method::POST, ["hoi-dap", code, action]) => item_action(&ctx, code, action, &form).await,
         (&Method::GET, ["nhat-ky"]) => audit(&ctx).await,
         (&Method::GET, ["chung-chi"]) => certificates(&ctx),
         (&Method::GET, ["dns"]) => dns(&ctx).await,
@@ -474,12 +485,27 @@ async fn dashboard(ctx: &Ctx) -> Response<Body> {
         .last()
         .map(|r| r.members.iter().filter(|m| m.status.as_str() == "failed").map(|m| m.label.clone()).collect())
         .unwrap_or_default();
+    let items =
+        ctx.admin.feedback_list(&HashMap::new(), ctx.me()).await.map(|(_, v)| v["items"].clone()).unwrap_or_default();
+    let (today, soon) = (
+        crate::model::time::Date::today(),
+        crate::model::time::Date::from_days(crate::model::time::Date::today().days_since_epoch() + 3),
+    );
+    let open: Vec<&Value> = items
+        .as_array()
+        .map(|a| {
+            a.iter().filter(|i| matches!(i["state"].as_str(), Some("received" | "in_progress" | "extended"))).collect()
+        })
+        .unwrap_or_default();
+    let overdue = open.iter().filter(|i| i["due_date"].as_str().is_some_and(|d| d < today.iso().as_str())).count();
+    let due_soon = open.iter().filter(|i| i["due_date"].as_str().is_some_and(|d| d <= soon.iso().as_str())).count();
     ctx.page(
         StatusCode::OK,
         "dashboard.html",
         "Tổng quan",
         "home",
-        json!({ "waiting": waiting, "expiring": expiring, "dns_failing": dns_failing }),
+        json!({ "waiting": waiting, "expiring": expiring, "dns_failing": dns_failing,
+                "questions_due": due_soon, "questions_overdue": overdue }),
     )
 }
 
@@ -1087,6 +1113,74 @@ async fn submit(ctx: &Ctx, label: &str, form: &Form) -> Response<Body> {
             }
             site(ctx, label, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
+    }
+}
+
+/// An admin API answer as a page: the JSON's value, or the error in words.
+fn api_failed(ctx: &Ctx, e: crate::control::admin::ApiError, back: &str) -> Response<Body> {
+    ctx.message(e.0, "Không thực hiện được", &format!("{} [{}]", e.2, e.1), back)
+}
+
+async fn inbox(ctx: &Ctx) -> Response<Body> {
+    let mut q = HashMap::new();
+    let overdue = ctx.query.get("overdue").is_some_and(|v| v == "true");
+    if overdue {
+        q.insert("overdue".to_string(), "true".to_string());
+    }
+    match ctx.admin.feedback_list(&q, ctx.me()).await {
+        Ok((_, v)) => ctx.page(
+            StatusCode::OK,
+            "inbox.html",
+            "Hỏi đáp",
+            "inbox",
+            json!({ "items": v["items"], "overdue": overdue, "today": crate::model::time::Date::today().iso() }),
+        ),
+        Err(e) => api_failed(ctx, e, "/"),
+    }
+}
+
+async fn item(ctx: &Ctx, code: &str) -> Response<Body> {
+    match ctx.admin.feedback_item(code, ctx.me()).await {
+        Ok((_, v)) => {
+            let site = v["site"].as_str().unwrap_or("").to_string();
+            let open = matches!(v["state"].as_str(), Some("received" | "in_progress" | "extended"));
+            let title = format!("Câu hỏi {code}");
+            ctx.page(
+                StatusCode::OK,
+                "item.html",
+                &title,
+                "inbox",
+                json!({ "i": v, "open": open, "can_publish": ctx.me().may_review(&site) }),
+            )
+        }
+        Err(e) if e.0 == StatusCode::NOT_FOUND => ctx.not_found(),
+        Err(e) => api_failed(ctx, e, "/hoi-dap"),
+    }
+}
+
+async fn item_action(ctx: &Ctx, code: &str, action: &str, form: &Form) -> Response<Body> {
+    use crate::control::feedback::{AnswerBody, ExtendBody, OutOfScopeBody};
+    let me = ctx.me();
+    let done = match action {
+        "answer" => {
+            let body = AnswerBody { answer: form.get("answer").to_string(), public: form.get("public") == "yes" };
+            ctx.admin.feedback_answer(code, body, me).await.map(|_| "answered")
+        }
+        "extend" => {
+            let body =
+                ExtendBody { due_date: form.get("due_date").to_string(), reason: form.get("reason").to_string() };
+            ctx.admin.feedback_extend(code, body, me).await.map(|_| "extended")
+        }
+        "out-of-scope" => {
+            let forward = Some(form.get("forward_to").trim().to_string()).filter(|f| !f.is_empty());
+            let body = OutOfScopeBody { reason: form.get("reason").to_string(), forward_to: forward };
+            ctx.admin.feedback_out_of_scope(code, body, me).await.map(|_| "out_of_scope")
+        }
+        _ => return ctx.not_found(),
+    };
+    match done {
+        Ok(notice) => redirect(&format!("/hoi-dap/{code}?tb={notice}")),
+        Err(e) => api_failed(ctx, e, &format!("/hoi-dap/{code}")),
     }
 }
 
