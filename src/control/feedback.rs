@@ -6,7 +6,7 @@ use crate::control::admin::{bad_param, forbidden, require, Admin, ApiError, ApiR
 use crate::model::account::User;
 use crate::model::time::Date;
 use crate::serve::feedback::{Answered, Job, Status};
-use crate::store::feedback::{Feedback, FeedbackError, NewItem};
+use crate::store::feedback::{Feedback, FeedbackError};
 use http::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -307,16 +307,7 @@ pub fn spawn_writer(path: &std::path::Path) -> Result<tokio::sync::mpsc::Sender<
 fn run_job(feedback: &mut Feedback, job: Job) {
     let now = crate::model::time::now_secs();
     match job {
-        Job::Send(sent, reply) => {
-            let item = NewItem {
-                site: sent.site,
-                kind: sent.kind,
-                name: sent.name,
-                email: sent.email,
-                phone: sent.phone,
-                title: sent.title,
-                body: sent.body,
-            };
+        Job::Send(item, reply) => {
             let result = feedback.insert(&item, now).map_err(|e| {
                 tracing::error!("keeping a question for {}: {e}", crate::model::escape::Escaped(&item.site));
                 e.to_string()

@@ -29,17 +29,8 @@ pub const SENDS_PER_HOUR: usize = 5;
 const TOKEN_MIN_AGE: u64 = 3;
 const TOKEN_MAX_AGE: u64 = 2 * 3600;
 
-/// What the public sent, checked.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    pub site: String,
-    pub kind: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub title: String,
-    pub body: String,
-}
+/// What the public sent, checked (the row the writer keeps).
+pub use crate::store::feedback::NewItem as Sent;
 
 /// What the lookup page may show of an item: never the name, e-mail or phone.
 #[derive(Debug, Clone)]
