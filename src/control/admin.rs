@@ -212,6 +212,8 @@ impl Admin {
                 let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
                 self.feedback_answer(code, body, user).await
             }
+            (Method::POST, ["api", "feedback", code, "start"]) => self.feedback_mark(code, false, user).await,
+            (Method::POST, ["api", "feedback", code, "spam"]) => self.feedback_mark(code, true, user).await,
             (Method::POST, ["api", "feedback", code, "extend"]) => {
                 let body = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
                 self.feedback_extend(code, body, user).await

@@ -266,6 +266,23 @@ impl Admin {
         Ok((StatusCode::OK, serde_json::to_value(item).expect("items serialise")))
     }
 
+    /// `POST /api/feedback/{code}/start` (→ `in_progress`) and `.../spam` (closed as spam).
+    pub(crate) async fn feedback_mark(&self, code: &str, spam: bool, user: &User) -> ApiResult {
+        let item = self.item_in_scope(code, user).await?;
+        let (c, now) = (item.code.clone(), crate::model::time::now_secs());
+        let marked = with(self.feedback()?, move |f| if spam { f.spam(&c, now) } else { f.start(&c) }).await;
+        match marked {
+            Ok(item) => Ok((StatusCode::OK, serde_json::to_value(item).expect("items serialise"))),
+            Err(e) if e.0 == StatusCode::NOT_FOUND => Err(ApiError(
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                format!("{code} is {}; only a received item is started", item.state),
+                None,
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `cong_feedback_open{site}` and `cong_feedback_overdue{site}`, read off the async workers.
     pub(crate) async fn feedback_gauges(&self) -> String {
         let Ok(feedback) = self.feedback() else { return String::new() };

@@ -299,6 +299,19 @@ impl Feedback {
         self.update(code, sql, &[&answer, &public, &by, &at])
     }
 
+    /// Mark `code` as being worked on (`in_progress`), from `received` or `extended`.
+    pub fn start(&mut self, code: &str) -> Result<Item, FeedbackError> {
+        let sql = "UPDATE items SET state = 'in_progress' WHERE code = ?1 AND state IN ('received', 'in_progress')";
+        self.update(code, sql, &[])
+    }
+
+    /// Close `code` as spam (not an item for anybody): no answer, no deadline.
+    pub fn spam(&mut self, code: &str, now_secs: u64) -> Result<Item, FeedbackError> {
+        let at = crate::model::time::rfc3339_secs(now_secs);
+        let sql = "UPDATE items SET state = 'spam', closed_at = ?1 WHERE code = ?2";
+        self.update(code, sql, &[&at])
+    }
+
     /// Move `code`'s due date to `due` with a reason.
     pub fn extend(&mut self, code: &str, due: Date, reason: &str) -> Result<Item, FeedbackError> {
         let sql = "UPDATE items SET state = 'extended', due_date = ?1, reason = ?2 WHERE code = ?3";
@@ -415,7 +428,9 @@ mod tests {
         assert!(f.items(None, None, Some(d("2026-12-22"))).unwrap().is_empty(), "due today is not overdue");
         assert_eq!(f.counts(d("2026-12-23")).unwrap(), [("ais".to_string(), 2, 2)]);
 
+        assert_eq!(f.start(&code).unwrap().state, "in_progress");
         let answered = f.answer(&code, "Trả lời", true, "minh", now + 3600).unwrap();
+        assert!(matches!(f.start(&code), Err(FeedbackError::NotFound(_))), "an answered item is not reopened");
         assert_eq!((answered.state.as_str(), answered.public), ("answered", true));
         assert_eq!(f.public_answers("ais").unwrap().len(), 1);
         let moved = f.out_of_scope(&later, "thuộc Cục Báo chí", Some("cbc"), now).unwrap();
