@@ -337,7 +337,7 @@ fn run_job(feedback: &mut Feedback, job: Job) {
                 code: i.code,
                 site: i.site,
                 state: i.state,
-                received_at: i.received_at,
+                received_at: i.received_day,
                 due_date: i.due_date,
                 title: i.title,
             });

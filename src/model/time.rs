@@ -42,17 +42,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let num = |range| num_in(s, range);
     let date = Date { year: num(0..4)? as u16, month: num(5..7)? as u8, day: num(8..10)? as u8 };
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let month_len = |d: Date| {
-        let next = if d.month == 12 {
-            Date { year: d.year + 1, month: 1, day: 1 }
-        } else {
-            Date { month: d.month + 1, day: 1, ..d }
-        };
-        next.days_since_epoch() - Date { day: 1, ..d }.days_since_epoch()
-    };
     let valid = (1..=12).contains(&date.month)
         && date.day >= 1
-        && i64::from(date.day) <= month_len(date)
+        && i64::from(date.day) <= date.month_len()
         && hh < 24
         && mm < 60
         && ss < 61;
@@ -161,7 +153,12 @@ impl Date {
         let year = it.next()?.parse().ok()?;
         let month: u8 = it.next()?.parse().ok()?;
         let day: u8 = it.next()?.parse().ok()?;
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+        if !(1..=12).contains(&month) || day == 0 {
+            return None;
+        }
+        let date = Date { year, month, day };
+        // A day past the month's end (`2027-02-30`) does not exist.
+        (i64::from(day) <= date.month_len()).then_some(date)
     }
 }
 
@@ -180,6 +177,16 @@ impl Date {
     pub fn weekday(self) -> u8 {
         // 1970-01-01 was a Thursday (3).
         (self.days_since_epoch() + 3).rem_euclid(7) as u8
+    }
+
+    /// How many days this date's month has.
+    pub fn month_len(self) -> i64 {
+        let next = if self.month == 12 {
+            Date { year: self.year + 1, month: 1, day: 1 }
+        } else {
+            Date { month: self.month + 1, day: 1, ..self }
+        };
+        next.days_since_epoch() - Date { day: 1, ..self }.days_since_epoch()
     }
 
     /// The next calendar day.
@@ -219,6 +226,16 @@ mod tests {
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn dates_that_do_not_exist_are_refused() {
+        for bad in ["2027-02-29", "2027-02-30", "2027-04-31", "2027-13-01", "2027-00-10", "2027-01-00"] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
+        }
+        for good in ["2028-02-29", "2027-12-31", "2027-04-30"] {
+            assert_eq!(Date::parse(good).map(Date::iso).as_deref(), Some(good));
+        }
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub struct Status {
     pub code: String,
     pub site: String,
     pub state: String,
+    /// The day received, in Viet Nam (`2026-12-02`).
     pub received_at: String,
     pub due_date: String,
     pub title: String,

@@ -106,8 +106,10 @@ fn steps<B>(snap: &Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Op
     if let Some(resp) = to_https(ctx, &host, req) {
         return (resp, label);
     }
-    // 7. Only GET and HEAD read a portal.
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+    // 7. Only GET and HEAD read a portal; a host that serves nothing now (pending,
+    // suspended, archived) says so whatever the method.
+    let serves_nothing = matches!(route, Route::Pending { .. } | Route::Suspended { .. } | Route::Archived { .. });
+    if req.method() != Method::GET && req.method() != Method::HEAD && !serves_nothing {
         let mut resp = prepared(&snap.pages.method_not_allowed, req.headers(), req.method());
         resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return (resp, label);

@@ -91,6 +91,8 @@ pub struct Item {
     pub body: String,
     pub state: String,
     pub received_at: String,
+    /// The day received in Viet Nam, the day the deadline counts from.
+    pub received_day: String,
     pub due_date: String,
     pub answer: Option<String>,
     pub answered_at: Option<String>,
@@ -115,7 +117,7 @@ pub fn new_code(site: &str, year: u16) -> String {
 }
 
 const ITEM_COLUMNS: &str = "code, site, kind, name, email, phone, title, body, state, received_at, due_date, \
-                            answer, answered_at, public, reason, forwarded_from";
+                            answer, answered_at, public, reason, forwarded_from, received_day";
 
 fn item_from_row(row: &rusqlite::Row) -> rusqlite::Result<Item> {
     Ok(Item {
@@ -135,6 +137,7 @@ fn item_from_row(row: &rusqlite::Row) -> rusqlite::Result<Item> {
         public: row.get(13)?,
         reason: row.get(14)?,
         forwarded_from: row.get(15)?,
+        received_day: row.get(16)?,
     })
 }
 
