@@ -858,3 +858,38 @@ async fn pages_are_rated_once_per_client_and_day() {
         assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "a SHA-256, not the client: {key}");
     }
 }
+
+/// The public pages in a real browser: the form filled and sent as a visitor would, on the
+/// `.localhost` name of a member site, the lookup page it lands on and the published
+/// answers, each with no axe-core violation.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_pages_work_in_a_browser_and_pass_axe() {
+    use crate::common::browser::{describe, Browser};
+    let Some(b) = Browser::start().await else { return };
+    let world = World::start();
+    let base = format!("http://ais.mic.gov.vn.localhost:{}", world.http().port());
+    b.goto(&format!("{base}/hoi-dap/gui/")).await;
+    assert_eq!(b.title().await, "Gửi câu hỏi, khiếu nại, kiến nghị — Cục An toàn thông tin");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the form page:\n{}", describe(&violations));
+    b.fill("#name", NAME).await;
+    b.fill("#email", EMAIL).await;
+    b.fill("#title", "Hỏi qua trình duyệt").await;
+    b.fill("#body", "Thủ tục cấp phép sản phẩm an toàn thông tin gồm những bước nào?").await;
+    b.click("#consent").await;
+    // The token is good from 3 s after the form was issued.
+    tokio::time::sleep(TOKEN_MIN_AGE + Duration::from_millis(200)).await;
+    b.click("form button[type=submit]").await;
+    b.wait_for("dl").await;
+    let url = b.current_url().await;
+    assert!(url.contains("/hoi-dap/tra-cuu/?ma=AIS-"), "landed on {url}");
+    let text = b.text().await;
+    assert!(text.contains("Hỏi qua trình duyệt") && text.contains("Đã tiếp nhận"), "{text}");
+    assert!(!text.contains(EMAIL) && !text.contains(NAME), "no personal data on the lookup page:\n{text}");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the lookup page:\n{}", describe(&violations));
+    b.screenshot("feedback-lookup").await;
+    b.goto(&format!("{base}/hoi-dap/")).await;
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the answers page:\n{}", describe(&violations));
+}

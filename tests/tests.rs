@@ -43,6 +43,11 @@
 //! - `publishing`: against the real binary with approval required, what a visitor sees of
 //!   unapproved, approved, stale, rejected, deleted and scheduled changes, who may decide
 //!   what, a restart, and approvals killed with SIGKILL (both files or neither).
+//! - `web`: the admin web interface in a real browser (`common::browser`) against the real
+//!   binary with approval required: signing in and out (never off the host), the lock-out, a
+//!   page and an image made, submitted and approved by another user until served, a deletion
+//!   and a stale submission, a member registered, who may see and do what, CSRF, form errors,
+//!   axe-core on every page, screenshots in `target/screenshots/`.
 //! - `tls`: HTTPS with `tls = "internal"`: certificates per name, SNI, 421, HSTS, redirects.
 //! - `acme`: ACME end to end against Pebble: both challenge types, bad nonces, renewal, a
 //!   late CA, no order for names that are not served.
@@ -57,6 +62,7 @@ mod browser_harness;
 mod budgets;
 mod check;
 mod dns;
+mod feedback;
 mod http;
 mod hygiene;
 mod isolation;
@@ -70,3 +76,4 @@ mod reload;
 mod safe_open;
 mod serving;
 mod tls;
+mod web;

@@ -510,6 +510,23 @@ pub fn decide(
     Ok(registry.decide(id, user, action, reason.map(str::trim).filter(|r| !r.is_empty()), &working, now)?)
 }
 
+/// The first path of `s` that changed since it was submitted (in the working copy, or in the
+/// published set), which makes approving it answer `stale`; `None` when none did.
+pub fn stale_path(registry: &Registry, config: &Config, s: &Submission) -> Result<Option<String>, ContentError> {
+    let working = match working_copy(config, &s.site) {
+        Ok(files) => files,
+        Err(ContentError::NoSite(_)) => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    let published = registry.published(&s.site)?;
+    Ok(s.files
+        .iter()
+        .find(|f| {
+            working.get(&f.path).map(|b| sha256_hex(b)) != f.sha256 || published.get(&f.path) != f.base_sha256.as_ref()
+        })
+        .map(|f| f.path.clone()))
+}
+
 /// One file of a submission as a reviewer reads it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileDiff {

@@ -151,6 +151,19 @@ impl Ctx {
         if let (Some(base), Value::Object(more)) = (ctx.as_object_mut(), vars) {
             base.extend(more);
         }
+        // Each field named in the error summary is marked where it stands.
+        if ctx["bad"].as_object().is_some_and(|b| b.is_empty()) {
+            let bad: serde_json::Map<String, Value> = ctx["errors"]
+                .as_array()
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .filter_map(|e| Some((e["field"].as_str()?.to_string(), e["message"].clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            ctx["bad"] = Value::Object(bad);
+        }
         let rendered =
             environment().get_template(template).and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
         match rendered {
@@ -234,7 +247,10 @@ fn redirect(location: &str) -> Response<Body> {
 
 /// Only a path on this host (`/x`), never `//other` or a full URL.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from URLs (`/\t/evil` is `//evil`): no control
+    // character, space or backslash at all.
+    let plain = !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if plain && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
@@ -304,6 +320,12 @@ where
         }
         return redirect("/dang-nhap");
     };
+    if method == Method::POST
+        && segs.as_slice() == ["dang-xuat"]
+        && constant_time_eq(form.get("csrf").as_bytes(), session.csrf.as_bytes())
+    {
+        return signout(&ctx, cookie.as_deref()).await;
+    }
     if session.user.role == Role::Integration {
         return ctx.message(
             StatusCode::FORBIDDEN,
@@ -557,6 +579,12 @@ async fn submission(ctx: &Ctx, id: i64) -> Response<Body> {
         && s.author != me.username
         && (s.state != State::Escalated || me.may_decide_escalated());
     let can_withdraw = s.author == me.username && matches!(s.state, State::Submitted | State::Escalated);
+    let stale = if matches!(s.state, State::Submitted | State::Escalated) {
+        let (config, sub) = (ctx.admin.config.clone(), s.clone());
+        ctx.registry(move |r| content::stale_path(r, &config, &sub)).await.ok().flatten()
+    } else {
+        None
+    };
     let diffs: Vec<Value> = diffs
         .iter()
         .map(|d| {
@@ -588,7 +616,8 @@ async fn submission(ctx: &Ctx, id: i64) -> Response<Body> {
         "submission.html",
         &title,
         "queue",
-        json!({ "s": s, "diffs": diffs, "history": history, "can_decide": can_decide, "can_withdraw": can_withdraw }),
+        json!({ "s": s, "diffs": diffs, "history": history, "can_decide": can_decide, "can_withdraw": can_withdraw,
+                "stale": stale }),
     )
 }
 
@@ -1309,6 +1338,8 @@ mod tests {
         assert_eq!(page_url("content/tin-tuc/_index.md").as_deref(), Some("/tin-tuc/"));
         assert_eq!(page_url("static/a.png"), None);
         assert_eq!(local_path("//evil.example/x"), "/");
+        assert_eq!(local_path("/\t/evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
         assert_eq!(local_path("/duyet/3"), "/duyet/3");
     }
 }
