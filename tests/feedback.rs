@@ -10,14 +10,12 @@
 //! comes from 127.0.0.1, so each test runs its own server and spreads its POSTs over sites.
 
 use crate::common::process::Server;
-use crate::common::registry::{self, cong_command, error_code, Out, CLI_TIMEOUT};
+use crate::common::registry::{self, error_code, run_with_stdin};
 use crate::common::{copy_demo, get, request, Conn, Proto, Resp};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
-use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The break-glass token of `[admin] token_env` (acts as an admin).
@@ -288,31 +286,6 @@ fn weekdays_after_today(n: usize) -> String {
     // 1970-01-01 was a Thursday: (days + 3) % 7 is 0 on Mondays.
     let due = (today + 1..).filter(|d| (d + 3).rem_euclid(7) < 5).nth(n - 1).expect("a weekday");
     iso(civil(due))
-}
-
-/// Run `cong args...` with `input` on standard input, to its end within [`CLI_TIMEOUT`].
-fn run_with_stdin(args: &[&str], input: &str) -> Out {
-    let mut cmd = cong_command(args);
-    let what = format!("{cmd:?}");
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn cong");
-    child.stdin.take().expect("stdin piped").write_all(input.as_bytes()).expect("write stdin");
-    let deadline = Instant::now() + CLI_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for cong") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: did not finish within {CLI_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    let _ = child.stdout.take().expect("stdout piped").read_to_string(&mut stdout);
-    let _ = child.stderr.take().expect("stderr piped").read_to_string(&mut stderr);
-    Out { code: status.code().unwrap_or(-1), stdout, stderr, what }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,12 +12,10 @@
 use crate::common::browser::{describe, Browser};
 use crate::common::dns::{zone, Nsd};
 use crate::common::process::Server;
-use crate::common::registry::{self, cong_command, Out, CLI_TIMEOUT};
+use crate::common::registry::{self, run_with_stdin, Out};
 use crate::common::{copy_demo, get, repo, request, Resp};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -265,31 +263,6 @@ fn write_file(path: &Path, text: &str) {
     }
     std::fs::create_dir_all(path.parent().expect("a parent folder")).expect("create folders");
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
-
-/// Run `cong args...` with `input` on standard input, to its end within [`CLI_TIMEOUT`].
-fn run_with_stdin(args: &[&str], input: &str) -> Out {
-    let mut cmd = cong_command(args);
-    let what = format!("{cmd:?}");
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn cong");
-    child.stdin.take().expect("stdin piped").write_all(input.as_bytes()).expect("write stdin");
-    let deadline = Instant::now() + CLI_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for cong") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: did not finish within {CLI_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    let _ = child.stdout.take().expect("stdout piped").read_to_string(&mut stdout);
-    let _ = child.stderr.take().expect("stderr piped").read_to_string(&mut stderr);
-    Out { code: status.code().unwrap_or(-1), stdout, stderr, what }
 }
 
 /// The current page's path and query on the admin listener (`/dang-nhap?tiep=%2F`); the

@@ -146,8 +146,23 @@ impl std::fmt::Display for Out {
 
 /// Run a command to its end within [`CLI_TIMEOUT`], capturing both streams.
 pub fn run(cmd: &mut Command) -> Out {
+    run_with_input(cmd, None)
+}
+
+/// `cong args...` with `input` on standard input (`--password-stdin`), as [`run`].
+pub fn run_with_stdin(args: &[&str], input: &str) -> Out {
+    run_with_input(&mut cong_command(args), Some(input))
+}
+
+/// [`run`], writing `input` to the command's standard input first (closed after).
+fn run_with_input(cmd: &mut Command, input: Option<&str>) -> Out {
     let what = format!("{cmd:?}");
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn cong");
+    let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };
+    let mut child = cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn cong");
+    if let (Some(text), Some(mut pipe)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
     let drain = |mut r: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut s = String::new();
