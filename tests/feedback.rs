@@ -866,3 +866,40 @@ async fn the_public_pages_work_in_a_browser_and_pass_axe() {
     let violations = b.axe().await;
     assert!(violations.is_empty(), "the answers page:\n{}", describe(&violations));
 }
+
+/// The questions inbox of the admin web interface in a real browser: an approver of the
+/// site finds the question, answers it and makes the answer public, and the public page
+/// shows it; every page passes axe.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inbox_answers_a_question_in_a_browser() {
+    use crate::common::browser::{describe, Browser};
+    let Some(b) = Browser::start().await else { return };
+    let world = World::start();
+    world.user("minh", "approver", &["ais"]);
+    let form = world.form(AIS).await;
+    ripe(&[&form]).await;
+    let code = world.send(&form, "Hỏi về thủ tục", "Thủ tục gồm những bước nào?").await;
+    let admin = format!("http://127.0.0.1:{}", world.server.admin.port());
+    b.goto(&format!("{admin}/dang-nhap?tiep=%2Fhoi-dap")).await;
+    b.fill("#username", "minh").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form button[type=submit]").await;
+    b.wait_for("table").await;
+    let list = b.text().await;
+    assert!(list.contains(&code) && list.contains("Hỏi về thủ tục"), "the inbox lists the question:\n{list}");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the inbox:\n{}", describe(&violations));
+    b.goto(&format!("{admin}/hoi-dap/{code}")).await;
+    let item = b.text().await;
+    assert!(item.contains(EMAIL) && item.contains("Thủ tục gồm những bước nào?"), "the item, sender included:\n{item}");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the item page:\n{}", describe(&violations));
+    b.fill("#answer", "Gồm ba bước: nộp hồ sơ, thẩm định, cấp phép.").await;
+    b.click("#public").await;
+    b.click("form[action$='/answer'] button[type=submit]").await;
+    b.wait_for(".notice").await;
+    assert!(b.text().await.contains("Đã gửi trả lời"), "{}", b.text().await);
+    let public = get(world.http(), AIS, "/hoi-dap/").await.text();
+    assert!(public.contains("Gồm ba bước") && public.contains("Hỏi về thủ tục"), "published:\n{public}");
+    assert!(!public.contains(EMAIL) && !public.contains(NAME), "no personal data on /hoi-dap/:\n{public}");
+}
