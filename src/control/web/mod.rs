@@ -906,7 +906,8 @@ async fn site(ctx: &Ctx, label: &str, errors: Vec<Value>, status: StatusCode) ->
         "site.html",
         &title,
         "sites",
-        json!({ "label": label, "pages": pages, "others": others, "changes": changes, "errors": errors, "max_upload_mb": max_upload_mb }),
+        json!({ "label": label, "pages": pages, "others": others, "changes": changes, "errors": errors,
+                "max_upload_mb": max_upload_mb, "can_edit": me.may_submit(label) }),
     )
 }
 
