@@ -929,15 +929,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
 }
 
 pub(crate) fn parse_query(q: &str) -> HashMap<String, String> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let decode =
-                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-            (decode(k), decode(v))
-        })
-        .collect()
+    crate::serve::form::pairs(q).collect()
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response<Body> {

@@ -7,6 +7,7 @@
 
 pub mod feedback;
 pub mod file;
+pub mod form;
 pub mod handler;
 pub mod https;
 pub mod limits;

@@ -38,12 +38,8 @@ impl Form {
     /// `application/x-www-form-urlencoded`.
     pub fn urlencoded(body: &[u8]) -> Form {
         let mut form = Form::default();
-        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-            let (k, v) = match pair.iter().position(|&b| b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &[][..]),
-            };
-            form.push(decode(k), decode(v));
+        for (k, v) in crate::serve::form::pairs(&String::from_utf8_lossy(body)) {
+            form.push(k, v);
         }
         form
     }
@@ -83,11 +79,6 @@ impl Form {
             }
         }
     }
-}
-
-fn decode(bytes: &[u8]) -> String {
-    let spaced: Vec<u8> = bytes.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-    percent_encoding::percent_decode(&spaced).decode_utf8_lossy().into_owned()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
