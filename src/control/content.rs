@@ -91,14 +91,7 @@ pub struct Look<'a> {
 /// `content/`, `static/`, `templates/`), read through the safe open with the build's caps.
 /// Links and hidden or editor files are not part of it, as the build skips them.
 pub fn working_copy(config: &Config, label: &str) -> Result<BTreeMap<String, Vec<u8>>, ContentError> {
-    let dir = config.tenants_dir.join(label);
-    if !dir.join("site.toml").is_file() {
-        return Err(ContentError::NoSite(label.to_string()));
-    }
-    let folder = Folder::open(&dir, &format!("tenants/{label}")).map_err(|p| ContentError::Io {
-        what: p.to_string(),
-        error: std::io::Error::other("cannot open the site folder"),
-    })?;
+    let folder = site_folder(config, label)?;
     let limits = &config.limits;
     let mut files = BTreeMap::new();
     let toml = folder.read("site.toml", limits.max_static_file_bytes).map_err(|e| ContentError::Io {
@@ -113,6 +106,29 @@ pub fn working_copy(config: &Config, label: &str) -> Result<BTreeMap<String, Vec
         }
     }
     Ok(files)
+}
+
+/// The working copy's SHA-256 of each of `paths` of `label` (`None`: absent, a link or not
+/// readable, as [`working_copy`] would leave it out), reading those files only. A site
+/// folder removed altogether reads as every file deleted.
+fn working_hashes<'a>(
+    config: &Config,
+    label: &str,
+    paths: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Option<String>>, ContentError> {
+    let folder = match site_folder(config, label) {
+        Ok(f) => Some(f),
+        Err(ContentError::NoSite(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let cap = config.limits.max_static_file_bytes;
+    Ok(paths
+        .into_iter()
+        .map(|p| {
+            let sha = folder.as_ref().and_then(|f| f.read_path(p, cap).ok()).map(|b| sha256_hex(&b));
+            (p.to_string(), sha)
+        })
+        .collect())
 }
 
 /// How the working copy of `label` differs from its published set, path by path.
@@ -500,12 +516,7 @@ pub fn decide(
     reason: Option<&str>,
 ) -> Result<Submission, ContentError> {
     let s = registry.submission(id)?;
-    let working: HashMap<String, Option<String>> = match working_copy(config, &s.site) {
-        Ok(files) => s.files.iter().map(|f| (f.path.clone(), files.get(&f.path).map(|b| sha256_hex(b)))).collect(),
-        // A site folder removed altogether: every file reads as deleted.
-        Err(ContentError::NoSite(_)) => s.files.iter().map(|f| (f.path.clone(), None)).collect(),
-        Err(e) => return Err(e),
-    };
+    let working = working_hashes(config, &s.site, s.files.iter().map(|f| f.path.as_str()))?;
     let now = i64::try_from(crate::model::time::now_secs()).unwrap_or(i64::MAX);
     Ok(registry.decide(id, user, action, reason.map(str::trim).filter(|r| !r.is_empty()), &working, now)?)
 }
@@ -513,17 +524,11 @@ pub fn decide(
 /// The first path of `s` that changed since it was submitted (in the working copy, or in the
 /// published set), which makes approving it answer `stale`; `None` when none did.
 pub fn stale_path(registry: &Registry, config: &Config, s: &Submission) -> Result<Option<String>, ContentError> {
-    let working = match working_copy(config, &s.site) {
-        Ok(files) => files,
-        Err(ContentError::NoSite(_)) => BTreeMap::new(),
-        Err(e) => return Err(e),
-    };
+    let working = working_hashes(config, &s.site, s.files.iter().map(|f| f.path.as_str()))?;
     let published = registry.published(&s.site)?;
     Ok(s.files
         .iter()
-        .find(|f| {
-            working.get(&f.path).map(|b| sha256_hex(b)) != f.sha256 || published.get(&f.path) != f.base_sha256.as_ref()
-        })
+        .find(|f| working[&f.path] != f.sha256 || published.get(&f.path) != f.base_sha256.as_ref())
         .map(|f| f.path.clone()))
 }
 
