@@ -144,13 +144,15 @@ pub async fn shutdown_requested() {
 /// the public listener, the registry follower and, with a token, the admin API.
 pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> anyhow::Result<Running> {
     use anyhow::Context;
-    let admin_on = bound.admin.is_some() && admin_wanted(&config);
-    for lowered in fit_ceilings(&mut config, admin_on) {
-        tracing::warn!("{lowered}");
-    }
+    let admin_bound = bound.admin.is_some();
     let registry_path = config.registry_path();
-    let (live, registry) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let (live, registry, admin_on) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
+        // The registry just opened says whether any user could sign in (see `admin_wanted`).
+        let admin_on = admin_bound && (has_admin_token(&config) || registry.has_users()?);
+        for lowered in fit_ceilings(&mut config, admin_on) {
+            tracing::warn!("{lowered}");
+        }
         // The published sets first: under approval they are what the sites are built from.
         crate::control::content::start(&mut registry, &config)?;
         let mut sources = crate::snapshot::Sources::load(&config);
@@ -163,7 +165,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         }
         let live = Live::new(config, sources).map_err(|e| anyhow::anyhow!(e))?;
         let registry: Shared = Arc::new(std::sync::Mutex::new(registry));
-        Ok((Arc::new(live), registry))
+        Ok((Arc::new(live), registry, admin_on))
     })
     .await
     .context("loading the sites and the registry")?
@@ -338,11 +340,15 @@ fn reload_on_sighup(
 /// Does the admin listener run: with a break-glass token set, or once any user exists (who
 /// signs in with a token of its own)? With neither, nobody could use it, so it stays shut.
 fn admin_wanted(config: &Config) -> bool {
-    let has_token = config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty());
     let path = config.registry_path();
-    has_token
+    has_admin_token(config)
         || (path.is_file()
             && crate::store::registry::Registry::open(&path).and_then(|r| r.has_users()).unwrap_or(false))
+}
+
+/// Is the break-glass token of `[admin] token_env` set?
+fn has_admin_token(config: &Config) -> bool {
+    config.admin_token.as_deref().is_some_and(|t| !t.trim().is_empty())
 }
 
 /// Raise the soft open-file limit to the hard limit, once, at the start of `cong serve`:
