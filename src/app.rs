@@ -23,7 +23,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::level_filters::LevelFilter;
 
 /// Why the TLS side could not start or a certificate could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -324,16 +323,30 @@ fn reload_on_sighup(
                     _ = shutdown.changed() => return,
                 }
                 tracing::info!("SIGHUP: reloading cong.toml, themes, sites and members");
+                let mut reloading = vec![sd_notify::NotifyState::Reloading];
+                reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
+                tell_systemd(&reloading);
                 let c = config.clone();
                 if let Ok(Some(platform)) = tokio::task::spawn_blocking(move || reread_config(&c)).await {
                     // New names rebuild every site with them; no separate rescan needed.
                     publisher.send(Change::Platform(platform));
                 }
-                publisher.send(Change::Rebuild(Plan { rescan: true, ..Plan::default() }));
+                // Waited for, so systemd hears READY when the rebuilt sites are served.
+                publisher.apply(Change::Rebuild(Plan { rescan: true, ..Plan::default() })).await;
                 refresh_members(&registry, &publisher).await;
+                tell_systemd(&[sd_notify::NotifyState::Ready]);
             }
         }
         let _ = (config, registry, publisher, shutdown.changed().await);
+    }
+}
+
+/// Tell the service manager (dist/cong.service, `Type=notify`) where the server is: READY
+/// once every listener is up, RELOADING and READY around a SIGHUP, STOPPING at shutdown.
+/// Without `NOTIFY_SOCKET` in the environment this does nothing.
+fn tell_systemd(states: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::warn!("cannot notify the service manager (NOTIFY_SOCKET): {e}");
     }
 }
 
@@ -439,7 +452,9 @@ pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
     if let Some(a) = running.admin_addr {
         tracing::info!("admin API on http://{a}/api/");
     }
+    tell_systemd(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&format!("serving {sites} sites"))]);
     shutdown_requested().await;
+    tell_systemd(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("shutting down: letting in-flight requests finish");
     running.stop().await;
     Ok(())
@@ -470,21 +485,32 @@ pub async fn start_https(running: &mut Running, https: tokio::net::TcpListener) 
     Ok(())
 }
 
-/// Log output: human-readable lines on stderr; `RUST_LOG=debug|info|warn|error` sets the
-/// level. Installs the global subscriber once; later calls do nothing.
-pub fn init_logging() {
-    let level = match std::env::var("RUST_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
-        "trace" => LevelFilter::TRACE,
-        "debug" => LevelFilter::DEBUG,
-        "warn" => LevelFilter::WARN,
-        "error" => LevelFilter::ERROR,
-        "off" => LevelFilter::OFF,
-        _ => LevelFilter::INFO,
+/// Log output on stderr, as `[log]` says: lines for people or one JSON object per line,
+/// with the access log (target `cong::access`, level info) unless `access = false`.
+/// `RUST_LOG` takes the full directive syntax (`cong=debug,hyper=warn`); without it,
+/// `default` applies (`info` for the server). Installs the global subscriber once; later
+/// calls do nothing.
+pub fn init_logging(log: crate::model::config::Log, default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let asked = std::env::var("RUST_LOG").ok().filter(|s| !s.trim().is_empty());
+    let mut filter = match asked.as_deref().map(EnvFilter::try_new) {
+        Some(Ok(filter)) => filter,
+        Some(Err(e)) => {
+            eprintln!("warning: RUST_LOG: {e} (write directives like \"info\" or \"cong=debug,hyper=warn\"); using \"{default}\"");
+            EnvFilter::new(default)
+        }
+        None => EnvFilter::new(default),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
-        .try_init();
+    if !log.access {
+        filter = filter.add_directive("cong::access=off".parse().expect("a valid directive"));
+    }
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if log.json {
+        builder.json().flatten_event(true).with_current_span(false).try_init()
+    } else {
+        builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
+            .try_init()
+    };
 }

@@ -5,6 +5,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cong::cli::Cli::parse();
-    cong::app::init_logging();
     ExitCode::from(cong::cli::run(cli) as u8)
 }

@@ -513,6 +513,12 @@ async fn the_server_rechecks_and_the_admin_api_shows_the_results() {
     assert_eq!(fresh["summary"], serde_json::json!({"passed": 2, "warning": 0, "failed": 1, "error": 0}));
     let status = await_api(&api, "/api/status", 200, Duration::from_secs(5)).await;
     assert_eq!(status["dns"]["summary"]["failed"], 1, "{status:#}");
+    let metrics = api.call("GET", "/metrics").await.text();
+    for line in
+        ["cong_dns_status{member=\"cbc\",status=\"failed\"} 1", "cong_dns_status{member=\"ais\",status=\"passed\"} 1"]
+    {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
     running.stop().await;
 }
 

@@ -215,7 +215,8 @@ fn registration_needs_an_override_reason_for_warnings_and_refuses_taken_names_an
     let out = register(&[]);
     out.expect_code(1);
     assert!(out.all().contains("not_abbreviation"), "the warning is named:\n{out}");
-    assert!(out.all().contains("override"), "the way out is named:\n{out}");
+    assert!(out.all().contains("--override-reason"), "the way out is named as the flag:\n{out}");
+    assert!(!out.all().contains("accepted"), "a name that was not registered is not called accepted:\n{out}");
     assert!(listed(&env).is_empty(), "nothing registered:\n{out}");
 
     let reason = "Bộ trưởng đã phê duyệt tên này";

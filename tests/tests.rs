@@ -52,6 +52,9 @@
 //! - `acme`: ACME end to end against Pebble: both challenge types, bad nonces, renewal, a
 //!   late CA, no order for names that are not served.
 //! - `dns`: the DNS compliance checker against NSD, the CLI and the periodic re-check.
+//! - `operations`: against the real binary, the access log as JSON lines, `RUST_LOG`
+//!   directives, systemd's READY/RELOADING/STOPPING through a real `NOTIFY_SOCKET`,
+//!   `systemd-analyze verify` on `dist/cong.service`, completions and man pages.
 //! - `layers`: the layer rule of docs/architecture.md over `src/`.
 
 mod common;
@@ -69,6 +72,7 @@ mod isolation;
 mod layers;
 mod limits;
 mod open_files;
+mod operations;
 mod publisher;
 mod publishing;
 mod registry;

@@ -32,7 +32,7 @@ const OWN_NAMES: [&str; 8] = [
 
 #[tokio::test]
 async fn every_served_name_has_its_own_certificate_from_the_local_ca() {
-    let (_env, running, ca) = internal("tlsnames").await;
+    let (env, running, ca) = internal("tlsnames").await;
     let addr = running.https_addr.unwrap();
     for name in OWN_NAMES {
         let tls = connect(addr, name, &ca, &[b"http/1.1"]).await.unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -50,6 +50,14 @@ async fn every_served_name_has_its_own_certificate_from_the_local_ca() {
     // The development name a browser uses works with the same certificate.
     let dev = https_get(addr, "ais.mic.gov.vn.localhost", "/", &ca).await;
     assert_eq!(dev.status, 200);
+    // Each name's expiry is a metric, in seconds from now (local certificates: 90 days).
+    let metrics = Api::new(&running, &env).call("GET", "/metrics", "").await.text();
+    for name in OWN_NAMES {
+        let prefix = format!("cong_certificate_expiry_seconds{{name=\"{name}\"}} ");
+        let line = metrics.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("{prefix} in {metrics}"));
+        let secs: i64 = line[prefix.len()..].parse().unwrap();
+        assert!((89 * 86_400..=90 * 86_400).contains(&secs), "{line}");
+    }
     running.stop().await;
 }
 

@@ -14,19 +14,30 @@ use clap::Subcommand;
 #[derive(Subcommand, Debug)]
 pub enum CertCommand {
     /// Every served name's certificate: issuer, expiry, status, last error.
+    #[command(after_help = super::after_help("0 listed, 3 the certificate store could not be read", "cong cert list --json"))]
     List {
+        /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Ask the server to renew NAME (or every served name) now, whatever its expiry.
+    #[command(after_help = super::after_help(
+        "0 renewal requested, 1 the name is not served, 3 the running server could not be reached",
+        "cong cert renew ais.mic.gov.vn",
+    ))]
     Renew {
         /// A served name, e.g. ais.mic.gov.vn; all of them when left out.
         name: Option<String>,
+        /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Print where the local CA certificate is (tls = "internal"), creating it if needed,
     /// so a browser or curl can be told to trust it.
+    #[command(after_help = super::after_help(
+        "0 printed, 3 the CA could not be read or made",
+        "curl --cacert \"$(cong cert ca)\" https://ais.mic.gov.vn/",
+    ))]
     Ca,
 }
 

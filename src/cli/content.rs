@@ -16,6 +16,7 @@ use clap::Subcommand;
 #[derive(Subcommand, Debug)]
 pub enum ContentCommand {
     /// Show how each site's working copy differs from what is published.
+    #[command(after_help = super::after_help("0 shown, 3 the registry could not be read", "cong content status ais"))]
     Status {
         /// One site (default: every site folder).
         label: Option<String>,
@@ -24,7 +25,13 @@ pub enum ContentCommand {
         json: bool,
     },
     /// Submit changes of a site for approval.
+    #[command(after_help = super::after_help(
+        "0 submitted, 1 refused (nothing to submit, the working copy does not build, forbidden), 2 usage, \
+         3 the registry could not be written",
+        "cong content submit ais content/tin-tuc/hoi-nghi.md --message \"Tin hội nghị\" --as lan",
+    ))]
     Submit {
+        /// The site whose working copy holds the changes.
         label: String,
         /// Paths relative to the site folder (default: every change).
         paths: Vec<String>,
@@ -42,6 +49,7 @@ pub enum ContentCommand {
         json: bool,
     },
     /// List submissions, newest first.
+    #[command(after_help = super::after_help("0 listed, 3 the registry could not be read", "cong content submissions --state submitted"))]
     Submissions {
         /// Only this site's.
         #[arg(long)]
@@ -55,22 +63,50 @@ pub enum ContentCommand {
         json: bool,
     },
     /// Show one submission with its line diffs and history.
+    #[command(after_help = super::after_help("0 shown, 1 no such submission, 3 the registry could not be read", "cong content show 12"))]
     Show {
+        /// The submission's number.
         id: i64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Approve a submission: it is published at once, or at its publish_at.
+    #[command(after_help = super::after_help(
+        "0 decided, 1 refused (forbidden, stale, already decided, a reason missing), 2 usage, \
+         3 the registry could not be written",
+        "cong content approve 12 --as hoa",
+    ))]
     Approve(Decision),
     /// Reject a submission (a reason is required).
+    #[command(after_help = super::after_help(
+        "0 decided, 1 refused (forbidden, stale, already decided, a reason missing), 2 usage, \
+         3 the registry could not be written",
+        "cong content reject 12 --reason \"Sai số liệu\" --as hoa",
+    ))]
     Reject(Decision),
     /// Send a submission to the editorial board (a reason is required).
+    #[command(after_help = super::after_help(
+        "0 decided, 1 refused (forbidden, stale, already decided, a reason missing), 2 usage, \
+         3 the registry could not be written",
+        "cong content escalate 12 --reason \"Cần Ban biên tập\" --as hoa",
+    ))]
     Escalate(Decision),
     /// Take back your own submission.
+    #[command(after_help = super::after_help(
+        "0 decided, 1 refused (forbidden, stale, already decided, a reason missing), 2 usage, \
+         3 the registry could not be written",
+        "cong content withdraw 12 --as lan",
+    ))]
     Withdraw(Decision),
     /// Publish every change of a site at once, before review (admin only).
+    #[command(after_help = super::after_help(
+        "0 published, 1 refused (not an admin, nothing to publish, the site does not build), 2 usage, \
+         3 the registry could not be written",
+        "cong content publish ais --force --reason \"Thông báo khẩn\" --as admin",
+    ))]
     Publish {
+        /// The site whose whole working copy is published.
         label: String,
         /// Required: publishing without approval is an exception.
         #[arg(long, required = true)]

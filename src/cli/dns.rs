@@ -17,12 +17,18 @@ const PROGRESS_FROM: usize = 20;
 #[derive(Subcommand, Debug)]
 pub enum DnsCommand {
     /// Check registered members' DNS (all but archived ones, or those named).
+    #[command(after_help = super::after_help(
+        "0 every member passes (warnings allowed), 1 a member fails a check, 2 usage, \
+         3 the registry could not be read or no resolver answered",
+        "cong dns check ais vnnic --resolver 127.0.0.1:5353",
+    ))]
     Check {
         /// Labels to check (default: every member that is not archived).
         labels: Vec<String>,
         /// Ask this DNS server instead of [dns] resolvers (IP or IP:PORT; repeatable).
         #[arg(long = "resolver", value_name = "IP:PORT")]
         resolvers: Vec<String>,
+        /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -3,7 +3,7 @@
 //! members and site folders control is shown escaped ([`Escaped`]): a name never writes a
 //! control character to the operator's terminal.
 
-use super::Exit;
+use super::{after_help, Exit};
 use crate::control::membership::{self, AdmitError};
 use crate::model::config::Config;
 use crate::model::escape::Escaped;
@@ -14,18 +14,24 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum NameCommand {
-    /// Exit 0 when accepted (warnings allowed), 1 when rejected.
+    /// Check a proposed name against the naming rules (docs/naming.md) and the registry.
+    #[command(after_help = after_help(
+        "0 accepted (warnings allowed), 1 rejected, 2 usage, 3 the registry could not be read",
+        "cong name check vu-pc --name-vi \"Vụ Pháp chế\"",
+    ))]
     Check {
         /// A label (`ais`) or a full name (`ais.mic.gov.vn`).
         name: String,
-        #[arg(long)]
+        /// The unit's Vietnamese name, to check that the label abbreviates it.
+        #[arg(long, value_name = "NAME")]
         name_vi: Option<String>,
-        #[arg(long)]
+        /// The unit's English name, also accepted as the source of the abbreviation.
+        #[arg(long, value_name = "NAME")]
         name_en: Option<String>,
-        #[arg(long, value_parser = parse_membership)]
-        membership: Option<Membership>,
-        #[arg(long = "own-domain")]
+        /// A domain the unit already owns (`ais.gov.vn`); repeat for more.
+        #[arg(long = "own-domain", value_name = "DOMAIN")]
         own_domains: Vec<String>,
+        /// Print one JSON document (codes, messages, suggestion) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -34,58 +40,89 @@ pub enum NameCommand {
 #[derive(Subcommand, Debug)]
 pub enum MemberCommand {
     /// Register a member (pending until activated).
+    #[command(after_help = after_help(
+        "0 registered, 1 the name is rejected or has warnings without --override-reason, \
+         2 usage (a field is invalid), 3 the registry could not be written",
+        "cong member register vu-pc --name-vi \"Vụ Pháp chế\" --membership shared",
+    ))]
     Register {
+        /// The fourth-level label (`vu-pc` for vu-pc.mic.gov.vn).
         label: String,
-        #[arg(long)]
+        /// The unit's name in Vietnamese, as in its founding decision.
+        #[arg(long, value_name = "NAME")]
         name_vi: String,
-        #[arg(long, default_value = "")]
+        /// The unit's name in English.
+        #[arg(long, value_name = "NAME", default_value = "")]
         name_en: String,
-        #[arg(long, value_parser = parse_membership)]
+        /// shared: served by this platform from its site folder; independent: on the
+        /// unit's own servers (--server), the platform's name redirects there.
+        #[arg(long, value_parser = membership_parser())]
         membership: Membership,
-        #[arg(long = "own-domain")]
+        /// A domain the unit already owns (`ais.gov.vn`); repeat for more.
+        #[arg(long = "own-domain", value_name = "DOMAIN")]
         own_domains: Vec<String>,
-        /// An independent member's own servers (IP or hostname).
-        #[arg(long = "server")]
+        /// An independent member's own servers (IP or hostname); repeat for more.
+        #[arg(long = "server", value_name = "ADDRESS")]
         servers: Vec<String>,
-        #[arg(long = "alias")]
+        /// Another name that answers for the member (redirects to its canonical name).
+        #[arg(long = "alias", value_name = "NAME")]
         aliases: Vec<String>,
         /// Why a name with naming warnings should be accepted (kept in the audit log).
-        #[arg(long)]
+        #[arg(long, value_name = "WHY")]
         override_reason: Option<String>,
+        /// Print one JSON document (the member and the name check) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// List members.
+    #[command(after_help = after_help("0 listed, 3 the registry could not be read", "cong member list --json"))]
     List {
+        /// Print one JSON document instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one member.
+    #[command(after_help = after_help("0 shown, 1 no such member, 3 the registry could not be read", "cong member show ais"))]
     Show {
+        /// The member's label.
         label: String,
+        /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Put a pending or suspended member live.
+    #[command(after_help = after_help(STATUS_EXITS, "cong member activate vu-pc --reason \"Quyết định 12/QĐ\""))]
     Activate(StatusArgs),
     /// Take a member offline for now (503 with Retry-After).
+    #[command(after_help = after_help(STATUS_EXITS, "cong member suspend ais --reason \"bảo trì\""))]
     Suspend(StatusArgs),
     /// Retire a member for good (410).
+    #[command(after_help = after_help(STATUS_EXITS, "cong member archive ttt --reason \"sáp nhập\""))]
     Archive(StatusArgs),
     /// Show the audit log, newest first.
+    #[command(after_help = after_help("0 shown, 3 the registry could not be read", "cong member audit --limit 20"))]
     Audit {
-        #[arg(long, default_value_t = 50)]
+        /// How many entries to show.
+        #[arg(long, default_value_t = 50, value_name = "N")]
         limit: usize,
+        /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// The exit codes of `activate`, `suspend` and `archive`.
+const STATUS_EXITS: &str = "0 changed, 1 no such member or not allowed from its status, 2 usage, \
+                            3 the registry could not be written";
+
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
+    /// The member's label.
     label: String,
-    #[arg(long)]
+    /// Why (kept in the audit log).
+    #[arg(long, value_name = "WHY")]
     reason: Option<String>,
+    /// Print the member as one JSON document instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -93,15 +130,24 @@ pub struct StatusArgs {
 #[derive(Subcommand, Debug)]
 pub enum SiteCommand {
     /// Create tenants/LABEL with a home page, an introduction, news and contact pages.
+    #[command(after_help = after_help(
+        "0 created, 1 the label is not a valid name or the folder exists, 2 usage",
+        "cong site new vu-pc --theme trangnhat",
+    ))]
     New {
+        /// The new site's label (its folder name and fourth-level label).
         label: String,
-        #[arg(long, default_value = "default")]
+        /// The theme in site.toml (a folder of [paths] themes).
+        #[arg(long, default_value = "default", value_name = "THEME")]
         theme: String,
     },
 }
 
-fn parse_membership(s: &str) -> Result<Membership, String> {
-    Membership::parse(s).ok_or_else(|| format!("\"{s}\" is not \"shared\" or \"independent\""))
+/// `--membership`: its values listed in help, completions and errors.
+fn membership_parser() -> impl clap::builder::TypedValueParser<Value = Membership> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["shared", "independent"])
+        .map(|s: String| Membership::parse(&s).expect("one of the possible values"))
 }
 
 fn open(config: &Config) -> Result<Registry, Exit> {
@@ -113,7 +159,7 @@ fn open(config: &Config) -> Result<Registry, Exit> {
 
 /// `cong name check`.
 pub fn name(config: &Config, cmd: NameCommand) -> Exit {
-    let NameCommand::Check { name, name_vi, name_en, membership: _, own_domains, json } = cmd;
+    let NameCommand::Check { name, name_vi, name_en, own_domains, json } = cmd;
     // Judge against the registry when there is one; never create one just to check a name.
     let members = if config.registry_path().exists() {
         match open(config).and_then(|r| r.members().map_err(|e| registry_exit(&e))) {
@@ -128,7 +174,7 @@ pub fn name(config: &Config, cmd: NameCommand) -> Exit {
     if json {
         outln!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
-        print_report(&report);
+        print_report(&report, if report.ok { "accepted" } else { "rejected" });
     }
     if report.ok {
         Exit::Ok
@@ -137,8 +183,8 @@ pub fn name(config: &Config, cmd: NameCommand) -> Exit {
     }
 }
 
-fn print_report(report: &NameReport) {
-    let verdict = if report.ok { "accepted" } else { "rejected" };
+/// A name check for people: the name and `verdict`, then each finding and the suggestion.
+fn print_report(report: &NameReport, verdict: &str) {
     outln!("{} {verdict}", Escaped(if report.name.is_empty() { "(empty)" } else { &report.name }));
     // Messages are escaped where they are made (model::naming).
     for f in &report.errors {
@@ -260,11 +306,20 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
             print_json(&report);
             Exit::Failed
         }
-        Err(e @ (AdmitError::Rejected(_) | AdmitError::NeedsOverride(_))) => {
+        Err(e @ AdmitError::Rejected(_)) => {
             eprintln!("error: {e}");
-            if let AdmitError::Rejected(r) | AdmitError::NeedsOverride(r) = &e {
-                print_report(r);
+            if let AdmitError::Rejected(r) = &e {
+                print_report(r, "rejected");
             }
+            Exit::Failed
+        }
+        Err(AdmitError::NeedsOverride(r)) => {
+            print_report(&r, "not registered: the name has warnings");
+            eprintln!(
+                "error: {} has naming warnings; to register it anyway, run the command again with \
+                 --override-reason \"why this name\" (kept in the audit log)",
+                Escaped(&r.name)
+            );
             Exit::Failed
         }
         Err(AdmitError::Invalid { field, message }) => {

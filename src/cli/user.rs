@@ -12,6 +12,10 @@ use clap::Subcommand;
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Add a user; prints a generated password once unless --password-stdin.
+    #[command(after_help = super::after_help(
+        "0 added, 1 the username is taken, 2 usage (a field is invalid), 3 the registry could not be written",
+        "cong user add lan --role contributor --site ais --name \"Nguyễn Thị Lan\"",
+    ))]
     Add {
         /// 2 to 32 of a-z, 0-9, '.', '_' and '-'.
         username: String,
@@ -29,22 +33,37 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// List users.
+    #[command(after_help = super::after_help("0 listed, 3 the registry could not be read", "cong user list"))]
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one user with its tokens.
+    #[command(after_help = super::after_help("0 shown, 1 no such user, 3 the registry could not be read", "cong user show lan"))]
     Show {
+        /// The user's name.
         username: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Disable a user: no sign-in, its tokens stop working.
-    Disable { username: String },
+    #[command(after_help = super::after_help(
+        "0 disabled, 1 no such user, 3 the registry could not be written",
+        "cong user disable lan",
+    ))]
+    Disable {
+        /// The user's name.
+        username: String,
+    },
     /// Make an API token for a user; prints it once.
+    #[command(after_help = super::after_help(
+        "0 made (printed once), 1 no such user or disabled, 3 the registry could not be written",
+        "cong user token ci-bot --label ci",
+    ))]
     Token {
+        /// The user the token acts as.
         username: String,
         /// What the token is for (`laptop`, `ci`).
         #[arg(long, default_value = "")]

@@ -89,7 +89,8 @@ impl Admin {
             return self.read_file(&req, &user).await;
         }
         if req.uri().path() == "/metrics" && req.method() == Method::GET {
-            let body = self.metrics.render(&(self.gauges() + &self.feedback_gauges().await));
+            let body =
+                self.metrics.render(&(self.gauges() + &self.operations_gauges().await + &self.feedback_gauges().await));
             return Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .body(crate::serve::handler::full(Bytes::from(body)))
@@ -417,6 +418,62 @@ impl Admin {
             out.push_str(&format!("cong_members{{status=\"{s}\"}} {}\n", by_status.get(s).unwrap_or(&0)));
         }
         out.push_str(&format!("# HELP cong_site_errors Site folders that do not build.\n# TYPE cong_site_errors gauge\ncong_site_errors {}\n", snap.site_errors.len()));
+        out
+    }
+
+    /// Gauges read from the certificate store, the last DNS report and the registry:
+    /// `cong_certificate_expiry_seconds{name}`, `cong_dns_status{member,status}` and
+    /// `cong_submissions_waiting{site}`. The files and the registry are read off the async
+    /// workers.
+    async fn operations_gauges(&self) -> String {
+        let store = crate::store::certs::Store::at(&self.live.config.certs_dir);
+        let expiry = tokio::task::spawn_blocking(move || {
+            let now = crate::model::time::now_secs();
+            let mut rows: Vec<(String, i64)> = store
+                .names()
+                .into_iter()
+                .filter_map(|name| {
+                    let until = store.meta(&name).ok()?.not_after?;
+                    Some((name, i64::try_from(until).unwrap_or(i64::MAX).saturating_sub_unsigned(now)))
+                })
+                .collect();
+            rows.sort();
+            rows
+        })
+        .await
+        .unwrap_or_default();
+        let waiting = crate::store::registry::off_workers(&self.registry, |r| {
+            let mut by_site: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for state in [State::Submitted, State::Escalated] {
+                for s in r.submissions(None, Some(state)).unwrap_or_default() {
+                    *by_site.entry(s.site).or_default() += 1;
+                }
+            }
+            by_site
+        })
+        .await
+        .unwrap_or_default();
+        let mut out = String::from(
+            "# HELP cong_certificate_expiry_seconds Seconds until the stored certificate of a name expires.\n\
+             # TYPE cong_certificate_expiry_seconds gauge\n",
+        );
+        for (name, secs) in expiry {
+            out.push_str(&format!("cong_certificate_expiry_seconds{{name=\"{name}\"}} {secs}\n"));
+        }
+        out.push_str("# HELP cong_dns_status The last DNS check of each member: 1 for its status.\n# TYPE cong_dns_status gauge\n");
+        if let Some(report) = self.dns.last() {
+            for m in &report.members {
+                out.push_str(&format!(
+                    "cong_dns_status{{member=\"{}\",status=\"{}\"}} 1\n",
+                    m.label,
+                    m.status.as_str()
+                ));
+            }
+        }
+        out.push_str("# HELP cong_submissions_waiting Submissions waiting for a decision.\n# TYPE cong_submissions_waiting gauge\n");
+        for (site, n) in waiting {
+            out.push_str(&format!("cong_submissions_waiting{{site=\"{site}\"}} {n}\n"));
+        }
         out
     }
 

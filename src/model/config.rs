@@ -26,6 +26,29 @@ struct Raw {
     reload: RawReload,
     publishing: RawPublishing,
     feedback: RawFeedback,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLog {
+    format: String,
+    access: bool,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog { format: "text".into(), access: true }
+    }
+}
+
+/// `[log]`: how log lines are written and whether each request gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Log {
+    /// `format = "json"`: one JSON object per line; `"text"`: lines for people.
+    pub json: bool,
+    /// `access`: one line per request (target `cong::access`).
+    pub access: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,6 +385,7 @@ pub struct Config {
     /// `[feedback] retain_personal_days`: how long after an item is closed its sender's name,
     /// e-mail and phone are kept.
     pub retain_personal_days: u64,
+    pub log: Log,
 }
 
 impl Config {
@@ -422,7 +446,7 @@ impl Config {
     /// platform's display names (`[platform] name_vi`, `name_en`) apply on SIGHUP.
     pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
         let (a, b) = (self, new);
-        let keys: [(&'static str, bool); 24] = [
+        let keys: [(&'static str, bool); 25] = [
             ("[platform] zone", a.platform.zone == b.platform.zone),
             ("[platform] addresses", a.platform.addresses == b.platform.addresses),
             ("[platform] cname_target", a.platform.cname_target == b.platform.cname_target),
@@ -447,6 +471,7 @@ impl Config {
             ("[reload] registry_poll_ms", a.registry_poll_ms == b.registry_poll_ms),
             ("[publishing]", a.publishing == b.publishing),
             ("[feedback] retain_personal_days", a.retain_personal_days == b.retain_personal_days),
+            ("[log]", a.log == b.log),
         ];
         keys.into_iter().filter(|(_, same)| !same).map(|(key, _)| key).collect()
     }
@@ -505,6 +530,11 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
             return Err(bad("publishing] exempt", format!("\"{label}\" is not a site label (a-z, 0-9 and '-')")));
         }
     }
+    let json = match raw.log.format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => return Err(bad("log] format", format!("\"{other}\" is not one of \"text\", \"json\""))),
+    };
     let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     Ok(Config {
         source: None,
@@ -537,6 +567,7 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
         registry_poll_ms: raw.reload.registry_poll_ms.max(10),
         publishing: Publishing { approval_required, exempt: raw.publishing.exempt },
         retain_personal_days: raw.feedback.retain_personal_days,
+        log: Log { json, access: raw.log.access },
     })
 }
 

@@ -55,21 +55,24 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Answer one request and count it; `sni`: the TLS server name of an HTTPS connection.
-pub(crate) fn respond(app: &App, req: &Request<Incoming>, scheme: Scheme, sni: Option<&str>) -> Response<Body> {
+/// Answer one request from the snapshot; `sni`: the TLS server name of an HTTPS
+/// connection. Also says which member answered (for the metrics and the access log).
+pub(crate) fn respond(
+    app: &App,
+    req: &Request<Incoming>,
+    scheme: Scheme,
+    sni: Option<&str>,
+) -> (Response<Body>, Option<Arc<str>>) {
     if let Some(resp) = crate::serve::limits::refuse_large_body(req.headers(), app.live.config.limits.max_body_bytes) {
-        app.metrics.record(None, resp.status().as_u16());
-        return resp;
+        return (resp, None);
     }
     let snap = app.live.snapshot();
     let ctx = handler::Ctx { scheme, sni, certs: Some(&app.certs) };
-    let (resp, member) = handler::handle(&snap, req, ctx);
-    app.metrics.record(member.as_deref(), resp.status().as_u16());
-    resp
+    handler::handle(&snap, req, ctx)
 }
 
 /// Answer one request: the write path's pages (`feedback`) on a served site or the apex,
-/// everything else through [`respond`].
+/// everything else through [`respond`]; then count it and write its access-log line.
 pub(crate) async fn serve_one(
     app: &App,
     req: Request<Incoming>,
@@ -77,15 +80,70 @@ pub(crate) async fn serve_one(
     sni: Option<&str>,
     peer: std::net::IpAddr,
 ) -> Response<Body> {
-    if let Some(desk) = app.desk.get() {
-        if let Some(target) = feedback_target(app, &req, scheme, sni) {
+    let started = std::time::Instant::now();
+    // Kept only when the access log is on: cheap clones (shared bytes), taken before the
+    // write path consumes the request.
+    let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
+    let (resp, member) = match app.desk.get().and_then(|desk| Some((desk, feedback_target(app, &req, scheme, sni)?))) {
+        Some((desk, target)) => {
             let label = target.1.clone();
-            let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
-            app.metrics.record(Some(&label), resp.status().as_u16());
-            return resp;
+            (crate::serve::feedback::answer(desk, target, req, peer).await, Some(Arc::from(label)))
+        }
+        None => {
+            let (resp, member) = respond(app, &req, scheme, sni);
+            (crate::serve::file::fill(resp).await, member)
+        }
+    };
+    let elapsed = started.elapsed();
+    app.metrics.record(member.as_deref(), resp.status().as_u16(), elapsed);
+    if let Some(seen) = seen {
+        seen.log(&resp, member.as_deref(), elapsed);
+    }
+    resp
+}
+
+/// What the access log says about a request, kept from before it was answered.
+struct Seen {
+    method: http::Method,
+    uri: http::Uri,
+    host: Option<http::HeaderValue>,
+    version: http::Version,
+}
+
+impl Seen {
+    fn of(req: &Request<Incoming>) -> Seen {
+        Seen {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            host: req.headers().get(http::header::HOST).cloned(),
+            version: req.version(),
         }
     }
-    crate::serve::file::fill(respond(app, &req, scheme, sni)).await
+
+    /// One line: host, method, path, status, bytes, duration (until the response head is
+    /// ready; a streamed file goes on after), member (`-` for none) and protocol.
+    fn log(&self, resp: &Response<Body>, member: Option<&str>, elapsed: Duration) {
+        use hyper::body::Body as _;
+        let host = self.host.as_ref().and_then(|h| h.to_str().ok()).or(self.uri.host()).unwrap_or("-");
+        let bytes = resp.body().size_hint().exact().unwrap_or_else(|| resp.body().size_hint().lower());
+        let protocol = match self.version {
+            http::Version::HTTP_10 => "HTTP/1.0",
+            http::Version::HTTP_2 => "HTTP/2",
+            _ => "HTTP/1.1",
+        };
+        tracing::info!(
+            target: "cong::access",
+            host = %crate::model::escape::Escaped(host),
+            method = %self.method,
+            path = %crate::model::escape::Escaped(self.uri.path()),
+            status = resp.status().as_u16(),
+            bytes,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            member = %member.unwrap_or("-"),
+            protocol = %protocol,
+            "access"
+        );
+    }
 }
 
 /// The write path's page `req` asks for, when the handler would serve content there: not a

@@ -1,4 +1,5 @@
-//! Request counters by member and status, rendered in the Prometheus text format.
+//! Request counters by member and status and a histogram of response times, rendered in
+//! the Prometheus text format.
 //! The hot path takes a read lock, finds the member by `&str` (no allocation) and bumps
 //! an atomic; only a member seen for the first time takes the write lock.
 
@@ -27,15 +28,27 @@ impl Counters {
     }
 }
 
+/// Upper bounds of the response-time histogram, in seconds.
+const DURATION_BOUNDS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
 /// Counters shared by every listener.
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: RwLock<HashMap<String, Counters>>,
+    /// Responses by the first bound they fit under; the last slot is `+Inf`.
+    durations: [AtomicU64; DURATION_BOUNDS.len() + 1],
+    /// The sum of response times, in microseconds.
+    duration_sum_us: AtomicU64,
 }
 
 impl Metrics {
-    /// Count one response for `member` (`-` for none: apex, unknown host, health).
-    pub fn record(&self, member: Option<&str>, status: u16) {
+    /// Count one response for `member` (`-` for none: apex, unknown host, health) that
+    /// took `took` until its head was ready.
+    pub fn record(&self, member: Option<&str>, status: u16, took: std::time::Duration) {
+        let secs = took.as_secs_f64();
+        let bucket = DURATION_BOUNDS.iter().position(|b| secs <= *b).unwrap_or(DURATION_BOUNDS.len());
+        self.durations[bucket].fetch_add(1, Ordering::Relaxed);
+        self.duration_sum_us.fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
         let member = member.unwrap_or("-");
         let slot = Counters::slot(status);
         {
@@ -72,6 +85,25 @@ impl Metrics {
                 }
             }
         }
+        drop(map);
+        out.push_str(
+            "# HELP cong_request_duration_seconds Time until a response's head was ready.\n\
+             # TYPE cong_request_duration_seconds histogram\n",
+        );
+        let mut cumulative = 0;
+        for (slot, count) in self.durations.iter().enumerate() {
+            cumulative += count.load(Ordering::Relaxed);
+            let le = DURATION_BOUNDS.get(slot).map_or_else(|| "+Inf".to_string(), ToString::to_string);
+            let _ = writeln!(out, "cong_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+        }
+        let sum = self.duration_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ =
+            writeln!(out, "cong_request_duration_seconds_sum {sum}\ncong_request_duration_seconds_count {cumulative}");
+        let _ = writeln!(
+            out,
+            "# HELP cong_build_info The running version.\n# TYPE cong_build_info gauge\ncong_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
         out.push_str(extra);
         out
     }
@@ -84,15 +116,23 @@ mod tests {
     #[test]
     fn counts_and_renders() {
         let m = Metrics::default();
-        m.record(Some("ais"), 200);
-        m.record(Some("ais"), 200);
-        m.record(None, 404);
-        m.record(Some("ais"), 418);
+        let ms = std::time::Duration::from_millis;
+        m.record(Some("ais"), 200, ms(0));
+        m.record(Some("ais"), 200, ms(3));
+        m.record(None, 404, ms(30));
+        m.record(Some("ais"), 418, ms(9000));
         assert_eq!(m.get("ais", 200), 2);
         assert_eq!(m.get("ais", 404), 0);
         let text = m.render("");
         assert!(text.contains("cong_requests_total{member=\"ais\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("cong_requests_total{member=\"-\",status=\"404\"} 1\n"), "{text}");
         assert!(text.contains("cong_requests_total{member=\"ais\",status=\"4xx\"} 1\n"), "{text}");
+        for (le, count) in [("0.0005", 1), ("0.0025", 1), ("0.005", 2), ("0.05", 3), ("5", 3), ("+Inf", 4)] {
+            let line = format!("cong_request_duration_seconds_bucket{{le=\"{le}\"}} {count}\n");
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        assert!(text.contains("cong_request_duration_seconds_sum 9.033\n"), "{text}");
+        assert!(text.contains("cong_request_duration_seconds_count 4\n"), "{text}");
+        assert!(text.contains("cong_build_info{version=\""), "{text}");
     }
 }

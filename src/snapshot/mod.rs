@@ -203,8 +203,12 @@ pub fn build_site_at(
         return BuildOutcome::Gone;
     }
     let input = BuildInput { dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget() };
+    let started = std::time::Instant::now();
     match site::build(&input) {
-        Ok(site) => BuildOutcome::Built(Arc::new(site)),
+        Ok(site) => {
+            tracing::debug!(site = %site.label, pages = site.page_count, took_ms = started.elapsed().as_millis(), "built");
+            BuildOutcome::Built(Arc::new(site))
+        }
         Err(e) => BuildOutcome::Failed(e.problems),
     }
 }

@@ -29,16 +29,21 @@ impl Server {
     /// `token` and `more` sections of `cong.toml` (not `[paths]`, `[http]` or `[admin]`).
     /// Waits (at most a minute) until both listeners are logged.
     pub fn start(dir: &Path, token: &str, more: &str) -> Server {
-        Server::spawn(dir, token, more, None)
+        Server::spawn(dir, token, more, None, &[])
+    }
+
+    /// [`Server::start`] with more environment variables (`RUST_LOG` replaces `info`).
+    pub fn start_with_env(dir: &Path, token: &str, more: &str, env: &[(&str, &str)]) -> Server {
+        Server::spawn(dir, token, more, None, env)
     }
 
     /// [`Server::start`] under an open-file limit of `open_files`, soft and hard alike (as
     /// `ulimit -n` sets them), so that raising it to the hard limit cannot help.
     pub fn start_with_open_files(dir: &Path, token: &str, more: &str, open_files: u32) -> Server {
-        Server::spawn(dir, token, more, Some(open_files))
+        Server::spawn(dir, token, more, Some(open_files), &[])
     }
 
-    fn spawn(dir: &Path, token: &str, more: &str, open_files: Option<u32>) -> Server {
+    fn spawn(dir: &Path, token: &str, more: &str, open_files: Option<u32>, env: &[(&str, &str)]) -> Server {
         let more = format!(
             "\n[http]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken_env = \"{TOKEN_ENV}\"\n\n{more}"
         );
@@ -58,6 +63,7 @@ impl Server {
             .env(TOKEN_ENV, token)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
