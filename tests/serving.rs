@@ -135,6 +135,21 @@ async fn the_directory_links_every_active_member() {
             assert!(body.contains(&m.names.name_vi), "{host}: directory should name {}", m.names.name_vi);
             assert!(body.contains(&format!("{}.mic.gov.vn", m.names.label)), "{host}: directory should show the host");
         }
+        assert!(!body.contains(".localhost"), "{host}: public links only");
+    }
+    // Reached by its development name (the quick start without /etc/hosts), the links keep
+    // `.localhost` and the port, so a click reaches the member on this machine.
+    for (host, suffix) in [("mic.gov.vn.localhost:8080", ".localhost:8080"), ("www.mic.gov.vn.localhost", ".localhost")]
+    {
+        let resp = get(server.addr, host, "/").await;
+        assert_eq!(resp.status, 200, "{host}");
+        let body = resp.text();
+        for m in &snap.members {
+            let href = format!("href=\"http://{}.mic.gov.vn{suffix}/\"", m.names.label);
+            assert!(body.contains(&href), "{host}: directory should link {href}");
+        }
+        // And the link works: the member answers on that name.
+        assert_eq!(get(server.addr, &format!("ais.mic.gov.vn{suffix}"), "/").await.status, 200);
     }
 }
 

@@ -11,9 +11,6 @@ use clap::Subcommand;
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 
-/// Below this many members, no progress indicator: the answer comes at once.
-const PROGRESS_FROM: usize = 20;
-
 #[derive(Subcommand, Debug)]
 pub enum DnsCommand {
     /// Check registered members' DNS (all but archived ones, or those named).
@@ -101,7 +98,8 @@ fn check(
     resolvers: &[SocketAddr],
 ) -> Result<dns::Report, dns::ResolverError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime");
-    let show = std::io::stderr().is_terminal() && selected.len() >= PROGRESS_FROM;
+    // On a terminal, whatever the count: a member that times out takes seconds.
+    let show = std::io::stderr().is_terminal();
     let progress = move |done: usize, total: usize| {
         if show {
             let mut err = std::io::stderr().lock();
@@ -112,6 +110,7 @@ fn check(
             let _ = err.flush();
         }
     };
+    progress(0, selected.len());
     runtime.block_on(dns::run(config, all, selected, resolvers, &progress))
 }
 

@@ -173,7 +173,10 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
             Some(site) => answer_path(&site.entries, Some(&site.not_found), snap, req),
             None => prepared(&snap.pages.unavailable, headers, method),
         },
-        Route::Apex => answer_path(&snap.pages.apex, None, snap, req),
+        Route::Apex => match development_suffix(req, &snap.platform.zone) {
+            Some(suffix) if req.uri().path() == "/" => development_directory(snap, suffix, headers, method),
+            _ => answer_path(&snap.pages.apex, None, snap, req),
+        },
         Route::Canonical { host, .. } => redirect(&format!("{}://{host}{path_and_query}", scheme.as_str())),
         Route::External { base, .. } => redirect(&format!("{base}{path_and_query}")),
         Route::Pending { .. } => prepared(&snap.pages.not_found, headers, method),
@@ -184,6 +187,37 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
         }
         Route::Archived { .. } => prepared(&snap.pages.archived, headers, method),
     }
+}
+
+/// What follows the zone in a development Host (`mic.gov.vn.localhost:8080` →
+/// `.localhost:8080`); `None` for the public names.
+fn development_suffix<'r, B>(req: &'r Request<B>, zone: &str) -> Option<&'r str> {
+    let given = request_host(req)?;
+    // Routed to the apex: the zone (or www.) and then, in development, `.localhost`.
+    let start = given.to_ascii_lowercase().find(zone)? + zone.len();
+    let tail = given.get(start..)?;
+    let (name, port) = tail.split_once(':').unwrap_or((tail, ""));
+    // Only `.localhost` and digits: the suffix is written into the page's links.
+    let local = name.trim_end_matches('.').eq_ignore_ascii_case(".localhost");
+    (local && port.bytes().all(|b| b.is_ascii_digit())).then_some(tail)
+}
+
+/// The directory reached by its development name (the quick start without /etc/hosts):
+/// links to the members keep `.localhost` and the port, or they would lead to public
+/// names this machine does not answer for. Made per request, uncached; development only.
+fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, method: &Method) -> Response<Body> {
+    let Some(Entry::Page(page)) = snap.pages.apex.get("/") else {
+        return prepared(&snap.pages.not_found, headers, method);
+    };
+    let zone = &snap.platform.zone;
+    let html = String::from_utf8_lossy(&page.body).replace(&format!(".{zone}/\""), &format!(".{zone}{suffix}/\""));
+    let local = Prepared::new(
+        page.status,
+        "text/html; charset=utf-8",
+        crate::content::render::CachePolicy::NoStore,
+        html.into_bytes(),
+    );
+    prepared(&local, headers, method)
 }
 
 /// Decode the path and look it up in a site's entries.

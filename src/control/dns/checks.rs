@@ -114,6 +114,27 @@ pub fn exists(r: &Resolution, good: &str) -> Check {
     }
 }
 
+/// `resolve.ipv6` (a warning): the name has an IPv6 address (AAAA) at the end of its
+/// chain, as government portals are to be reachable over IPv6. `good` is the record that
+/// would fix it when the platform has an IPv6 address of its own (shared members).
+pub fn ipv6(r: &Resolution, good: Option<String>) -> Check {
+    let name = r.name.as_str();
+    let addrs = r.addresses();
+    if addrs.is_empty() {
+        return check(ids::IPV6, Status::NotTested, name, "no address (see resolve.exists)".into(), Some(r));
+    }
+    let v6: Vec<IpAddr> = addrs.iter().filter(|ip| ip.is_ipv6()).copied().collect();
+    if !v6.is_empty() {
+        return check(ids::IPV6, Status::Passed, name, format!("reachable over IPv6 ({})", list(&v6)), Some(r));
+    }
+    let message = format!("{name} has no IPv6 address (AAAA record): visitors on IPv6-only networks cannot reach it");
+    let c = check(ids::IPV6, Status::Warning, name, message, Some(r));
+    match good {
+        Some(good) => with_fix(c, format!("add: {good}")),
+        None => with_fix(c, "add an AAAA record for the server's IPv6 address".into()),
+    }
+}
+
 /// `target.shared` and `target.independent`: the name's CNAME chain reaches one of the
 /// `allowed` names, or every address it ends at is one of theirs.
 pub fn points_at(id: &str, r: &Resolution, allowed: &[Target], good: &str) -> Check {

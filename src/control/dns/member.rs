@@ -51,6 +51,7 @@ impl Context {
         let main = &resolved[0].0;
         let good = self.record_for(m, &fourth, &own, true);
         checks.push(checks::exists(main, &good));
+        checks.push(checks::ipv6(main, self.ipv6_record(shared, &fourth)));
         if shared {
             checks.push(checks::points_at(ids::TARGET_SHARED, main, &[self.platform.as_target()], &good));
         } else {
@@ -85,6 +86,12 @@ impl Context {
             checked_at: None,
             checks,
         }
+    }
+
+    /// The AAAA record a shared member's name would need: the platform's IPv6 address.
+    fn ipv6_record(&self, shared: bool, fourth: &str) -> Option<String> {
+        let v6 = self.platform.addresses.iter().find(|ip| ip.is_ipv6()).filter(|_| shared)?;
+        Some(format!("{fourth}. 300 IN AAAA {v6}"))
     }
 
     fn naming(&self, m: &Member, fourth: &str) -> Check {

@@ -23,6 +23,7 @@ pub use service::Service;
 pub mod ids {
     pub const NAMING: &str = "naming.label";
     pub const EXISTS: &str = "resolve.exists";
+    pub const IPV6: &str = "resolve.ipv6";
     pub const TARGET_SHARED: &str = "target.shared";
     pub const TARGET_INDEPENDENT: &str = "target.independent";
     pub const OWN_DOMAIN: &str = "resolve.own_domain";
