@@ -193,3 +193,75 @@ fn a_reader_that_closes_the_pipe_early_changes_nothing_but_the_output() {
         }
     }
 }
+
+// ---- The editor safety net (DESIGN §19) -------------------------------------------------
+
+/// The safety-net fixture's content folder, as messages show it.
+const LOI: &str = "tests/fixtures/safety-net/tenants/loi/content";
+
+/// What `cong check` must report about tests/fixtures/safety-net (`file:line: message`, and
+/// the fix): every kind of finding, at its line in the file, front matter counted.
+const SAFETY_NET: &[(&str, u64, &str, &str)] = &[
+    ("gioi-thieu.md", 4, "link to /trang-khong-co/ leads nowhere", "correct the link"),
+    ("gioi-thieu.md", 6, "image without alt text", "write what the image shows"),
+    ("gioi-thieu.md", 8, "image /static/khong-co.png is missing", "put the file under static/"),
+    ("gioi-thieu.md", 10, "<script> removed, with everything inside it", "pages cannot run scripts"),
+    ("gioi-thieu.md", 12, "href=\"javascript:alert(1)\" removed from <a>", "use a path on this site"),
+    ("gioi-thieu.md", 14, "event handler onclick removed from <p>", "pages cannot run scripts"),
+];
+
+/// The renamed file has no line: the finding is about its name.
+const RENAMED: (&str, &str, &str) = (
+    "tin-tuc/Hội nghị An toàn 2026.md",
+    "the file name \"Hội nghị An toàn 2026.md\" is not a URL: served at /tin-tuc/hoi-nghi-an-toan-2026/",
+    "rename the file to hoi-nghi-an-toan-2026.md",
+);
+
+fn safety_net_config() -> (tempfile::TempDir, std::path::PathBuf) {
+    config_for(&common::fixture("safety-net/tenants"), &common::fixture("broken/no-themes-here"))
+}
+
+#[test]
+fn check_fails_naming_each_broken_link_missing_image_alt_and_removed_html() {
+    let (_dir, config) = safety_net_config();
+    let out = cong(&["check", "--config", config.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "the safety net's findings fail the check\n{text}\n{}", stderr(&out));
+    for (file, line, message, fix) in SAFETY_NET {
+        let want = format!("error: {LOI}/{file}:{line}: {message}");
+        let found = text.lines().find(|l| l.starts_with(&want)).unwrap_or_else(|| panic!("no {want:?} in\n{text}"));
+        assert!(found.contains(&format!("({fix}")), "the fix {fix:?}: {found}");
+    }
+    let (file, message, fix) = RENAMED;
+    assert!(text.contains(&format!("error: {LOI}/{file}: {message} ({fix})")), "the renamed file:\n{text}");
+    let findings = text.lines().filter(|l| l.starts_with("error: ")).count();
+    assert_eq!(findings, SAFETY_NET.len() + 1, "nothing else is reported (the good links pass):\n{text}");
+    let verdict = text.lines().find(|l| l.starts_with("site loi ")).unwrap_or_default();
+    assert!(verdict.contains("FAILED (7 problems in the content; served cleaned"), "{verdict:?}\n{text}");
+}
+
+#[test]
+fn check_json_carries_each_finding_with_file_line_message_and_fix() {
+    let (_dir, config) = safety_net_config();
+    let out = cong(&["check", "--json", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints one JSON document");
+    assert_eq!(report["ok"], false);
+    let site = &report["sites"][0];
+    assert_eq!((&site["label"], &site["ok"]), (&"loi".into(), &false.into()), "{site:#}");
+    assert_eq!(site["errors"], serde_json::json!([]), "the site builds: its findings are not build errors");
+    let lints = site["lints"].as_array().expect("lints array");
+    for (file, line, message, _) in SAFETY_NET {
+        let file = format!("{LOI}/{file}");
+        assert!(
+            lints.iter().any(|p| p["file"] == file.as_str()
+                && p["line"] == *line
+                && p["message"].as_str().is_some_and(|m| m.starts_with(message))
+                && p["fix"].is_string()),
+            "{file}:{line} {message:?} in {lints:#?}"
+        );
+    }
+    let (file, message, fix) = RENAMED;
+    let renamed = serde_json::json!({"file": format!("{LOI}/{file}"), "line": null, "column": null, "key": null, "message": message, "fix": fix});
+    assert!(lints.contains(&renamed), "{renamed:#} in {lints:#?}");
+}

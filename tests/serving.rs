@@ -401,3 +401,41 @@ async fn a_request_with_a_query_string_still_finds_the_page() {
     let raw_resp = raw(server.addr, &raw_get("/gioi-thieu/?a=%2e%2e", "ais.mic.gov.vn")).await;
     assert_eq!(raw_resp.status, 200, "dots in the query are not a path");
 }
+
+/// The editor safety net in a live build (tests/fixtures/safety-net): the site is served
+/// although `cong check` fails on it, a file named `Hội nghị An toàn 2026.md` at its slug
+/// (and the sitemap's `<loc>` with it), a page whose Markdown holds a script without it.
+#[tokio::test]
+async fn a_careless_site_is_served_cleaned_and_at_its_slugs() {
+    let themes = common::fixture("broken/no-themes-here");
+    let live = common::live(&common::fixture("safety-net/tenants"), &themes, |sources| {
+        let site = sources.sites.get("loi").expect("the site builds despite its findings");
+        assert_eq!(site.lints.len(), 7, "{:#?}", site.lints);
+    });
+    let server = start(live).await;
+    let host = "loi.mic.gov.vn";
+
+    let news = get(server.addr, host, "/tin-tuc/hoi-nghi-an-toan-2026/").await;
+    assert_eq!(news.status, 200, "{}", news.text());
+    assert!(news.text().contains("Hội nghị An toàn thông tin 2026"), "{}", news.text());
+    let spaced = "/tin-tuc/H%E1%BB%99i%20ngh%E1%BB%8B%20An%20to%C3%A0n%202026/";
+    assert_eq!(get(server.addr, host, spaced).await.status, 404, "the file name is not a URL");
+    let listing = get(server.addr, host, "/tin-tuc/").await.text();
+    assert!(listing.contains("href=\"/tin-tuc/hoi-nghi-an-toan-2026/\""), "the listing links the slug:\n{listing}");
+
+    let sitemap = get(server.addr, host, "/sitemap.xml").await.text();
+    assert!(sitemap.contains("://loi.mic.gov.vn/tin-tuc/hoi-nghi-an-toan-2026/</loc>"), "{sitemap}");
+    for loc in sitemap.split("<loc>").skip(1).map(|l| &l[..l.find("</loc>").unwrap()]) {
+        assert!(loc.bytes().all(|b| b.is_ascii_graphic()), "a <loc> must be a URL: {loc:?}");
+    }
+
+    let page = get(server.addr, host, "/gioi-thieu/").await;
+    assert_eq!(page.status, 200);
+    let body = page.text();
+    assert!(body.contains("Đoạn cuối của trang giới thiệu."), "the rest of the page is served:\n{body}");
+    for gone in ["alert", "xin chào", "onclick", "javascript:"] {
+        assert!(!body.contains(gone), "{gone:?} must be removed from the page:\n{body}");
+    }
+    assert!(body.contains(">vào đây</a>"), "the link's text stays, without its javascript: address:\n{body}");
+    server.running.stop().await;
+}

@@ -13,7 +13,8 @@
 //!   clients, Pebble, the ACME relay), `common::dns` (NSD), `common::browser` (headless
 //!   Chromium and axe-core).
 //! - `serving`: what a visitor gets for each kind of Host over HTTP/1.1 and HTTP/2, and what
-//!   each site serves; the same route table run through the handler without sockets.
+//!   each site serves; the same route table run through the handler without sockets; a
+//!   careless site (tests/fixtures/safety-net) served cleaned and at its slugs.
 //! - `http`: content types, validators, compression, methods, HTTP/2, a path traversal corpus
 //!   as exact bytes, graceful shutdown with a response in flight.
 //! - `hygiene`: security headers on every kind of answer, and a CSP the pages really keep.
@@ -27,7 +28,9 @@
 //!   a file flipped between a file and a link for 10 s never serves the link's target.
 //! - `budgets`: against the real binary, a runaway template becomes its site's error within
 //!   the template fuel, another unit's edit is served meanwhile, memory stays bounded.
-//! - `check`: `cong check` on broken fixtures (`file:line: message` and the fix), exit codes.
+//! - `check`: `cong check` on broken fixtures (`file:line: message` and the fix), exit codes,
+//!   and the editor safety net's findings (broken links, missing images and alt text,
+//!   removed HTML, file names made into slugs) failing the check.
 //! - `reload`: hot reload seen from a visitor (edits, renames, new folders, themes, broken
 //!   edits, load, rescans, SIGHUP).
 //! - `publisher`: against the real binary, a stuck build holds back neither health checks,

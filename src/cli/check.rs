@@ -1,8 +1,11 @@
 //! `cong check`: validate the config, every theme and every site folder, and report each
-//! problem as `file:line: message` with the fix. Exit 1 when anything is wrong.
+//! problem as `file:line: message` with the fix. Exit 1 when anything is wrong, the
+//! editor safety net's findings included (DESIGN §19: a site with them is served, cleaned,
+//! but does not pass the check).
 
 use crate::content::platform::PlatformPages;
 use crate::model::config::Config;
+use crate::model::escape::Escaped;
 use crate::model::problem::Problem;
 use crate::snapshot::{members_from_sites, Sources};
 use serde::Serialize;
@@ -13,9 +16,13 @@ pub struct SiteReport {
     pub label: String,
     pub ok: bool,
     pub pages: usize,
-    /// Each with `file`, `line`, `column`, `key`, `message` and `fix`.
+    /// Why the site does not build, each with `file`, `line`, `column`, `key`, `message`
+    /// and `fix`.
     pub errors: Vec<Problem>,
     pub warnings: Vec<String>,
+    /// What the editor safety net found in a site that builds (removed HTML, images without
+    /// alt text, links that lead nowhere, file names made into slugs), the same fields.
+    pub lints: Vec<Problem>,
 }
 
 /// Everything `cong check` found.
@@ -40,14 +47,22 @@ pub fn run(config: &Config) -> Report {
         .iter()
         .map(|(label, s)| SiteReport {
             label: label.clone(),
-            ok: true,
+            ok: s.lints.is_empty(),
             pages: s.page_count,
             errors: vec![],
             warnings: s.warnings.clone(),
+            lints: s.lints.clone(),
         })
         .collect();
     for (label, errors) in &sources.site_errors {
-        sites.push(SiteReport { label: label.clone(), ok: false, pages: 0, errors: errors.clone(), warnings: vec![] });
+        sites.push(SiteReport {
+            label: label.clone(),
+            ok: false,
+            pages: 0,
+            errors: errors.clone(),
+            warnings: vec![],
+            lints: vec![],
+        });
     }
     sites.sort_by(|a, b| a.label.cmp(&b.label));
     let platform_errors =
@@ -113,29 +128,36 @@ impl Report {
     /// The report for people: problems first, then one line per site, then a summary.
     pub fn human(&self) -> String {
         let mut out = String::new();
+        // What tenants wrote (file names, links) is shown escaped: it never forges a line.
         for e in self.theme_errors.iter().chain(&self.platform_errors).chain(&self.registry_errors) {
-            out.push_str(&format!("error: {e}\n"));
+            out.push_str(&format!("error: {}\n", Escaped(e)));
         }
         for w in &self.registry_warnings {
-            out.push_str(&format!("warning: {w}\n"));
+            out.push_str(&format!("warning: {}\n", Escaped(w)));
         }
         for s in &self.sites {
-            for e in &s.errors {
-                out.push_str(&format!("error: {e}\n"));
+            for e in s.errors.iter().chain(&s.lints) {
+                out.push_str(&format!("error: {}\n", Escaped(e)));
             }
             for w in &s.warnings {
-                out.push_str(&format!("warning: {w}\n"));
+                out.push_str(&format!("warning: {}\n", Escaped(w)));
             }
         }
         for s in &self.sites {
-            let verdict =
-                if s.ok { format!("ok ({} pages)", s.pages) } else { format!("FAILED ({} problems)", s.errors.len()) };
+            let verdict = if !s.errors.is_empty() {
+                format!("FAILED ({} problems)", s.errors.len())
+            } else if !s.lints.is_empty() {
+                format!("FAILED ({} problems in the content; served cleaned, {} pages)", s.lints.len(), s.pages)
+            } else {
+                format!("ok ({} pages)", s.pages)
+            };
             out.push_str(&format!("site {:<12} {verdict}\n", s.label));
         }
-        let bad = self.sites.iter().filter(|s| !s.ok).count();
+        let bad = self.sites.iter().filter(|s| !s.errors.is_empty()).count();
+        let linted = self.sites.iter().filter(|s| s.errors.is_empty() && !s.lints.is_empty()).count();
         let other = self.theme_errors.len() + self.platform_errors.len() + self.registry_errors.len();
         out.push_str(&format!(
-            "config {}: {} sites checked, {bad} with errors, {other} other problems\n",
+            "config {}: {} sites checked, {bad} with errors, {linted} with content to fix, {other} other problems\n",
             self.config,
             self.sites.len()
         ));

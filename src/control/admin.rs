@@ -350,7 +350,7 @@ impl Admin {
     /// Loaded sites, reload errors, members by status.
     fn status(&self) -> Value {
         let snap = self.live.snapshot();
-        let sites: Vec<Value> = snap.sites.values().map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "error": snap.site_errors.get(&s.label) })).collect();
+        let sites: Vec<Value> = snap.sites.values().map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "lints": s.lints, "error": snap.site_errors.get(&s.label) })).collect();
         json!({
             "generation": snap.generation,
             "zone": self.live.config.platform.zone,

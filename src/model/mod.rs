@@ -1,5 +1,5 @@
 //! Plain data and rules, no I/O: the configuration, members and their names, the naming
-//! rules of the regulation, host normalisation, the calendar, and how text that tenants
+//! rules of the regulation, slugs, host normalisation, the calendar, and how text that tenants
 //! control is shown (escaped). Every other layer builds on these; nothing here imports from
 //! another layer.
 
@@ -10,5 +10,6 @@ pub mod host;
 pub mod member;
 pub mod naming;
 pub mod problem;
+pub mod slug;
 pub mod submission;
 pub mod time;

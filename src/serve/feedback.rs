@@ -85,17 +85,21 @@ pub enum Page {
     Rate,
 }
 
+/// The write path's pages by path. Sites link to them, so the link check of the safety net
+/// counts them as served (`content::site::links::PLATFORM_PATHS`; a test holds the two
+/// together).
+const PAGES: [(&str, Page); 4] = [
+    ("/hoi-dap/", Page::Answers),
+    ("/hoi-dap/gui/", Page::Form),
+    ("/hoi-dap/tra-cuu/", Page::Lookup),
+    ("/_danh-gia", Page::Rate),
+];
+
 /// The page of `path` on a host whose route serves content (a member's built site, or the
 /// apex), with the label its codes carry; `None` for everything else, which the handler
 /// answers as for GET.
 pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Option<(Page, String, String)> {
-    let page = match path {
-        "/hoi-dap/" => Page::Answers,
-        "/hoi-dap/gui/" => Page::Form,
-        "/hoi-dap/tra-cuu/" => Page::Lookup,
-        "/_danh-gia" => Page::Rate,
-        _ => return None,
-    };
+    let page = PAGES.iter().find(|(p, _)| *p == path)?.1;
     match snap.routes.lookup(host)? {
         Route::Site { label } => {
             let site = snap.sites.get(&**label)?;
@@ -571,6 +575,18 @@ fn answers_page(site_name: &str, answers: &[Answered]) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A member's page may link to the question form: the link check must not call it
+    /// broken.
+    #[test]
+    fn the_link_check_knows_every_page_of_the_write_path() {
+        for (path, _) in PAGES {
+            assert!(
+                crate::content::site::links::PLATFORM_PATHS.contains(&path),
+                "{path} is missing from PLATFORM_PATHS"
+            );
+        }
+    }
 
     #[test]
     fn tokens_are_signed_timed_and_used_once() {

@@ -97,6 +97,10 @@ impl Sources {
                 for w in &site.warnings {
                     tracing::warn!(site = %Escaped(label), "{}", Escaped(w));
                 }
+                // The editor safety net: served (cleaned) all the same, said once per build.
+                for p in &site.lints {
+                    tracing::warn!(site = %Escaped(label), "{}", Escaped(p));
+                }
                 self.sites.insert(label.to_string(), site);
                 self.site_errors.remove(label);
             }

@@ -1,8 +1,10 @@
-//! Building a [`Site`] from its folder: read site.toml and content, pick the theme chain,
-//! compile every template, render every page once, prepare feeds and static files.
+//! Building a [`Site`] from its folder: read site.toml and content (placed by `place`),
+//! pick the theme chain, compile every template, render every page once, prepare feeds and
+//! static files, then hold every page's links against what the site serves (`links`).
 
 use super::config::SiteConfig;
 use super::content::{self, Date, Document};
+use super::place::{read_content, Item};
 use super::{shown_path, Entry, Site, SiteError};
 use crate::content::files;
 use crate::content::render::{self, CachePolicy, Prepared};
@@ -31,16 +33,6 @@ pub struct BuildInput<'a> {
     pub previous: Option<&'a Site>,
     /// What the build may use (`[limits]`).
     pub budget: Budget,
-}
-
-/// A content file placed in the site tree.
-struct Item {
-    /// Where it came from (`content/tin-tuc/a.md`), for messages.
-    file: String,
-    /// The section folder it belongs to (`tin-tuc`, `` for the root).
-    section: String,
-    url: String,
-    doc: Document,
 }
 
 /// The page data templates see.
@@ -87,7 +79,8 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let items = read_content(&folder, &mut problems);
+    let mut lints = Vec::new();
+    let items = read_content(&folder, MAX_TEXT_BYTES, &mut problems, &mut lints);
     let theme_line = super::config::key_line(&text, "theme").unwrap_or(1);
     let (env, paths) = match environment(input, &folder, &config, theme_line, &mut warnings) {
         Ok(x) => x,
@@ -119,6 +112,8 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         return Err(fail(problems));
     }
     add_static(input, &folder, &config, &mut entries, &mut warnings);
+    lints.extend(check_links(&items, &entries));
+    lints.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let not_found = not_found.map_err(|e| fail(vec![e]))?;
     let budget = input.budget;
     // Everything the site holds: pages, feeds, theme and static files, streamed ones too.
@@ -141,59 +136,18 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         let message = format!("the build took longer than {} s", budget.deadline.as_secs());
         return Err(fail(vec![Problem::in_file(&shown, message).fix("raise [limits] build_deadline_secs")]));
     }
-    Ok(Site { label, config, entries, not_found, warnings, page_count })
+    Ok(Site { label, config, entries, not_found, warnings, lints, page_count })
 }
 
-/// Read every `.md` under `content/`, placing each in its section.
-fn read_content(folder: &files::Folder, problems: &mut Vec<Problem>) -> Vec<Item> {
-    let shown = &folder.shown;
-    let (found, refused) = folder.walk("content", MAX_TEXT_BYTES);
-    problems.extend(refused);
-    let mut items = Vec::new();
-    for f in found.into_iter().filter(|f| f.rel.ends_with(".md")) {
-        let file = format!("{shown}/content/{}", f.rel);
-        let text = match String::from_utf8(f.bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                problems.push(Problem::in_file(&file, "not UTF-8 text").fix("content must be UTF-8 text"));
-                continue;
-            }
-        };
-        let doc = match content::parse(&text, &file) {
-            Ok(doc) => doc,
-            Err(e) => {
-                problems.push(e);
-                continue;
-            }
-        };
-        if doc.front.draft {
-            continue;
-        }
-        let (section, name) = f.rel.rsplit_once('/').unwrap_or(("", &f.rel));
-        let stem = name.trim_end_matches(".md");
-        let url = if stem == "_index" {
-            if section.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/{section}/")
-            }
-        } else {
-            let slug = doc.front.slug.as_deref().unwrap_or(stem);
-            if slug.is_empty() || slug.contains('/') || slug.contains("..") {
-                problems.push(
-                    Problem::in_file(&file, format!("\"{slug}\" must be one path segment without /")).key("slug"),
-                );
-                continue;
-            }
-            if section.is_empty() {
-                format!("/{slug}/")
-            } else {
-                format!("/{section}/{slug}/")
-            }
-        };
-        items.push(Item { file, section: section.to_string(), url, doc });
+/// Every link and image of every page that leads nowhere: run once the site holds all it
+/// serves, so a link to a page placed later, or to a static file, is found.
+fn check_links(items: &[Item], entries: &HashMap<String, Entry>) -> Vec<Problem> {
+    let mut lints = Vec::new();
+    for item in items {
+        let folder_url = if item.section.is_empty() { "/".to_string() } else { format!("/{}/", item.section) };
+        lints.extend(super::links::check(&item.file, &item.url, &folder_url, &item.doc.links, entries));
     }
-    items
+    lints
 }
 
 /// The site's template environment: site overrides over the theme chain, all compiled.
@@ -438,7 +392,16 @@ impl Renderer<'_> {
             file: format!("{}/content/_index.md", shown_path(self.input.dir)),
             section: String::new(),
             url: "/".into(),
-            doc: Document { front, date: None, html: String::new(), summary: String::new(), template_line: None },
+            doc: Document {
+                front,
+                date: None,
+                html: String::new(),
+                summary: String::new(),
+                template_line: None,
+                slug_line: None,
+                lints: Vec::new(),
+                links: Vec::new(),
+            },
         };
         let home = self.items.iter().find(|i| i.url == "/").unwrap_or(&fallback);
         let template = home.doc.front.template.as_deref().unwrap_or("index.html");

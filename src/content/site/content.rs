@@ -1,5 +1,5 @@
 //! One Markdown file of a site: TOML front matter between `+++` lines, then the body,
-//! rendered to HTML with pulldown-cmark.
+//! rendered to HTML through the editor safety net ([`super::html`]).
 
 use crate::model::config::toml_problem;
 use crate::model::problem::Problem;
@@ -60,6 +60,12 @@ pub struct Document {
     pub summary: String,
     /// The line in the file where `template = ` is set, for messages.
     pub template_line: Option<usize>,
+    /// The line in the file where `slug = ` is set, for messages.
+    pub slug_line: Option<usize>,
+    /// What the safety net removed from the body, and images without alt text.
+    pub lints: Vec<Problem>,
+    /// Links and images to paths of the site, checked once the whole site is placed.
+    pub links: Vec<super::links::Link>,
 }
 
 /// Parse one content file; `file` names it in messages.
@@ -81,9 +87,12 @@ pub fn parse(text: &str, file: &str) -> Result<Document, Problem> {
         })?),
     };
     let template_line = super::config::key_line(front_text, "template").map(|l| l + 1);
-    let html = markdown_to_html(body);
+    let slug_line = super::config::key_line(front_text, "slug").map(|l| l + 1);
+    // The body is a suffix of the text: its first line is one past the lines before it.
+    let body_line = text[..text.len() - body.len()].matches('\n').count() + 1;
+    let super::html::Rendered { html, lints, links } = super::html::render(body, file, body_line);
     let summary = first_paragraph(&html).to_string();
-    Ok(Document { front, date, html, summary, template_line })
+    Ok(Document { front, date, html, summary, template_line, slug_line, lints, links })
 }
 
 fn to_date(value: &DateValue) -> Option<Date> {
@@ -110,17 +119,10 @@ fn split_front_matter<'a>(text: &'a str, file: &str) -> Result<(&'a str, &'a str
     Err(Problem::in_file(file, "front matter is not closed").at_line(1).fix("add a line with only +++ after the TOML"))
 }
 
-/// Markdown to HTML with the extensions editors expect (tables, footnotes, strikethrough).
+/// Markdown to HTML as a page serves it (tables, footnotes, strikethrough, task lists;
+/// raw HTML cleaned to the allowed set), for previews that need no report.
 pub fn markdown_to_html(markdown: &str) -> String {
-    use pulldown_cmark::{html, Options, Parser};
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES;
-    let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, Parser::new_ext(markdown, options));
-    out
+    super::html::render(markdown, "", 1).html
 }
 
 fn first_paragraph(html: &str) -> &str {
@@ -183,5 +185,21 @@ mod tests {
     #[test]
     fn tables_render() {
         assert!(markdown_to_html("|a|b|\n|-|-|\n|1|2|\n").contains("<table>"));
+    }
+
+    /// Lines the safety net reports count the front matter: the body's first line is the
+    /// one after the closing `+++`.
+    #[test]
+    fn lints_name_the_line_in_the_file() {
+        let text = "+++\ntitle = \"x\"\n+++\nMột.\n\n![](/static/a.png)\n\n<script>alert(1)</script>\n";
+        let doc = parse(text, "content/a.md").unwrap();
+        let shown: Vec<String> = doc.lints.iter().map(|p| p.to_string()).collect();
+        assert!(shown[0].starts_with("content/a.md:6: image without alt text"), "{shown:?}");
+        assert!(shown[1].starts_with("content/a.md:8: <script> removed"), "{shown:?}");
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!((doc.links[0].line, doc.links[0].target.as_str()), (6, "/static/a.png"));
+        assert!(!doc.html.contains("script") && !doc.html.contains("alert"), "{}", doc.html);
+        let bare = parse("\n<img src=\"/a.png\">\n", "b.md").unwrap();
+        assert_eq!(bare.lints[0].line, Some(2), "no front matter: the body is the whole file");
     }
 }

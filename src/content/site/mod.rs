@@ -4,6 +4,9 @@
 mod build;
 pub mod config;
 pub mod content;
+pub mod html;
+pub mod links;
+mod place;
 pub mod scaffold;
 
 pub use build::{build, BuildInput};
@@ -50,6 +53,10 @@ pub struct Site {
     pub not_found: Arc<Prepared>,
     /// Problems that did not stop the site (a refused link, a skipped file).
     pub warnings: Vec<String>,
+    /// What the editor safety net found in the content (DESIGN §19): removed HTML, images
+    /// without alt text, links and images that lead nowhere, file names made into slugs.
+    /// The site is served all the same (cleaned); `cong check` fails on any of them.
+    pub lints: Vec<crate::model::problem::Problem>,
     /// How many pages (not static files) were rendered.
     pub page_count: usize,
 }

@@ -85,6 +85,7 @@ mod tests {
         .unwrap();
         assert!(site.lookup("/tin-tuc/ra-mat-cong-thong-tin/").is_some());
         assert!(site.lookup("/gioi-thieu/").is_some());
+        assert_eq!(site.lints, [], "a new site passes the editor safety net");
         let err = create(tmp.path(), "vpc", "default", None, &config.platform).unwrap_err();
         assert!(err.contains("already exists"), "{err}");
     }

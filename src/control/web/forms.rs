@@ -1,5 +1,6 @@
 //! What a browser sends: URL-encoded forms, `multipart/form-data` uploads, cookies; and what
-//! an upload may be: a name made into a slug, a type known by its first bytes.
+//! an upload may be: a type known by its first bytes (its name is made a slug by
+//! `model::slug`).
 
 use std::collections::HashMap;
 
@@ -107,38 +108,6 @@ pub fn boundary(content_type: &str) -> Option<&str> {
     params.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")).map(|b| b.trim_matches('"'))
 }
 
-/// A file name as it will be stored: Vietnamese letters folded to ASCII, lower case, every
-/// run of other characters one `-`, the extension kept (`Hội nghị An toàn 2026.PNG` →
-/// `hoi-nghi-an-toan-2026.png`). `None` when nothing is left of the name.
-pub fn slug_file_name(name: &str) -> Option<String> {
-    let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s, Some(e)),
-        _ => (name, None),
-    };
-    let slug = |s: &str| {
-        let folded = crate::model::naming::strip_diacritics(s).to_ascii_lowercase();
-        let mut out = String::new();
-        for c in folded.chars() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c);
-            } else if !out.ends_with('-') && !out.is_empty() {
-                out.push('-');
-            }
-        }
-        out.trim_end_matches('-').to_string()
-    };
-    let stem = slug(stem);
-    if stem.is_empty() {
-        return None;
-    }
-    let stem: String = stem.chars().take(80).collect();
-    Some(match ext.map(slug).filter(|e| !e.is_empty()) {
-        Some(ext) => format!("{}.{ext}", stem.trim_end_matches('-')),
-        None => stem,
-    })
-}
-
 /// The kinds of file the editors may upload, by extension, and what their first bytes must
 /// be. SVG is not among them: it can carry script.
 const KINDS: &[(&[&str], &[&[u8]])] = &[
@@ -196,11 +165,7 @@ Content-Disposition: form-data; name=\"file\"; filename=\"H\xe1\xbb\x99i ngh\xe1
     }
 
     #[test]
-    fn upload_names_and_kinds() {
-        assert_eq!(slug_file_name("Hội nghị An toàn 2026.PNG").as_deref(), Some("hoi-nghi-an-toan-2026.png"));
-        assert_eq!(slug_file_name("C:\\Users\\x\\Báo cáo (cuối).pdf").as_deref(), Some("bao-cao-cuoi.pdf"));
-        assert_eq!(slug_file_name("../../etc/passwd").as_deref(), Some("passwd"));
-        assert_eq!(slug_file_name("###.png"), None);
+    fn upload_kinds() {
         assert_eq!(check_upload("a.png", b"\x89PNG\r\n\x1a\nrest"), Ok(()));
         assert!(check_upload("a.png", b"<html>").is_err(), "content must match the name");
         assert!(check_upload("a.svg", b"<svg onload=alert(1)>").is_err(), "SVG can carry script");

@@ -996,7 +996,7 @@ async fn save_page(ctx: &Ctx, label: &str, form: &Form) -> Response<Body> {
     let mut errors = Vec::new();
     let path = if form.get("path").is_empty() {
         let slug = form.get("slug").trim().trim_matches('/');
-        let parts: Vec<Option<String>> = slug.split('/').map(forms::slug_file_name).collect();
+        let parts: Vec<Option<String>> = slug.split('/').map(crate::model::slug::slug_file_name).collect();
         if slug.is_empty() || parts.iter().any(Option::is_none) {
             errors
                 .push(field_error("slug", "Đường dẫn chỉ gồm chữ, số và dấu gạch ngang, ví dụ tin-tuc/hoi-nghi-2026."));
@@ -1077,7 +1077,7 @@ async fn upload(ctx: &Ctx, label: &str, form: Form) -> Response<Body> {
         )
         .await;
     };
-    let Some(name) = forms::slug_file_name(&file.name) else {
+    let Some(name) = crate::model::slug::slug_file_name(&file.name) else {
         return site(
             ctx,
             label,
