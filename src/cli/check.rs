@@ -5,6 +5,7 @@
 
 use crate::content::platform::PlatformPages;
 use crate::model::config::Config;
+use crate::model::count;
 use crate::model::escape::Escaped;
 use crate::model::problem::Problem;
 use crate::snapshot::{members_from_sites, Sources};
@@ -39,9 +40,13 @@ pub struct Report {
     pub sites: Vec<SiteReport>,
 }
 
-/// Check everything `config` points at.
+/// Check everything `config` points at. Sites are checked in their folders (the working
+/// copies editors change), also where approval serves a published set: what is checked
+/// is what would be submitted next.
 pub fn run(config: &Config) -> Report {
-    let sources = Sources::load(config);
+    let mut folders = config.clone();
+    folders.publishing.approval_required = false;
+    let sources = Sources::load(&folders);
     let mut sites: Vec<SiteReport> = sources
         .sites
         .iter()
@@ -145,11 +150,12 @@ impl Report {
         }
         for s in &self.sites {
             let verdict = if !s.errors.is_empty() {
-                format!("FAILED ({} problems)", s.errors.len())
+                format!("FAILED ({})", count(s.errors.len(), "problem", "problems"))
             } else if !s.lints.is_empty() {
-                format!("FAILED ({} problems in the content; served cleaned, {} pages)", s.lints.len(), s.pages)
+                let (lints, pages) = (count(s.lints.len(), "problem", "problems"), count(s.pages, "page", "pages"));
+                format!("FAILED ({lints} in the content; served cleaned, {pages})")
             } else {
-                format!("ok ({} pages)", s.pages)
+                format!("ok ({})", count(s.pages, "page", "pages"))
             };
             out.push_str(&format!("site {:<12} {verdict}\n", s.label));
         }
@@ -157,9 +163,10 @@ impl Report {
         let linted = self.sites.iter().filter(|s| s.errors.is_empty() && !s.lints.is_empty()).count();
         let other = self.theme_errors.len() + self.platform_errors.len() + self.registry_errors.len();
         out.push_str(&format!(
-            "config {}: {} sites checked, {bad} with errors, {linted} with content to fix, {other} other problems\n",
+            "config {}: {} checked, {bad} with errors, {linted} with content to fix, {}\n",
             self.config,
-            self.sites.len()
+            count(self.sites.len(), "site", "sites"),
+            count(other, "other problem", "other problems"),
         ));
         out
     }

@@ -253,7 +253,7 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
                         Escaped(&m.names.name_vi)
                     );
                 }
-                outln!("{} members", members.len());
+                outln!("{}", crate::model::count(members.len(), "member", "members"));
                 Exit::Ok
             }
             Err(e) => registry_exit(&e),

@@ -31,7 +31,7 @@ pub enum ContentError {
     InvalidTime(String),
     #[error("nothing to submit for {site}: {why}")]
     NothingToSubmit { site: String, why: String },
-    #[error("{site} would not build with these changes ({} problem(s)); fix them and submit again", problems.len())]
+    #[error("{site} would not build with these changes ({}); fix them and submit again", crate::model::count(problems.len(), "problem", "problems"))]
     BuildFailed { site: String, problems: Vec<Problem> },
     #[error("a force-publish needs a reason")]
     ReasonRequired,

@@ -13,3 +13,8 @@ pub mod problem;
 pub mod slug;
 pub mod submission;
 pub mod time;
+
+/// `n` and the noun in the right number: `1 page`, `2 pages`, `0 problems`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -113,7 +113,7 @@ impl Sources {
                 } else {
                     "the site is not served"
                 };
-                tracing::error!(site = %Escaped(label), "site has {} problem(s); {kept}", problems.len());
+                tracing::error!(site = %Escaped(label), "site has {}; {kept}", crate::model::count(problems.len(), "problem", "problems"));
                 self.site_errors.insert(label.to_string(), problems);
             }
         }
