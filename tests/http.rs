@@ -128,6 +128,65 @@ async fn a_large_static_file_is_streamed_from_disk_and_only_while_it_is_the_file
     assert!(!linked.text().contains("root:"), "{}", linked.text());
 }
 
+#[tokio::test]
+async fn static_files_carry_last_modified_and_answer_if_modified_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("tenants/ais");
+    common::copy_tree(&common::repo().join("tenants/ais"), &site);
+    // One file held in memory and one streamed from disk, with known modification times,
+    // and documents whose types come from the maintained table.
+    let files = site.join("static/files");
+    let big: Vec<u8> = (0..(2u32 << 20)).map(|i| (i % 253) as u8).collect();
+    std::fs::write(files.join("so-lieu.7z"), &big).unwrap();
+    for name in ["bao-cao.odt", "trinh-chieu.pptx", "tai-lieu.rar"] {
+        std::fs::write(files.join(name), b"PK\x03\x04 not really").unwrap();
+    }
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(1_780_000_000); // 2026-05-28 20:26:40 UTC
+    for name in ["huong-dan.txt", "so-lieu.7z"] {
+        std::fs::File::options().write(true).open(files.join(name)).unwrap().set_modified(when).unwrap();
+    }
+    let live = common::live(&dir.path().join("tenants"), &common::repo().join("themes"), |_| {});
+    let server = start(live).await;
+    let stamp = "Thu, 28 May 2026 20:26:40 GMT";
+    for proto in [Proto::H1, Proto::H2] {
+        for path in ["/static/files/huong-dan.txt", "/static/files/so-lieu.7z"] {
+            let first = send(server.addr, proto, "GET", HOST, path, &[]).await;
+            assert_eq!((first.status, first.header("last-modified")), (200, stamp), "{proto:?} {path}");
+            let same = send(server.addr, proto, "GET", HOST, path, &[("if-modified-since", stamp)]).await;
+            assert_eq!((same.status, same.body.len()), (304, 0), "{proto:?} {path}: not modified since");
+            let later = "Fri, 29 May 2026 00:00:00 GMT";
+            let after = send(server.addr, proto, "GET", HOST, path, &[("if-modified-since", later)]).await;
+            assert_eq!(after.status, 304, "{proto:?} {path}: a later date");
+            let earlier = "Wed, 27 May 2026 00:00:00 GMT";
+            let before = send(server.addr, proto, "GET", HOST, path, &[("if-modified-since", earlier)]).await;
+            assert_eq!((before.status, before.body.len()), (200, first.body.len()), "{proto:?} {path}: modified since");
+            // If-None-Match decides when both are sent (RFC 9110 13.1.3).
+            let both = [("if-none-match", "\"stale\""), ("if-modified-since", stamp)];
+            assert_eq!(send(server.addr, proto, "GET", HOST, path, &both).await.status, 200, "{proto:?} {path}");
+            let garbage = send(server.addr, proto, "GET", HOST, path, &[("if-modified-since", "hôm qua")]).await;
+            assert_eq!(garbage.status, 200, "{proto:?} {path}: a date that does not parse is ignored");
+        }
+        assert_eq!(
+            send(server.addr, proto, "GET", HOST, "/static/files/so-lieu.7z", &[]).await.header("content-type"),
+            "application/x-7z-compressed"
+        );
+        for (path, want) in [
+            ("/static/files/bao-cao.odt", "application/vnd.oasis.opendocument.text"),
+            (
+                "/static/files/trinh-chieu.pptx",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            ),
+        ] {
+            assert_eq!(send(server.addr, proto, "GET", HOST, path, &[]).await.header("content-type"), want, "{path}");
+        }
+        let rar = send(server.addr, proto, "GET", HOST, "/static/files/tai-lieu.rar", &[]).await;
+        assert_ne!(rar.header("content-type"), "application/octet-stream");
+        // Rendered pages have no Last-Modified: their ETag is the validator.
+        let page = send(server.addr, proto, "GET", HOST, "/", &[]).await;
+        assert_eq!(page.header("last-modified"), "", "{proto:?}");
+    }
+}
+
 /// RFC 9110 15.4.5: a 304 carries the Vary a 200 would, or caches mix up encodings.
 #[tokio::test]
 async fn a_304_carries_the_vary_of_the_200() {

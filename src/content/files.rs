@@ -21,6 +21,8 @@ pub struct Found {
     pub bytes: Vec<u8>,
     /// Set for a file too large to hold in memory: what it was when checked.
     pub stream: Option<FileMeta>,
+    /// Its modification time, in Unix seconds.
+    pub modified: i64,
 }
 
 /// What a file was when it was checked: a file opened later is served only if it is still
@@ -312,12 +314,17 @@ impl Folder {
                     FileType::RegularFile if st.st_size as u64 > stream_over => {
                         // Checked again, by inode, when it is opened to be served.
                         read += st.st_size as u64;
-                        found.push(Found { rel, bytes: Vec::new(), stream: Some(FileMeta::of(&st)) });
+                        found.push(Found {
+                            rel,
+                            bytes: Vec::new(),
+                            stream: Some(FileMeta::of(&st)),
+                            modified: st.st_mtime,
+                        });
                     }
                     FileType::RegularFile => match read_at(&dir, &name, cap) {
                         Ok(bytes) => {
                             read += bytes.len() as u64;
-                            found.push(Found { rel, bytes, stream: None });
+                            found.push(Found { rel, bytes, stream: None, modified: st.st_mtime });
                         }
                         Err(e) => refused.push(e.problem(&file)),
                     },

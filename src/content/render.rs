@@ -35,6 +35,15 @@ pub struct Prepared {
     pub br: Option<Bytes>,
     /// Hash of the body, to reuse an unchanged response across rebuilds.
     pub hash: u64,
+    /// `Last-Modified` of a static file (its modification time); `None` for rendered pages,
+    /// whose ETag says it all.
+    pub last_modified: Option<HeaderValue>,
+}
+
+/// An IMF-fixdate (`Tue, 01 Dec 2026 20:36:56 GMT`) for a modification time in Unix seconds.
+pub fn http_date(unix_secs: i64) -> HeaderValue {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix_secs).unwrap_or(0));
+    HeaderValue::from_str(&httpdate::fmt_http_date(t)).expect("an HTTP date is a valid header value")
 }
 
 impl Prepared {
@@ -58,6 +67,7 @@ impl Prepared {
             gzip: gzip.map(Bytes::from),
             br: br.map(Bytes::from),
             hash,
+            last_modified: None,
         }
     }
 
@@ -84,6 +94,23 @@ impl Prepared {
             }
         }
         std::sync::Arc::new(Prepared::new(status, content_type, cache, body))
+    }
+
+    /// A site's static file held in memory, with its modification time as `Last-Modified`;
+    /// `previous` is reused when it holds the same bytes (its time stays: the bytes have not
+    /// changed since).
+    pub fn reuse_or_new_file(
+        previous: Option<&std::sync::Arc<Prepared>>,
+        content_type: &str,
+        body: Vec<u8>,
+        modified: i64,
+    ) -> std::sync::Arc<Prepared> {
+        if let Some(prev) = previous.filter(|p| p.last_modified.is_some() && p.body[..] == body[..]) {
+            return prev.clone();
+        }
+        let mut fresh = Prepared::new(StatusCode::OK, content_type, CachePolicy::Asset, body);
+        fresh.last_modified = Some(http_date(modified));
+        std::sync::Arc::new(fresh)
     }
 }
 
@@ -124,7 +151,9 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The Content-Type for a file name, with charset for text.
+/// The Content-Type for a file name: text types with their charset from the table below,
+/// everything else from `mime_guess`'s maintained table (office documents, archives, media),
+/// `application/octet-stream` for what nobody knows.
 pub fn content_type_for(path: &str) -> &'static str {
     let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
@@ -136,26 +165,8 @@ pub fn content_type_for(path: &str) -> &'static str {
         "txt" | "md" => "text/plain; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
         "ico" => "image/x-icon",
-        "pdf" => "application/pdf",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls" => "application/vnd.ms-excel",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "zip" => "application/zip",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "mp3" => "audio/mpeg",
-        "wasm" => "application/wasm",
-        _ => "application/octet-stream",
+        _ => mime_guess::from_ext(&ext).first_raw().unwrap_or("application/octet-stream"),
     }
 }
 
@@ -366,5 +377,24 @@ mod tests {
         assert_eq!(content_type_for("/static/a.CSS"), "text/css; charset=utf-8");
         assert_eq!(content_type_for("logo.svg"), "image/svg+xml");
         assert_eq!(content_type_for("noext"), "application/octet-stream");
+        assert_eq!(content_type_for("x.unknownext"), "application/octet-stream");
+        // Documents and archives units publish, from mime_guess's table.
+        for (file, want) in [
+            ("bao-cao.odt", "application/vnd.oasis.opendocument.text"),
+            ("slide.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+            ("ho-so.7z", "application/x-7z-compressed"),
+            ("bao-cao.pdf", "application/pdf"),
+            ("anh.webp", "image/webp"),
+            ("bang.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ] {
+            assert_eq!(content_type_for(file), want, "{file}");
+        }
+        assert_ne!(content_type_for("tai-lieu.rar"), "application/octet-stream");
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        assert_eq!(http_date(0).to_str().unwrap(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_796_157_416).to_str().unwrap(), "Tue, 01 Dec 2026 20:36:56 GMT");
     }
 }

@@ -29,12 +29,16 @@ pub struct Stream {
 /// The answer for a streamed file: 304, 416, or 200/206 with a [`Stream`] to fill in.
 pub fn answer(f: &Arc<StaticFile>, headers: &HeaderMap, method: &Method) -> Response<Body> {
     let size = f.meta.size;
+    let modified = crate::content::render::http_date(f.meta.mtime);
     let builder = Response::builder()
         .header(header::CONTENT_TYPE, f.content_type.clone())
         .header(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"))
         .header(header::ETAG, f.etag.clone())
+        .header(header::LAST_MODIFIED, modified.clone())
         .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if crate::serve::handler::etag_matches(headers, &f.etag) {
+    if crate::serve::handler::etag_matches(headers, &f.etag)
+        || crate::serve::handler::unmodified_since(headers, &modified)
+    {
         return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
     }
     let (builder, start, len) = match range::asked(headers, &f.etag, size) {

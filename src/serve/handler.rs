@@ -299,7 +299,10 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     }
     if p.status == StatusCode::OK {
         builder = builder.header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        if etag_matches(headers, &p.etag) {
+        if let Some(modified) = &p.last_modified {
+            builder = builder.header(header::LAST_MODIFIED, modified.clone());
+        }
+        if etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m)) {
             let builder = builder.header(header::ETAG, variant_etag(p, encoding));
             return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
         }
@@ -373,6 +376,19 @@ pub fn accepts(accept: &str, coding: &str) -> bool {
 /// If-None-Match with weak comparison (RFC 9110 13.1.2).
 /// If-None-Match with weak comparison (RFC 9110 13.1.2); an encoding's suffix is ignored,
 /// so a validator of any representation of this version matches.
+/// `If-Modified-Since` at or after `modified` (both HTTP dates), when the request has no
+/// `If-None-Match` (which takes precedence, RFC 9110 section 13.1.3).
+pub(crate) fn unmodified_since(headers: &HeaderMap, modified: &HeaderValue) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return false;
+    }
+    let date = |v: &HeaderValue| v.to_str().ok().and_then(|s| httpdate::parse_http_date(s).ok());
+    match (headers.get(header::IF_MODIFIED_SINCE).and_then(date), date(modified)) {
+        (Some(since), Some(modified)) => modified <= since,
+        _ => false,
+    }
+}
+
 pub(crate) fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let want = etag.as_bytes().strip_suffix(b"\"").unwrap_or(etag.as_bytes());
     headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {

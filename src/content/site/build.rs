@@ -546,18 +546,23 @@ fn add_static(
     entries: &mut HashMap<String, Entry>,
     warnings: &mut Vec<String>,
 ) {
-    let add = |url: String, bytes: Vec<u8>, entries: &mut HashMap<String, Entry>| {
+    // A site's own files carry their modification time (`Last-Modified`); theme files
+    // are served by their ETag alone.
+    let add = |url: String, bytes: Vec<u8>, modified: Option<i64>, entries: &mut HashMap<String, Entry>| {
         let prev = input.previous.and_then(|p| match p.entries.get(&url) {
             Some(Entry::Page(p)) => Some(p),
             _ => None,
         });
-        let prepared =
-            Prepared::reuse_or_new(prev, StatusCode::OK, render::content_type_for(&url), CachePolicy::Asset, bytes);
+        let content_type = render::content_type_for(&url);
+        let prepared = match modified {
+            Some(t) => Prepared::reuse_or_new_file(prev, content_type, bytes, t),
+            None => Prepared::reuse_or_new(prev, StatusCode::OK, content_type, CachePolicy::Asset, bytes),
+        };
         entries.insert(url, Entry::Page(prepared));
     };
     if let Ok(chain) = input.themes.chain(&config.theme) {
         for (rel, bytes) in ThemeSet::static_files(&chain) {
-            add(format!("/_theme/{rel}"), bytes.to_vec(), entries);
+            add(format!("/_theme/{rel}"), bytes.to_vec(), None, entries);
         }
     }
     let budget = input.budget;
@@ -583,7 +588,7 @@ fn add_static(
                 };
                 entries.insert(url, Entry::File(Arc::new(file)));
             }
-            None => add(url, f.bytes, entries),
+            None => add(url, f.bytes, Some(f.modified), entries),
         }
     }
 }
