@@ -234,10 +234,13 @@ fn check_fails_naming_each_broken_link_missing_image_alt_and_removed_html() {
     }
     let (file, message, fix) = RENAMED;
     assert!(text.contains(&format!("error: {LOI}/{file}: {message} ({fix})")), "the renamed file:\n{text}");
+    // An accent colour too light for links on white (WCAG AA) is named with its ratio.
+    let accent = "error: tests/fixtures/safety-net/tenants/loi/site.toml:9: vars.accent: #ffcc00 is too light for links on white (1.5:1";
+    assert!(text.lines().any(|l| l.starts_with(accent) && l.contains("choose a darker colour")), "{accent}\n{text}");
     let findings = text.lines().filter(|l| l.starts_with("error: ")).count();
-    assert_eq!(findings, SAFETY_NET.len() + 1, "nothing else is reported (the good links pass):\n{text}");
+    assert_eq!(findings, SAFETY_NET.len() + 2, "nothing else is reported (the good links pass):\n{text}");
     let verdict = text.lines().find(|l| l.starts_with("site loi ")).unwrap_or_default();
-    assert!(verdict.contains("FAILED (7 problems in the content; served cleaned"), "{verdict:?}\n{text}");
+    assert!(verdict.contains("FAILED (8 problems in the content; served cleaned"), "{verdict:?}\n{text}");
 }
 
 #[test]

@@ -439,3 +439,29 @@ async fn a_careless_site_is_served_cleaned_and_at_its_slugs() {
     assert!(body.contains(">vào đây</a>"), "the link's text stays, without its javascript: address:\n{body}");
     server.running.stop().await;
 }
+
+#[tokio::test]
+async fn an_accent_colour_in_site_toml_is_served_as_a_stylesheet_the_pages_link() {
+    let server = start(demo()).await;
+    // ais's site.toml: [vars] accent = "#0b5394".
+    let page = get(server.addr, "ais.mic.gov.vn", "/").await.text();
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"/_site/accent.css\">"), "the page links the accent");
+    let css = get(server.addr, "ais.mic.gov.vn", "/_site/accent.css").await;
+    assert_eq!((css.status, css.header("content-type")), (200, "text/css; charset=utf-8"));
+    assert!(css.text().contains("--accent: #0b5394;"), "{}", css.text());
+    // A site without an accent links none and serves none.
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::repo().join("tenants/ttt"), &dir.path().join("ttt"));
+    let toml = dir.path().join("ttt/site.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text.replace("accent = \"#0b5394\"", "accent = \"teal\"")).unwrap();
+    let live = common::live(dir.path(), &common::repo().join("themes"), |_| {});
+    let server = start(live).await;
+    let page = get(server.addr, "ttt.mic.gov.vn", "/").await.text();
+    assert!(
+        page.contains("class=\"accent-teal\"") || page.contains("accent-teal\""),
+        "a named accent is the theme's class"
+    );
+    assert!(!page.contains("/_site/accent.css"));
+    assert_eq!(get(server.addr, "ttt.mic.gov.vn", "/_site/accent.css").await.status, 404);
+}

@@ -67,6 +67,28 @@ struct SiteCtx<'a> {
 /// The largest text file (site.toml, a page, a template) a build reads.
 const MAX_TEXT_BYTES: u64 = 4 << 20;
 
+/// `vars.accent` (see [`super::accent`]): a name becomes `vars.accent_name`, a colour the
+/// stylesheet returned here and `vars.accent_stylesheet` for the templates to link; a
+/// value that will not do is reported and left out.
+fn apply_accent(config: &mut SiteConfig, text: &str, file: &str, lints: &mut Vec<Problem>) -> Option<String> {
+    let value = config.vars.get("accent")?.clone();
+    let line = super::config::key_line(text, "accent").unwrap_or(1);
+    match super::accent::read(&value, file, line) {
+        Ok(super::accent::Accent::Named(name)) => {
+            config.vars.insert("accent_name".into(), name.into());
+            None
+        }
+        Ok(super::accent::Accent::Colour { css }) => {
+            config.vars.insert("accent_stylesheet".into(), super::accent::STYLESHEET.into());
+            Some(css)
+        }
+        Err(problem) => {
+            lints.push(problem);
+            None
+        }
+    }
+}
+
 /// Build the site in `input.dir`; every problem is reported, not only the first.
 pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let label = input.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -76,10 +98,11 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     // Every file of the site is read through this one handle (see `files`).
     let folder = files::Folder::open(input.dir, &shown).map_err(|p| fail(vec![p]))?;
     let text = folder.read_text("site.toml", MAX_TEXT_BYTES).map_err(|p| fail(vec![p]))?;
-    let config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
+    let mut config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut lints = Vec::new();
+    let accent_css = apply_accent(&mut config, &text, &toml_file, &mut lints);
     let items = read_content(&folder, MAX_TEXT_BYTES, &mut problems, &mut lints);
     let theme_line = super::config::key_line(&text, "theme").unwrap_or(1);
     let (env, paths) = match environment(input, &folder, &config, theme_line, &mut warnings) {
@@ -112,6 +135,20 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         return Err(fail(problems));
     }
     add_static(input, &folder, &config, &mut entries, &mut warnings);
+    if let Some(css) = accent_css {
+        let prev = input.previous.and_then(|p| match p.entries.get(super::accent::STYLESHEET) {
+            Some(Entry::Page(p)) => Some(p),
+            _ => None,
+        });
+        let css = Prepared::reuse_or_new(
+            prev,
+            StatusCode::OK,
+            "text/css; charset=utf-8",
+            CachePolicy::Page,
+            css.into_bytes(),
+        );
+        entries.insert(super::accent::STYLESHEET.to_string(), Entry::Page(css));
+    }
     lints.extend(check_links(&items, &entries));
     lints.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let not_found = not_found.map_err(|e| fail(vec![e]))?;

@@ -1,6 +1,7 @@
 //! A member site: its folder (`tenants/<label>/`) loaded, validated and rendered into an
 //! immutable [`Site`] snapshot that the request path reads without touching the disk.
 
+pub mod accent;
 mod build;
 pub mod config;
 pub mod content;
