@@ -54,6 +54,8 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The file watcher thread and the channel that stops it (dropping the sender).
     watcher: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    /// True once every site's first build since the start has finished.
+    ready: Arc<watch::Sender<bool>>,
 }
 
 /// Listeners bound by the caller (tests bind `127.0.0.1:0`).
@@ -81,7 +83,25 @@ impl Running {
             tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx.clone())),
             tokio::spawn(stop_publisher(publisher.clone(), rx)),
         ];
-        Ok(Running { http_addr, admin_addr: None, https_addr: None, app, publisher, shutdown, tasks, watcher: None })
+        let ready = Arc::new(watch::Sender::new(true));
+        Ok(Running {
+            http_addr,
+            admin_addr: None,
+            https_addr: None,
+            app,
+            publisher,
+            shutdown,
+            tasks,
+            watcher: None,
+            ready,
+        })
+    }
+
+    /// Wait until every site's first build since the start has finished (at once when the
+    /// sites were built before serving). Requests are answered meanwhile.
+    pub async fn ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
     }
 
     /// A receiver that turns true on shutdown, for background tasks.
@@ -154,11 +174,20 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         }
         // The published sets first: under approval they are what the sites are built from.
         crate::control::content::start(&mut registry, &config)?;
-        let mut sources = crate::snapshot::Sources::load(&config);
+        // A registry with members starts serving at once and builds the sites behind
+        // (`Sources::starting`); a fresh data folder builds them first, for the import.
+        let fresh = registry.members()?.is_empty();
+        let mut sources = if fresh {
+            crate::snapshot::Sources::load(&config)
+        } else {
+            crate::snapshot::Sources::starting(&config)
+        };
         // Imports the site folders into a fresh data folder only; a lost registry stays empty.
         crate::control::membership::first_start(&mut registry, &config, &sources)?;
         sources.members = registry.members()?;
-        for label in sources.sites.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
+        let folders: Vec<String> =
+            if fresh { sources.sites.keys().cloned().collect() } else { sources.pending.iter().cloned().collect() };
+        for label in folders.iter().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
             let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }
@@ -169,7 +198,17 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     .await
     .context("loading the sites and the registry")?
     .with_context(|| format!("registry {}", registry_path.display()))?;
+    let starting = !live.snapshot().pending.is_empty();
     let mut running = Running::start(live.clone(), bound.http)?;
+    if starting {
+        // The first builds, on the publisher's pool; `ready` turns true when all are done.
+        let (ready, publisher) = (running.ready.clone(), running.publisher.clone());
+        ready.send_replace(false);
+        running.add_task(tokio::spawn(async move {
+            publisher.apply(Change::Rebuild(Plan { rescan: true, ..Plan::default() })).await;
+            ready.send_replace(true);
+        }));
+    }
     if let Err(e) = running.start_watcher() {
         tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
     }
@@ -439,19 +478,35 @@ pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
         Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} ([https] listen)"))?)
     };
     let running = launch(config, Bound { http, admin, https }).await?;
-    let sites = running.app.live.snapshot().sites.len();
-    // The bound address: with port 0 in [http] listen, the one the system chose.
-    let addr = running.http_addr;
-    tracing::info!(
-        "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
-        addr.port()
-    );
     if let Some(a) = running.https_addr {
         tracing::info!("HTTPS on https://{a}/ (certificates: cong cert list)");
     }
     if let Some(a) = running.admin_addr {
         tracing::info!("admin API on http://{a}/api/");
     }
+    let building = running.app.live.snapshot().pending.len();
+    if building > 0 {
+        tracing::info!(
+            "answering on http://{}/ while {building} sites are built (each 503 with Retry-After: 1 until built)",
+            running.http_addr
+        );
+        tokio::select! {
+            _ = running.ready() => {}
+            _ = shutdown_requested() => {
+                tracing::info!("shutting down before every site was built");
+                running.stop().await;
+                return Ok(());
+            }
+        }
+    }
+    let sites = running.app.live.snapshot().sites.len();
+    // The bound address: with port 0 in [http] listen, the one the system chose. Logged
+    // when it is true: every site built (or found broken).
+    let addr = running.http_addr;
+    tracing::info!(
+        "serving {sites} sites on http://{addr}/ (try http://{zone}.localhost:{}/ for the directory)",
+        addr.port()
+    );
     tell_systemd(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&format!("serving {sites} sites"))]);
     shutdown_requested().await;
     tell_systemd(&[sd_notify::NotifyState::Stopping]);

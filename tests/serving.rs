@@ -410,7 +410,8 @@ async fn a_careless_site_is_served_cleaned_and_at_its_slugs() {
     let themes = common::fixture("broken/no-themes-here");
     let live = common::live(&common::fixture("safety-net/tenants"), &themes, |sources| {
         let site = sources.sites.get("loi").expect("the site builds despite its findings");
-        assert_eq!(site.lints.len(), 7, "{:#?}", site.lints);
+        // Six in the content, the renamed file, and site.toml's accent colour too light.
+        assert_eq!(site.lints.len(), 8, "{:#?}", site.lints);
     });
     let server = start(live).await;
     let host = "loi.mic.gov.vn";

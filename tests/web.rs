@@ -1068,7 +1068,8 @@ async fn every_page_passes_axe_and_the_screenshots_are_saved() {
         .as_array()
         .map(|ms| ms.iter().filter_map(|m| m["status"].as_str()).collect())
         .unwrap_or_default();
-    assert!(statuses.contains(&"passed") && statuses.contains(&"failed"), "a mixed DNS report: {report}");
+    // Members that pass apart from IPv6 (no AAAA in these zones) are warnings.
+    assert!(statuses.contains(&"warning") && statuses.contains(&"failed"), "a mixed DNS report: {report}");
 
     b.goto(&w.url("/")).await;
     check(&b, &w, &mut found, "dashboard", &format!("#{id}")).await;

@@ -353,6 +353,10 @@ impl Admin {
         let sites: Vec<Value> = snap.sites.values().map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "lints": s.lints, "error": snap.site_errors.get(&s.label) })).collect();
         json!({
             "generation": snap.generation,
+            // While the server starts, the sites not built yet (they answer 503 meanwhile).
+            "starting": !snap.pending.is_empty(),
+            "sites_built": snap.sites.len(),
+            "sites_pending": snap.pending.len(),
             "zone": self.live.config.platform.zone,
             "members": snap.members.len(),
             "sites": sites,

@@ -171,6 +171,12 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     match route {
         Route::Site { label } => match snap.sites.get(&**label) {
             Some(site) => answer_path(&site.entries, Some(&site.not_found), snap, req),
+            // Being built since the start: ask again in a second rather than wait.
+            None if snap.pending.contains(&**label) => {
+                let mut resp = prepared(&snap.pages.unavailable, headers, method);
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                resp
+            }
             None => prepared(&snap.pages.unavailable, headers, method),
         },
         Route::Apex => match development_suffix(req, &snap.platform.zone) {

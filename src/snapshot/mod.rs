@@ -16,7 +16,7 @@ use crate::model::member::{Member, Status};
 use crate::model::problem::Problem;
 use crate::snapshot::routes::RouteTable;
 use arc_swap::ArcSwap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// One complete, validated version of everything a request needs.
@@ -37,6 +37,9 @@ pub struct Snapshot {
     /// The themes and platform names the sites and pages were rendered with.
     pub themes: Arc<ThemeSet>,
     pub platform: Platform,
+    /// Sites not built yet since the server started: they answer 503 with `Retry-After: 1`
+    /// meanwhile. Empty once every first build has finished.
+    pub pending: Arc<BTreeSet<String>>,
 }
 
 /// The inputs a snapshot is assembled from, kept to rebuild only what changed.
@@ -56,6 +59,8 @@ pub struct Sources {
     /// `[platform]` as pages show it: the running configuration's, with the display names
     /// SIGHUP re-read from cong.toml.
     pub platform: Platform,
+    /// Sites whose first build since the start has not finished (see [`Snapshot::pending`]).
+    pub pending: Arc<BTreeSet<String>>,
 }
 
 /// The scheme absolute URLs in sitemaps and feeds use.
@@ -68,6 +73,16 @@ pub fn scheme(config: &Config) -> &'static str {
 }
 
 impl Sources {
+    /// The themes only, every served site folder pending: what a server starts serving
+    /// with, before its sites are built (the publisher builds them; requests for them get
+    /// 503 with `Retry-After: 1` until then, never a wait). Members are set by the caller.
+    pub fn starting(config: &Config) -> Sources {
+        let mut sources = Sources { platform: config.platform.clone(), ..Sources::default() };
+        sources.load_themes(config);
+        sources.pending = Arc::new(served_labels(config).into_iter().collect());
+        sources
+    }
+
     /// Load every theme and every site folder; members are set by the caller.
     pub fn load(config: &Config) -> Sources {
         let mut sources = Sources { platform: config.platform.clone(), ..Sources::default() };
@@ -88,6 +103,9 @@ impl Sources {
     /// Take a build's outcome: a good build replaces the site; on failure the last good
     /// build stays and the problems are recorded; a folder that is gone removes the site.
     pub fn record(&mut self, label: &str, outcome: BuildOutcome) {
+        if self.pending.contains(label) {
+            Arc::make_mut(&mut self.pending).remove(label);
+        }
         match outcome {
             BuildOutcome::Gone => {
                 self.sites.remove(label);
@@ -129,6 +147,7 @@ impl Sources {
             members: snapshot.members.clone(),
             themes_version: snapshot.themes_version,
             platform: snapshot.platform.clone(),
+            pending: snapshot.pending.clone(),
         }
     }
 
@@ -247,6 +266,7 @@ pub fn assemble(
         themes_version: sources.themes_version,
         themes: sources.themes.clone(),
         platform: sources.platform.clone(),
+        pending: sources.pending.clone(),
     })
 }
 

@@ -157,9 +157,12 @@ pub async fn launch(config: Config) -> Running {
     launch_on(config, Bound { http, admin: Some(admin), https: None }).await
 }
 
-/// [`launch`] on listeners bound in advance.
+/// [`launch`] on listeners bound in advance; returns once every site's first build has
+/// finished (a server with members answers at once and builds its sites behind).
 pub async fn launch_on(config: Config, bound: Bound) -> Running {
-    cong::app::launch(config, bound).await.expect("server launches")
+    let running = cong::app::launch(config, bound).await.expect("server launches");
+    running.ready().await;
+    running
 }
 
 /// What a client saw.

@@ -32,6 +32,12 @@ impl Server {
         Server::spawn(dir, token, more, None, &[])
     }
 
+    /// [`Server::start`] that returns once the server answers, before its sites are built
+    /// (`answering on http://…` in the log), when they are built behind.
+    pub fn start_answering(dir: &Path, token: &str, more: &str) -> Server {
+        Server::spawn_until(dir, token, more, None, &[], &["answering on http://", "sites on http://"])
+    }
+
     /// [`Server::start`] with more environment variables (`RUST_LOG` replaces `info`).
     pub fn start_with_env(dir: &Path, token: &str, more: &str, env: &[(&str, &str)]) -> Server {
         Server::spawn(dir, token, more, None, env)
@@ -44,6 +50,19 @@ impl Server {
     }
 
     fn spawn(dir: &Path, token: &str, more: &str, open_files: Option<u32>, env: &[(&str, &str)]) -> Server {
+        Server::spawn_until(dir, token, more, open_files, env, &["sites on http://"])
+    }
+
+    /// Start, and wait for the admin address and the first of `http_marks` followed by the
+    /// HTTP address.
+    fn spawn_until(
+        dir: &Path,
+        token: &str,
+        more: &str,
+        open_files: Option<u32>,
+        env: &[(&str, &str)],
+        http_marks: &[&str],
+    ) -> Server {
         let more = format!(
             "\n[http]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken_env = \"{TOKEN_ENV}\"\n\n{more}"
         );
@@ -86,7 +105,7 @@ impl Server {
                         rest[..rest.find('/')?].parse::<SocketAddr>().ok()
                     })
                 };
-                (addr("sites on http://"), addr("admin API on http://"))
+                (http_marks.iter().find_map(|m| addr(m)), addr("admin API on http://"))
             };
             if let (Some(h), Some(a)) = found {
                 break (h, a);
