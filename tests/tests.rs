@@ -34,7 +34,8 @@
 //! - `reload`: hot reload seen from a visitor (edits, renames, new folders, themes, broken
 //!   edits, load, rescans, SIGHUP).
 //! - `publisher`: against the real binary, a stuck build holds back neither health checks,
-//!   nor suspends, nor SIGTERM.
+//!   nor suspends, nor SIGTERM; a restart answers at once (503 with `Retry-After: 1` for a
+//!   site not built yet) and says "serving" only when every site is built.
 //! - `open_files`: against the real binary under `ulimit -n 256`, silent connections to the
 //!   admin port hold back no public answer and are closed by the first-request deadline.
 //! - `registry`: the member registry end to end, the server and `cong member` processes on
