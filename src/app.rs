@@ -174,20 +174,14 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         }
         // The published sets first: under approval they are what the sites are built from.
         crate::control::content::start(&mut registry, &config)?;
-        // A registry with members starts serving at once and builds the sites behind
-        // (`Sources::starting`); a fresh data folder builds them first, for the import.
-        let fresh = registry.members()?.is_empty();
-        let mut sources = if fresh {
-            crate::snapshot::Sources::load(&config)
-        } else {
-            crate::snapshot::Sources::starting(&config)
-        };
-        // Imports the site folders into a fresh data folder only; a lost registry stays empty.
-        crate::control::membership::first_start(&mut registry, &config, &sources)?;
+        // Serving starts at once; the publisher builds the sites behind (`Sources::starting`).
+        let mut sources = crate::snapshot::Sources::starting(&config);
+        // Imports the site folders into a fresh data folder only (their site.toml is all it
+        // reads); a lost registry stays empty.
+        let folders = crate::snapshot::folder_names(&config);
+        crate::control::membership::first_start(&mut registry, &config, &folders)?;
         sources.members = registry.members()?;
-        let folders: Vec<String> =
-            if fresh { sources.sites.keys().cloned().collect() } else { sources.pending.iter().cloned().collect() };
-        for label in folders.iter().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
+        for label in folders.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
             let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }

@@ -35,6 +35,7 @@ async fn without_a_token_the_admin_listener_does_not_start_and_the_site_still_se
         let running = cong::app::launch(config, cong::app::Bound { http, admin: Some(admin), https: None })
             .await
             .expect("the server starts without a token");
+        running.ready().await;
         assert_eq!(running.admin_addr, None, "{name}: no admin API without a token");
         let refused = tokio::net::TcpStream::connect(admin_addr).await;
         assert!(refused.is_err(), "{name}: nothing may answer on the admin socket");

@@ -147,47 +147,51 @@ async fn a_stuck_build_holds_back_neither_health_checks_nor_suspends_nor_shutdow
     }
 }
 
-/// A restart answers at once and builds its sites behind: a site not built yet is a 503
-/// with `Retry-After: 1` (never a wait), `/api/status` counts what is built, and "serving"
-/// is logged only when every first build has finished.
+/// A start answers at once and builds its sites behind, the first (a fresh data folder,
+/// importing the folders from their site.toml) and a restart alike: a site not built yet
+/// is a 503 with `Retry-After: 1` (never a wait), `/api/status` counts what is built, and
+/// "serving" is logged only when every first build has finished.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_answers_at_once_while_the_sites_are_built() {
+async fn a_start_answers_at_once_while_the_sites_are_built() {
     let dir = tempfile::tempdir().unwrap();
     copy_demo(dir.path());
-    // The first start imports the folders (built before serving, for the import).
-    let first = Server::start(dir.path(), TOKEN, "");
-    drop(first);
-    // ttt's build now takes seconds (a template that runs until its fuel is spent).
+    // ttt's build takes seconds (a template that runs until its fuel is spent).
     common::write_runaway_template(&dir.path().join("tenants/ttt"));
+    for start in ["first start", "restart"] {
+        let server = Server::start_answering(dir.path(), TOKEN, "");
+        answers_while_building(&server, start).await;
+    }
+}
+
+async fn answers_while_building(server: &Server, start: &str) {
     let started = Instant::now();
-    let server = Server::start_answering(dir.path(), TOKEN, "");
     let mut saw_starting = false;
     let mut waiting_answers = 0;
     while !server.logged(|l| l.contains("sites on http://")) {
         let asked = Instant::now();
         let ttt = get(server.http, &host("ttt"), "/").await;
-        assert!(asked.elapsed() < PROMPT, "an unbuilt site answers at once, took {:?}", asked.elapsed());
+        assert!(asked.elapsed() < PROMPT, "{start}: an unbuilt site answers at once, took {:?}", asked.elapsed());
         if ttt.status == 503 && ttt.header("retry-after") == "1" {
             waiting_answers += 1;
         }
         let status = api_status(server.admin).await;
         if status["starting"] == true {
             saw_starting = true;
-            assert!(status["sites_pending"].as_u64().is_some_and(|n| n >= 1), "{status}");
-            assert!(status["sites_built"].as_u64().is_some_and(|n| n < 7), "{status}");
+            assert!(status["sites_pending"].as_u64().is_some_and(|n| n >= 1), "{start}: {status}");
+            assert!(status["sites_built"].as_u64().is_some_and(|n| n < 7), "{start}: {status}");
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "never ready:\n{}", server.log_text());
+        assert!(started.elapsed() < Duration::from_secs(120), "{start}: never ready:\n{}", server.log_text());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(saw_starting, "/api/status said it was starting:\n{}", server.log_text());
-    assert!(waiting_answers >= 1, "ttt answered 503 with Retry-After: 1 while it was built");
+    assert!(saw_starting, "{start}: /api/status said it was starting:\n{}", server.log_text());
+    assert!(waiting_answers >= 1, "{start}: ttt answered 503 with Retry-After: 1 while it was built");
     // Built: the good sites serve, the broken one is unavailable without "try in a second".
-    assert_eq!(get(server.http, &host("ais"), "/").await.status, 200);
+    assert_eq!(get(server.http, &host("ais"), "/").await.status, 200, "{start}");
     let ttt = get(server.http, &host("ttt"), "/").await;
-    assert_eq!((ttt.status, ttt.header("retry-after")), (503, ""), "a failed build is not 'starting'");
+    assert_eq!((ttt.status, ttt.header("retry-after")), (503, ""), "{start}: a failed build is not 'starting'");
     let status = api_status(server.admin).await;
     assert_eq!((status["starting"].as_bool(), status["sites_pending"].as_u64()), (Some(false), Some(0)), "{status}");
-    assert!(server.logged(|l| l.contains("answering on http://") && l.contains("sites are built")));
+    assert!(server.logged(|l| l.contains("answering on http://") && l.contains("sites are built")), "{start}");
 }
 
 async fn api_status(admin: SocketAddr) -> serde_json::Value {

@@ -8,9 +8,9 @@ use crate::model::config::Config;
 use crate::model::escape::Escaped;
 use crate::model::member::{Member, Membership, Names, Status};
 use crate::model::naming::{self, Code, Finding, NameIndex, NameReport, Proposal};
-use crate::snapshot::Sources;
 use crate::store::registry::{Found, Registration, Registry, RegistryError};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The audit log's actor for what `cong serve` does on its own at start.
@@ -182,18 +182,22 @@ fn taken_report(mut report: NameReport, host: &str, owner: &str) -> NameReport {
 /// member, but the data folder's marker says it held some) it imports nothing, serves no
 /// member, and says so in the log and the audit log; a registry with members is left as
 /// it is.
-pub fn first_start(registry: &mut Registry, config: &Config, sources: &Sources) -> Result<(), RegistryError> {
+pub fn first_start(
+    registry: &mut Registry,
+    config: &Config,
+    folders: &BTreeMap<String, Names>,
+) -> Result<(), RegistryError> {
     match registry.found()? {
         Found::Members => Ok(()),
         Found::Fresh => {
-            let n = import_sites(registry, config, sources)?;
-            let of = sources.sites.len();
+            let n = import_sites(registry, config, folders)?;
+            let of = folders.len();
             tracing::info!(
                 "fresh data folder: imported {n} of {of} site folders as active members (see the audit log)"
             );
             Ok(())
         }
-        Found::Lost { marker } => withhold_import(registry, sources, &marker),
+        Found::Lost { marker } => withhold_import(registry, folders, &marker),
     }
 }
 
@@ -202,11 +206,14 @@ pub fn first_start(registry: &mut Registry, config: &Config, sources: &Sources) 
 /// that breaks a rule is not imported (the log and the audit log name each code and field)
 /// and the others still are; warnings are accepted with the import as the reason, which
 /// the audit log keeps.
-fn import_sites(registry: &mut Registry, config: &Config, sources: &Sources) -> Result<usize, RegistryError> {
+fn import_sites(
+    registry: &mut Registry,
+    config: &Config,
+    folders: &BTreeMap<String, Names>,
+) -> Result<usize, RegistryError> {
     let mut index = name_index(config, &registry.members()?);
     let mut imported = 0;
-    for site in sources.sites.values() {
-        let names = &site.config.names;
+    for names in folders.values() {
         let file = crate::content::site::shown_path(&config.tenants_dir.join(&names.label).join("site.toml"));
         let report = names.validate(&index);
         if !report.ok {
@@ -251,7 +258,11 @@ fn refuse_import(registry: &mut Registry, file: &str, names: &Names, report: &Na
 
 /// A lost registry: nothing is imported, the error says what to do, the audit log keeps a
 /// `withhold_import` entry.
-fn withhold_import(registry: &mut Registry, sources: &Sources, marker: &Path) -> Result<(), RegistryError> {
+fn withhold_import(
+    registry: &mut Registry,
+    folders: &BTreeMap<String, Names>,
+    marker: &Path,
+) -> Result<(), RegistryError> {
     let db = registry.path().display().to_string();
     let marker = marker.display().to_string();
     tracing::error!(
@@ -260,7 +271,7 @@ fn withhold_import(registry: &mut Registry, sources: &Sources, marker: &Path) ->
          Restore {db} from a backup and restart; or register and activate the members again (cong member register, cong member activate); \
          or, only to import every site folder as an active member, delete {marker} and restart"
     );
-    let folders: Vec<&String> = sources.sites.keys().collect();
+    let folders: Vec<&String> = folders.keys().collect();
     let detail = serde_json::json!({ "registry": db, "marker": marker, "folders_not_imported": folders });
     let reason = "registry.db missing or empty in a data folder that has held members: site folders not imported; restore registry.db from a backup";
     registry.note(FIRST_START, "withhold_import", "", &detail, Some(reason))

@@ -189,6 +189,23 @@ pub fn served_labels(config: &Config) -> Vec<String> {
     labels
 }
 
+/// The names each served site folder declares in its `site.toml`, read without building
+/// the site (a fresh data folder imports them while the sites are built behind). A folder
+/// whose `site.toml` does not read or parse is left out; its build reports why.
+pub fn folder_names(config: &Config) -> BTreeMap<String, crate::model::member::Names> {
+    let mut names = BTreeMap::new();
+    for label in served_labels(config) {
+        let dir = config.site_source(&label);
+        let shown = site::shown_path(&dir);
+        let Ok(folder) = crate::content::files::Folder::open(&dir, &shown) else { continue };
+        let Ok(text) = folder.read_text("site.toml", 4 << 20) else { continue };
+        if let Ok(parsed) = site::config::parse(&text, &format!("{shown}/site.toml"), &label) {
+            names.insert(label, parsed.names);
+        }
+    }
+    names
+}
+
 /// What building one site folder gave.
 #[derive(Debug)]
 pub enum BuildOutcome {

@@ -111,11 +111,12 @@ impl Server {
                 break (h, a);
             }
             let exited = child.try_wait().unwrap();
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "cong serve did not start ({exited:?}):\n{}",
-                log.lock().unwrap().join("\n")
-            );
+            if exited.is_some() || Instant::now() >= deadline {
+                // Not left running after the test fails.
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cong serve did not start ({exited:?}):\n{}", log.lock().unwrap().join("\n"));
+            }
             std::thread::sleep(Duration::from_millis(20));
         };
         Server { child, log, http, admin, config }
