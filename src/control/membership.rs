@@ -212,7 +212,9 @@ fn import_sites(
     folders: &BTreeMap<String, Names>,
 ) -> Result<usize, RegistryError> {
     let mut index = name_index(config, &registry.members()?);
-    let mut imported = 0;
+    // Judged one after the other (each against those accepted before it), then stored in
+    // one transaction: thousands of folders import in one commit.
+    let mut accepted: Vec<(String, Registration)> = Vec::new();
     for names in folders.values() {
         let file = crate::content::site::shown_path(&config.tenants_dir.join(&names.label).join("site.toml"));
         let report = names.validate(&index);
@@ -224,18 +226,18 @@ fn import_sites(
         if !report.warnings.is_empty() {
             reason.push_str(&format!("; naming warnings accepted: {}", codes(&report.warnings)));
         }
-        let registration = Registration {
-            names: Names { label: report.label.clone(), ..names.clone() },
-            status: Status::Active,
-            override_reason: Some(reason),
-        };
-        match registry.register(&registration, &config.platform.zone, FIRST_START) {
-            Ok(member) => {
-                add_to_index(&mut index, &member.names);
-                imported += 1;
-            }
+        let names = Names { label: report.label.clone(), ..names.clone() };
+        add_to_index(&mut index, &names);
+        accepted.push((file, Registration { names, status: Status::Active, override_reason: Some(reason) }));
+    }
+    let registrations: Vec<Registration> = accepted.iter().map(|(_, r)| r.clone()).collect();
+    let outcomes = registry.register_all(&registrations, &config.platform.zone, FIRST_START)?;
+    let mut imported = 0;
+    for ((file, _), outcome) in accepted.iter().zip(outcomes) {
+        match outcome {
+            Ok(_) => imported += 1,
             Err(RegistryError::Taken { host, owner }) => {
-                let (file, host, owner) = (Escaped(&file), Escaped(&host), Escaped(&owner));
+                let (file, host, owner) = (Escaped(file), Escaped(&host), Escaped(&owner));
                 tracing::warn!("{file}: not imported: \"{host}\" is already registered to \"{owner}\"")
             }
             Err(e) => return Err(e),

@@ -296,33 +296,44 @@ impl Registry {
     /// once, under its first kind. A host held by any member (or a label already registered)
     /// fails with `Taken`, naming the holder; nothing is written then.
     pub fn register(&mut self, reg: &Registration, zone: &str, actor: &str) -> Result<Member, RegistryError> {
-        let reg = normalized(reg);
-        let fourth_level = format!("{}.{}", reg.names.label, normalize_host(zone));
-        let now = rfc3339(SystemTime::now());
         // IMMEDIATE takes the write lock up front, so concurrent registrations of one label
         // queue behind each other (busy_timeout) and the later ones meet the constraint.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let member_id = insert_member(&tx, &reg, &now).map_err(|e| {
-            if is_unique_violation(&e) {
-                RegistryError::Taken { host: fourth_level.clone(), owner: reg.names.label.clone() }
-            } else {
-                e.into()
-            }
-        })?;
-        for (host, kind) in names_of(&reg.names, &fourth_level) {
-            insert_name(&tx, member_id, &host, kind)?;
-        }
-        for address in &reg.names.servers {
-            tx.execute("INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)", (member_id, address))?;
-        }
-        let detail = serde_json::to_value(&reg).unwrap_or(serde_json::Value::Null);
-        let reason = reg.override_reason.as_deref();
-        append_audit(&tx, actor, "register", &reg.names.label, &detail, reason)?;
-        let member = load_one(&tx, &reg.names.label)?;
+        let member = register_in(&tx, reg, zone, actor)?;
         tx.commit()?;
         self.own_writes += 1;
         self.mark_in_use();
         Ok(member)
+    }
+
+    /// [`Registry::register`] for many registrations in one transaction (a first start's
+    /// import of thousands of folders: one commit instead of one each). Each registration
+    /// stands alone: one that fails (a name taken) writes nothing of its own and the others
+    /// are still stored; each outcome is returned in order.
+    pub fn register_all(
+        &mut self,
+        regs: &[Registration],
+        zone: &str,
+        actor: &str,
+    ) -> Result<Vec<Result<Member, RegistryError>>, RegistryError> {
+        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(regs.len());
+        for reg in regs {
+            let mut one = tx.savepoint()?;
+            let outcome = register_in(&one, reg, zone, actor);
+            if outcome.is_ok() {
+                one.commit()?;
+            } else {
+                one.rollback()?;
+            }
+            outcomes.push(outcome);
+        }
+        tx.commit()?;
+        if outcomes.iter().any(Result::is_ok) {
+            self.own_writes += 1;
+            self.mark_in_use();
+        }
+        Ok(outcomes)
     }
 
     /// Every member, sorted by label, with its own domains, aliases and servers.
@@ -502,6 +513,30 @@ fn normalize_host(host: &str) -> String {
 }
 
 /// The registration as it will be stored (and shown in the audit detail).
+/// One registration inside the caller's transaction (see [`Registry::register`]).
+fn register_in(conn: &Connection, reg: &Registration, zone: &str, actor: &str) -> Result<Member, RegistryError> {
+    let reg = normalized(reg);
+    let fourth_level = format!("{}.{}", reg.names.label, normalize_host(zone));
+    let now = rfc3339(SystemTime::now());
+    let member_id = insert_member(conn, &reg, &now).map_err(|e| {
+        if is_unique_violation(&e) {
+            RegistryError::Taken { host: fourth_level.clone(), owner: reg.names.label.clone() }
+        } else {
+            e.into()
+        }
+    })?;
+    for (host, kind) in names_of(&reg.names, &fourth_level) {
+        insert_name(conn, member_id, &host, kind)?;
+    }
+    for address in &reg.names.servers {
+        conn.execute("INSERT OR IGNORE INTO servers (member_id, address) VALUES (?1, ?2)", (member_id, address))?;
+    }
+    let detail = serde_json::to_value(&reg).unwrap_or(serde_json::Value::Null);
+    let reason = reg.override_reason.as_deref();
+    append_audit(conn, actor, "register", &reg.names.label, &detail, reason)?;
+    load_one(conn, &reg.names.label)
+}
+
 fn normalized(reg: &Registration) -> Registration {
     Registration { names: reg.names.normalized(), ..reg.clone() }
 }

@@ -414,3 +414,22 @@ fn a_note_goes_into_the_audit_log_without_changing_members() {
     assert!(registry.is_empty().unwrap());
     assert_eq!(registry.change_marker().unwrap(), before, "routing is unchanged");
 }
+
+#[test]
+fn register_all_stores_each_registration_on_its_own_in_one_transaction() {
+    let (_dir, mut registry) = fresh();
+    let mut clash = reg("vnnic");
+    clash.names.own_domains = vec!["ais.gov.vn".into()];
+    let mut ais = reg("ais");
+    ais.names.own_domains = vec!["ais.gov.vn".into()];
+    let outcomes = registry.register_all(&[ais, reg("ais"), clash, reg("cbc")], ZONE, "test").unwrap();
+    assert!(outcomes[0].is_ok(), "{outcomes:?}");
+    assert!(matches!(outcomes[1], Err(RegistryError::Taken { .. })), "the same label again: {outcomes:?}");
+    assert!(matches!(outcomes[2], Err(RegistryError::Taken { .. })), "a domain already held: {outcomes:?}");
+    assert!(outcomes[3].is_ok(), "{outcomes:?}");
+    // What failed left nothing of its own: no vnnic, no name of it, one audit row per member.
+    let labels: Vec<String> = registry.members().unwrap().into_iter().map(|m| m.names.label).collect();
+    assert_eq!(labels, ["ais", "cbc"]);
+    assert_eq!(registry.audit(10).unwrap().len(), 2);
+    assert!(registry.member("vnnic").unwrap().is_none());
+}
