@@ -178,8 +178,16 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         let mut sources = crate::snapshot::Sources::starting(&config);
         // Imports the site folders into a fresh data folder only (their site.toml is all it
         // reads); a lost registry stays empty.
+        let read = std::time::Instant::now();
         let folders = crate::snapshot::folder_names(&config);
+        let imported = std::time::Instant::now();
         crate::control::membership::first_start(&mut registry, &config, &folders)?;
+        tracing::debug!(
+            folders = folders.len(),
+            read_ms = (imported - read).as_millis(),
+            import_ms = imported.elapsed().as_millis(),
+            "site.toml of every folder read; first start's import (if any) done"
+        );
         sources.members = registry.members()?;
         for label in folders.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
             let label = crate::model::escape::Escaped(label);

@@ -647,10 +647,18 @@ fn load_one(conn: &Connection, label: &str) -> Result<Member, RegistryError> {
 
 /// Members sorted by label (all, or the one with `label`), with names and servers filled in.
 fn load_members(conn: &Connection, label: Option<&str>) -> rusqlite::Result<Vec<Member>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, label, name_vi, name_en, membership, status, canonical
-         FROM members WHERE ?1 IS NULL OR label = ?1 ORDER BY label",
-    )?;
+    // Two statements, not `?1 IS NULL OR label = ?1`: SQLite cannot use the label's index
+    // for that, and a scan of every member per lookup made a first start's import of
+    // thousands of folders quadratic.
+    let mut stmt = match label {
+        Some(_) => conn.prepare_cached(
+            "SELECT id, label, name_vi, name_en, membership, status, canonical FROM members WHERE label = ?1",
+        )?,
+        None => conn.prepare_cached(
+            "SELECT id, label, name_vi, name_en, membership, status, canonical FROM members
+             WHERE ?1 IS NULL ORDER BY label",
+        )?,
+    };
     let rows = stmt.query_map([label], |row| {
         let member = Member {
             names: Names {
@@ -686,16 +694,29 @@ fn fill_names_and_servers(
     index: &HashMap<i64, usize>,
     members: &mut [Member],
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT x.member_id, x.kind, x.value FROM (
-             SELECT member_id, kind, host AS value, 0 AS part, rowid AS seq FROM names
-             UNION ALL
-             SELECT member_id, 'server', address, 1, rowid FROM servers
-         ) x JOIN members m ON m.id = x.member_id
-         WHERE ?1 IS NULL OR m.label = ?1
-         ORDER BY x.part, x.seq",
-    )?;
-    let mut rows = stmt.query([label])?;
+    // One member: by its id, through the names' member index (see `load_members`).
+    let one = match (label, index.keys().next()) {
+        (Some(_), Some(&id)) if index.len() == 1 => Some(id),
+        (Some(_), _) => return Ok(()),
+        (None, _) => None,
+    };
+    let mut stmt = match one {
+        Some(_) => conn.prepare_cached(
+            "SELECT member_id, kind, value FROM (
+                 SELECT member_id, kind, host AS value, 0 AS part, rowid AS seq FROM names WHERE member_id = ?1
+                 UNION ALL
+                 SELECT member_id, 'server', address, 1, rowid FROM servers WHERE member_id = ?1
+             ) ORDER BY part, seq",
+        )?,
+        None => conn.prepare_cached(
+            "SELECT x.member_id, x.kind, x.value FROM (
+                 SELECT member_id, kind, host AS value, 0 AS part, rowid AS seq FROM names
+                 UNION ALL
+                 SELECT member_id, 'server', address, 1, rowid FROM servers
+             ) x WHERE ?1 IS NULL ORDER BY x.part, x.seq",
+        )?,
+    };
+    let mut rows = stmt.query([one])?;
     while let Some(row) = rows.next()? {
         let Some(&at) = index.get(&row.get::<_, i64>(0)?) else {
             continue;
