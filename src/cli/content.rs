@@ -184,7 +184,11 @@ fn run(registry: &mut Registry, config: &Config, cmd: ContentCommand) -> Result<
                 let changes = content::changes(registry, config, &label)?;
                 if !json {
                     let n = changes.len();
-                    outln!("{}: {}", Escaped(&label), if n == 0 { "as published".into() } else { plural(n, "change") });
+                    outln!(
+                        "{}: {}",
+                        Escaped(&label),
+                        if n == 0 { "as published".into() } else { crate::model::count(n, "change", "changes") }
+                    );
                     for c in &changes {
                         outln!("  {:<9} {}", c.change.as_str(), Escaped(&c.path));
                     }
@@ -219,7 +223,7 @@ fn run(registry: &mut Registry, config: &Config, cmd: ContentCommand) -> Result<
                         Escaped(&s.site),
                         Escaped(&s.author),
                         Escaped(&s.message),
-                        plural(s.files.len(), "file")
+                        crate::model::count(s.files.len(), "file", "files")
                     );
                 }
             }
@@ -288,17 +292,13 @@ fn show_brief(s: &Submission, json: bool, what: &str) {
         outln!("{}", serde_json::to_string_pretty(s).expect("JSON"));
         return;
     }
-    outln!("submission {} for {}: {what} ({})", s.id, Escaped(&s.site), plural(s.files.len(), "file"));
+    outln!(
+        "submission {} for {}: {what} ({})",
+        s.id,
+        Escaped(&s.site),
+        crate::model::count(s.files.len(), "file", "files")
+    );
     for f in &s.files {
         outln!("  {:<9} {}", f.change.as_str(), Escaped(&f.path));
-    }
-}
-
-/// `1 file`, `3 files`.
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

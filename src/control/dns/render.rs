@@ -48,10 +48,9 @@ fn row(out: &mut String, m: &MemberReport, label_w: usize) {
 pub fn summary_line(report: &Report) -> String {
     let s = &report.summary;
     format!(
-        "zone {}, {} member{} checked at {}: {} passed, {} warning, {} failed, {} error",
+        "zone {}, {} checked at {}: {} passed, {} warning, {} failed, {} error",
         report.zone,
-        report.members.len(),
-        if report.members.len() == 1 { "" } else { "s" },
+        crate::model::count(report.members.len(), "member", "members"),
         report.checked_at,
         s.passed,
         s.warning,
