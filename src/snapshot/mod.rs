@@ -195,11 +195,7 @@ pub fn served_labels(config: &Config) -> Vec<String> {
 pub fn folder_names(config: &Config) -> BTreeMap<String, crate::model::member::Names> {
     let mut names = BTreeMap::new();
     for label in served_labels(config) {
-        let dir = config.site_source(&label);
-        let shown = site::shown_path(&dir);
-        let Ok(folder) = crate::content::files::Folder::open(&dir, &shown) else { continue };
-        let Ok(text) = folder.read_text("site.toml", 4 << 20) else { continue };
-        if let Ok(parsed) = site::config::parse(&text, &format!("{shown}/site.toml"), &label) {
+        if let Ok((_, _, parsed)) = site::open_config(&config.site_source(&label), &label) {
             names.insert(label, parsed.names);
         }
     }

@@ -67,6 +67,17 @@ struct SiteCtx<'a> {
 /// The largest text file (site.toml, a page, a template) a build reads.
 const MAX_TEXT_BYTES: u64 = 4 << 20;
 
+/// Open a site folder (every file of the site is then read through this one handle, see
+/// `files`) and read its `site.toml`: the handle, the text (for lines in messages) and the
+/// parsed configuration.
+pub fn open_config(dir: &Path, label: &str) -> Result<(files::Folder, String, SiteConfig), Vec<Problem>> {
+    let shown = shown_path(dir);
+    let folder = files::Folder::open(dir, &shown).map_err(|p| vec![p])?;
+    let text = folder.read_text("site.toml", MAX_TEXT_BYTES).map_err(|p| vec![p])?;
+    let config = super::config::parse(&text, &format!("{shown}/site.toml"), label)?;
+    Ok((folder, text, config))
+}
+
 /// `vars.accent` (see [`super::accent`]): a name becomes `vars.accent_name`, a colour the
 /// stylesheet returned here and `vars.accent_stylesheet` for the templates to link; a
 /// value that will not do is reported and left out.
@@ -95,10 +106,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let shown = shown_path(input.dir);
     let fail = |problems: Vec<Problem>| SiteError { label: label.clone(), problems };
     let toml_file = format!("{shown}/site.toml");
-    // Every file of the site is read through this one handle (see `files`).
-    let folder = files::Folder::open(input.dir, &shown).map_err(|p| fail(vec![p]))?;
-    let text = folder.read_text("site.toml", MAX_TEXT_BYTES).map_err(|p| fail(vec![p]))?;
-    let mut config = super::config::parse(&text, &toml_file, &label).map_err(&fail)?;
+    let (folder, text, mut config) = open_config(input.dir, &label).map_err(&fail)?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut lints = Vec::new();

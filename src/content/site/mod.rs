@@ -10,7 +10,7 @@ pub mod links;
 mod place;
 pub mod scaffold;
 
-pub use build::{build, BuildInput};
+pub use build::{build, open_config, BuildInput};
 
 use crate::content::render::Prepared;
 use std::collections::HashMap;
