@@ -276,6 +276,9 @@ async fn a_new_page_is_served_only_once_approved() {
     assert_eq!(file_paths(&s), [NEW_PAGE], "{s}");
     assert_eq!(s["files"][0]["change"], "added", "{s}");
     assert_eq!(w.page("/tin-tuc/bai-moi/").await.status, 404, "submitted is not approved");
+    let waiting = |n: usize| format!("cong_submissions_waiting{{site=\"ais\"}} {n}");
+    let metrics = w.api(TOKEN, "GET", "/metrics", "").await.text();
+    assert!(metrics.lines().any(|l| l == waiting(1)), "one submission waits:\n{metrics}");
 
     let resp = w.decide(&minh, id_of(&s), "approve", "").await;
     assert_eq!(resp.status, 200, "approve:\n{}", resp.text());
@@ -285,6 +288,8 @@ async fn a_new_page_is_served_only_once_approved() {
     assert!(page.text().contains("giả danh cơ quan thuế"), "the page shows its text:\n{}", page.text());
     let changes = w.api_json(&minh, "GET", "/api/sites/ais/changes", "", 200).await;
     assert!(change_rows(&changes).is_empty(), "nothing left to submit once published: {changes}");
+    let metrics = w.api(TOKEN, "GET", "/metrics", "").await.text();
+    assert!(!metrics.contains("cong_submissions_waiting{site=\"ais\"}"), "none waits once decided:\n{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

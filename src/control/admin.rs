@@ -446,17 +446,9 @@ impl Admin {
         })
         .await
         .unwrap_or_default();
-        let waiting = crate::store::registry::off_workers(&self.registry, |r| {
-            let mut by_site: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-            for state in [State::Submitted, State::Escalated] {
-                for s in r.submissions(None, Some(state)).unwrap_or_default() {
-                    *by_site.entry(s.site).or_default() += 1;
-                }
-            }
-            by_site
-        })
-        .await
-        .unwrap_or_default();
+        let waiting = crate::store::registry::off_workers(&self.registry, |r| r.waiting_by_site().unwrap_or_default())
+            .await
+            .unwrap_or_default();
         let mut out = String::from(
             "# HELP cong_certificate_expiry_seconds Seconds until the stored certificate of a name expires.\n\
              # TYPE cong_certificate_expiry_seconds gauge\n",

@@ -273,6 +273,23 @@ impl Registry {
         load_submission(&self.conn, id)
     }
 
+    /// How many submissions wait for a decision (submitted or escalated), by site: a count,
+    /// not the submissions and their files (`/metrics` asks on every scrape).
+    pub fn waiting_by_site(&self) -> Result<BTreeMap<String, usize>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT site, COUNT(*) FROM submissions WHERE state IN (?1, ?2) GROUP BY site ORDER BY site",
+        )?;
+        let rows = stmt.query_map(params![State::Submitted.as_str(), State::Escalated.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut waiting = BTreeMap::new();
+        for row in rows {
+            let (site, n) = row?;
+            waiting.insert(site, usize::try_from(n).unwrap_or(0));
+        }
+        Ok(waiting)
+    }
+
     /// Submissions, newest first, of one site and in one state when given.
     pub fn submissions(&self, site: Option<&str>, state: Option<State>) -> Result<Vec<Submission>, RegistryError> {
         let sql = format!(
