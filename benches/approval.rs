@@ -72,7 +72,7 @@ fn main() {
         let folder = dir.path().join("tenants/ais");
         let published = config.published_dir().join("ais");
         let build = |at: &std::path::Path| {
-            let outcome = cong::snapshot::build_site_at(&config, at, &themes, &config.platform, None);
+            let outcome = cong::snapshot::build_site_at(&config, at, &themes, &config.platform, None, None);
             assert!(matches!(outcome, cong::snapshot::BuildOutcome::Built(_)), "ais builds");
         };
         let from_folder = time(20, || build(&folder));

@@ -30,6 +30,7 @@ fn member(i: usize) -> Member {
             label,
         },
         status: Status::Active,
+        maintenance: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
         previous: Option<&'a site::Site>,
     ) -> BuildInput<'a> {
         BuildInput {
+            banner: None,
             dir,
             themes: &sources.themes,
             platform: &config.platform,

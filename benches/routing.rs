@@ -21,6 +21,7 @@ fn members(n: usize) -> Vec<Member> {
                 servers: vec![],
             },
             status: Status::Active,
+            maintenance: None,
         })
         .collect()
 }

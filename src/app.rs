@@ -189,6 +189,8 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             "site.toml of every folder read; first start's import (if any) done"
         );
         sources.members = registry.members()?;
+        // What the units' case systems published, served from the first request on.
+        sources.dossiers = Arc::new(crate::control::follow::read_dossiers(&registry, &mut Default::default())?);
         for label in folders.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
             let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");

@@ -60,7 +60,7 @@ async fn every_kind_of_answer_carries_the_security_headers() {
         ("unknown host", "GET", "khongco.mic.gov.vn", "/", &[], 404),
         ("bad host", "GET", "bad_host:x", "/", &[], 400),
         ("suspended", "GET", "cbc.mic.gov.vn", "/", &[], 503),
-        ("archived", "GET", "cds.mic.gov.vn", "/", &[], 410),
+        ("archived", "GET", "cds.mic.gov.vn", "/", &[], 200),
         ("method", "POST", HOST, "/", &[], 405),
         ("static file", "GET", HOST, "/static/images/logo.svg", &[], 200),
         ("theme file", "GET", HOST, "/_theme/style.css", &[], 200),

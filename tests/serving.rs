@@ -233,9 +233,12 @@ async fn suspended_archived_and_pending_members_answer_on_every_name() {
             assert!(resp.text().contains("tạm dừng"), "the maintenance page");
             assert!(!resp.text().contains(VNNIC), "a suspended portal shows no content");
         }
+        // Archived: the record stays readable, not to be indexed (docs/services.md).
         let archived = send(server.addr, proto, "GET", "cbc.mic.gov.vn", "/", &[]).await;
-        assert_eq!(archived.status, 410, "{proto:?} archived");
-        assert!(archived.text().contains("ngừng hoạt động"), "the archived page");
+        assert_eq!(archived.status, 200, "{proto:?} archived");
+        assert_eq!(archived.header("x-robots-tag"), "noindex", "{proto:?} archived");
+        let post = send(server.addr, proto, "POST", "cbc.mic.gov.vn", "/", &[]).await;
+        assert_eq!(post.status, 405, "{proto:?} archived: read-only");
         let pending = send(server.addr, proto, "GET", "cds.mic.gov.vn", "/gioi-thieu/", &[]).await;
         assert_eq!(pending.status, 404, "{proto:?} pending");
         for name in ["Cục Chuyển đổi số quốc gia", "Authority of National Digital Transformation", "cds.mic.gov.vn"]

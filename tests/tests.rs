@@ -36,6 +36,10 @@
 //! - `publisher`: against the real binary, a stuck build holds back neither health checks,
 //!   nor suspends, nor SIGTERM; a restart answers at once (503 with `Retry-After: 1` for a
 //!   site not built yet) and says "serving" only when every site is built.
+//! - `services`: against the real binary, the catalogue of online public services through
+//!   approval and on the apex, dossiers pushed with an integration token and imported from
+//!   CSV, the lookup and the statistics with their SVG chart, a maintenance window from
+//!   notice to 503 to back by itself, an archived unit served frozen with its banner.
 //! - `open_files`: against the real binary under `ulimit -n 256`, silent connections to the
 //!   admin port hold back no public answer and are closed by the first-request deadline.
 //! - `registry`: the member registry end to end, the server and `cong member` processes on
@@ -82,6 +86,7 @@ mod publishing;
 mod registry;
 mod reload;
 mod safe_open;
+mod services;
 mod serving;
 mod tls;
 mod web;

@@ -237,6 +237,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut previous = f.previous.lock().unwrap();
     let input = BuildInput {
+        banner: None,
         dir: &f.dir,
         themes: &f.themes,
         platform: &f.platform,

@@ -41,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(f.dir.join("content/tin-tuc/bai-viet.md"), text).unwrap();
     let mut previous = f.previous.lock().unwrap();
     let input = BuildInput {
+        banner: None,
         dir: &f.dir,
         themes: &f.themes,
         platform: &f.platform,

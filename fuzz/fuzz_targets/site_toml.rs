@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             std::fs::write(f.dir.join("site.toml"), text).unwrap();
             let mut previous = f.previous.lock().unwrap();
             let input = BuildInput {
+                banner: None,
                 dir: &f.dir,
                 themes: &f.themes,
                 platform: &f.platform,

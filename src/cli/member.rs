@@ -96,9 +96,18 @@ pub enum MemberCommand {
     /// Take a member offline for now (503 with Retry-After).
     #[command(after_help = after_help(STATUS_EXITS, "cong member suspend ais --reason \"bảo trì\""))]
     Suspend(StatusArgs),
-    /// Retire a member for good (410).
+    /// Retire a member for good: its site stays online as it is now, read-only, with a
+    /// banner, not indexed; later edits are not published.
     #[command(after_help = after_help(STATUS_EXITS, "cong member archive ttt --reason \"sáp nhập\""))]
     Archive(StatusArgs),
+    /// Announce a maintenance window: the notice on every page from now, 503 with the time
+    /// of return during the window, back by itself after. At least 7 working days ahead.
+    #[command(after_help = after_help(
+        "0 announced (or withdrawn), 1 announced too late without --emergency, no such member, \
+         or not active, 2 usage or a bad time or reason, 3 the registry could not be written",
+        "cong member maintenance ais --from 2026-12-20T22:00:00+07:00 --until 2026-12-21T02:00:00+07:00 --reason \"Nâng cấp máy chủ\"",
+    ))]
+    Maintenance(MaintenanceArgs),
     /// Show the audit log, newest first.
     #[command(after_help = after_help("0 shown, 3 the registry could not be read", "cong member audit --limit 20"))]
     Audit {
@@ -114,6 +123,30 @@ pub enum MemberCommand {
 /// The exit codes of `activate`, `suspend` and `archive`.
 const STATUS_EXITS: &str = "0 changed, 1 no such member or not allowed from its status, 2 usage, \
                             3 the registry could not be written";
+
+#[derive(clap::Args, Debug)]
+pub struct MaintenanceArgs {
+    /// The member's label.
+    label: String,
+    /// When the site goes down: RFC 3339 with an offset (2026-12-20T22:00:00+07:00).
+    #[arg(long, value_name = "TIME", required_unless_present = "cancel")]
+    from: Option<String>,
+    /// When it is back (the time of return shown to the public).
+    #[arg(long, value_name = "TIME", required_unless_present = "cancel")]
+    until: Option<String>,
+    /// Why, as the public reads it in the notice.
+    #[arg(long, value_name = "TEXT", required_unless_present = "cancel")]
+    reason: Option<String>,
+    /// An unplanned outage: skip the rule of 7 working days' notice.
+    #[arg(long)]
+    emergency: bool,
+    /// Withdraw the member's announced window instead.
+    #[arg(long, conflicts_with_all = ["from", "until", "emergency"])]
+    cancel: bool,
+    /// Print the window as one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
@@ -267,9 +300,10 @@ pub fn member(config: &Config, cmd: MemberCommand) -> Exit {
             Ok(None) => registry_exit(&RegistryError::NotFound { label }),
             Err(e) => registry_exit(&e),
         },
-        MemberCommand::Activate(a) => set_status(&mut registry, a, Status::Active),
-        MemberCommand::Suspend(a) => set_status(&mut registry, a, Status::Suspended),
-        MemberCommand::Archive(a) => set_status(&mut registry, a, Status::Archived),
+        MemberCommand::Activate(a) => set_status(&mut registry, config, a, Status::Active),
+        MemberCommand::Suspend(a) => set_status(&mut registry, config, a, Status::Suspended),
+        MemberCommand::Archive(a) => set_status(&mut registry, config, a, Status::Archived),
+        MemberCommand::Maintenance(a) => maintenance(&mut registry, config, a),
         MemberCommand::Audit { limit, json } => match registry.audit(limit) {
             Ok(entries) if json => print_json(&serde_json::json!({ "audit": entries })),
             Ok(entries) => {
@@ -330,8 +364,8 @@ fn register(registry: &mut Registry, config: &Config, req: &membership::Request,
     }
 }
 
-fn set_status(registry: &mut Registry, a: StatusArgs, to: Status) -> Exit {
-    match membership::set_status(registry, &a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
+fn set_status(registry: &mut Registry, config: &Config, a: StatusArgs, to: Status) -> Exit {
+    match membership::set_status(registry, config, &a.label, to, &membership::cli_actor(), a.reason.as_deref()) {
         Ok(m) if a.json => print_json(&m),
         Ok(m) => {
             outln!("{} is now {}", Escaped(&m.names.label), m.status);
@@ -361,6 +395,72 @@ fn print_member(m: &Member, zone: &str) {
     outln!("own domains:  {}", Escaped(n.own_domains.join(", ")));
     outln!("aliases:      {}", Escaped(n.aliases.join(", ")));
     outln!("servers:      {}", Escaped(n.servers.join(", ")));
+}
+
+/// `cong member maintenance`: the rules are in `control::services`.
+fn maintenance(registry: &mut Registry, config: &Config, a: MaintenanceArgs) -> Exit {
+    use crate::control::services::{self, Announce, ServiceError};
+    let actor = membership::cli_actor();
+    if a.cancel {
+        let label = crate::model::host::normalize_name(&a.label);
+        return match registry.cancel_maintenance(&label, &actor, a.reason.as_deref()) {
+            Ok(true) => {
+                outln!("the maintenance window of {} is withdrawn", Escaped(&label));
+                Exit::Ok
+            }
+            Ok(false) => {
+                eprintln!("error: {} has no announced maintenance window", Escaped(&label));
+                Exit::Failed
+            }
+            Err(e) => registry_exit(&e),
+        };
+    }
+    let calendar =
+        match crate::store::feedback::Feedback::open(&config.data_dir.join("feedback.db")).and_then(|f| f.calendar()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: reading the working-day calendar: {e}");
+                return Exit::Incomplete;
+            }
+        };
+    let announce = Announce {
+        label: &a.label,
+        from: a.from.as_deref().unwrap_or_default(),
+        until: a.until.as_deref().unwrap_or_default(),
+        reason: a.reason.as_deref().unwrap_or_default(),
+        emergency: a.emergency,
+    };
+    let now = crate::model::time::now_secs() as i64;
+    match services::announce(registry, &calendar, &announce, &actor, now) {
+        Ok(w) if a.json => print_json(&w),
+        Ok(w) => {
+            use crate::model::dossier::display_vn;
+            outln!(
+                "announced: {} is down from {} to {} (Viet Nam time); every page carries the notice from now",
+                Escaped(&crate::model::host::normalize_name(&a.label)),
+                display_vn(w.from),
+                display_vn(w.until)
+            );
+            Exit::Ok
+        }
+        Err(ServiceError::Invalid { field, message }) if field == "label" => {
+            eprintln!("error: {message}");
+            Exit::Failed
+        }
+        Err(ServiceError::Invalid { field, message }) => {
+            eprintln!("error: --{field}: {message}");
+            Exit::Usage
+        }
+        Err(e @ ServiceError::TooLate(_)) => {
+            eprintln!("error: {e}");
+            Exit::Failed
+        }
+        Err(ServiceError::Registry(e)) => registry_exit(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failed
+        }
+    }
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Exit {

@@ -17,6 +17,7 @@ mod cert;
 pub mod check;
 mod content;
 mod dns;
+mod dossier;
 mod member;
 mod user;
 
@@ -122,6 +123,11 @@ pub enum Command {
     Content {
         #[command(subcommand)]
         command: content::ContentCommand,
+    },
+    /// Dossier progress from the units' case systems (docs/services.md).
+    Dossier {
+        #[command(subcommand)]
+        command: dossier::DossierCommand,
     },
     /// Users, roles and API tokens (docs/accounts.md).
     User {
@@ -240,6 +246,7 @@ fn run_command(cli: Cli) -> Exit {
         Command::Cert { command } => cert::cert(&config, command),
         Command::User { command } => user::user(&config, command),
         Command::Content { command } => content::content(&config, command),
+        Command::Dossier { command } => dossier::dossier(&config, command),
         Command::Completions { .. } | Command::Man { .. } => unreachable!("answered before the config loads"),
     }
 }

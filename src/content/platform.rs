@@ -6,7 +6,7 @@ use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::site::Entry;
 use crate::content::theme::ThemeSet;
 use crate::model::config::Platform;
-use crate::model::member::{Member, Membership, Status};
+use crate::model::member::{Member, Membership, Status, Window};
 use http::StatusCode;
 use minijinja::context;
 use serde::Serialize;
@@ -26,6 +26,9 @@ pub struct PlatformPages {
     /// A registered, active member whose site could not be loaded.
     pub unavailable: Arc<Prepared>,
     pub method_not_allowed: Arc<Prepared>,
+    /// Label → its announced maintenance window and the 503 page stating the time of
+    /// return, for members with a window not over yet.
+    pub maintenance: HashMap<String, (Window, Arc<Prepared>)>,
 }
 
 #[derive(Serialize)]
@@ -100,7 +103,24 @@ impl PlatformPages {
             b"User-agent: *\nAllow: /\n".to_vec(),
         );
         apex.insert("/robots.txt".into(), Entry::Page(Arc::new(robots)));
+        let mut maintenance = HashMap::new();
+        for m in members.iter().filter(|m| m.status == Status::Active) {
+            let Some(w) = &m.maintenance else { continue };
+            let (from, until) = (crate::model::dossier::display_vn(w.from), crate::model::dossier::display_vn(w.until));
+            let page = status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("{} đang bảo trì", m.names.name_vi),
+                "Portal under maintenance",
+                &format!(
+                    "Cổng thông tin tạm ngừng phục vụ từ {from} đến {until} (giờ Việt Nam) và sẽ hoạt động trở lại lúc {until}. Lý do: {}",
+                    w.reason
+                ),
+                &format!("This portal is down for planned maintenance and will be back at {until} (Viet Nam time, UTC+7)."),
+            )?;
+            maintenance.insert(m.names.label.clone(), (w.clone(), page));
+        }
         Ok(PlatformPages {
+            maintenance,
             apex,
             bad_request: status(
                 StatusCode::BAD_REQUEST,

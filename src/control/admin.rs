@@ -194,6 +194,25 @@ impl Admin {
                 }
                 self.force_publish(label, body.reason, user).await
             }
+            (Method::PUT, ["api", "sites", label, "dossiers", code]) => {
+                may_push(user, label)?;
+                let body: crate::model::dossier::Push =
+                    read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.push_dossier(label, code, body).await
+            }
+            (Method::GET, ["api", "sites", label, "dossiers", code]) => {
+                may_push(user, label)?;
+                let (l, c) = (label.to_string(), code.to_string());
+                match self.with_registry(move |r| Ok(r.dossier(&l, &c)?)).await? {
+                    Some(d) => Ok((StatusCode::OK, dossier_json(label, &d))),
+                    None => Err(ApiError(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        format!("no dossier \"{code}\" for {label}"),
+                        Some("code".into()),
+                    )),
+                }
+            }
             (Method::GET, ["api", "submissions"]) => self.submissions(&query, user).await,
             (Method::GET, ["api", "submissions", id]) => self.submission(parse_id(id)?, user).await,
             (Method::POST, ["api", "submissions", id, action]) => {
@@ -317,7 +336,9 @@ impl Admin {
     async fn set_status(&self, label: &str, to: Status, reason: Option<String>, user: &User) -> ApiResult {
         let l = label.to_string();
         let actor = user.username.clone();
-        let member = self.with_registry(move |r| membership::set_status(r, &l, to, &actor, reason.as_deref())).await?;
+        let config = self.live.config.clone();
+        let member =
+            self.with_registry(move |r| membership::set_status(r, &config, &l, to, &actor, reason.as_deref())).await?;
         self.refresh().await;
         Ok((StatusCode::OK, self.member_json(&member)))
     }
@@ -675,7 +696,7 @@ pub(crate) fn content_error(e: ContentError) -> ApiError {
     let code = e.code();
     let status = match code {
         "forbidden" | "self_approval" | "board_required" => StatusCode::FORBIDDEN,
-        "stale" | "already_decided" => StatusCode::CONFLICT,
+        "stale" | "already_decided" | "archived" => StatusCode::CONFLICT,
         "precondition_failed" => StatusCode::PRECONDITION_FAILED,
         "not_found" => StatusCode::NOT_FOUND,
         "registry" | "io" => StatusCode::INTERNAL_SERVER_ERROR,
@@ -807,6 +828,57 @@ pub(crate) fn forbidden(user: &User, what: &str) -> ApiError {
 /// Paths an `integration` user may call: pushing dossier progress (docs/admin-api.md).
 fn may_push_only(path: &str) -> bool {
     path.starts_with("/api/sites/") && path.contains("/dossiers/")
+}
+
+/// Who may push dossiers for `label`: an admin, or an `integration` user of that site.
+fn may_push(user: &User, label: &str) -> Result<(), ApiError> {
+    let allowed = user.is_admin() || (user.role == Role::Integration && user.in_scope(label));
+    require(allowed, user, &format!("push dossiers for {label}"))
+}
+
+/// A dossier as the API shows it: times in RFC 3339 UTC.
+fn dossier_json(site: &str, d: &crate::model::dossier::Dossier) -> Value {
+    use crate::model::dossier::rfc3339;
+    json!({
+        "site": site,
+        "code": d.code,
+        "service_code": d.service_code,
+        "received_at": rfc3339(d.received_at),
+        "due_at": rfc3339(d.due_at),
+        "status": d.status,
+        "completed_at": d.completed_at.map(rfc3339),
+        "on_time": d.on_time(),
+    })
+}
+
+impl Admin {
+    /// Store a pushed dossier, then publish the site's dossiers; answers once the public
+    /// lookup shows it.
+    async fn push_dossier(&self, label: &str, code: &str, body: crate::model::dossier::Push) -> ApiResult {
+        use crate::control::services::{self, ServiceError};
+        let (l, c) = (label.to_string(), code.to_string());
+        let pushed = crate::store::registry::off_workers(&self.registry, move |r| {
+            let now = crate::model::time::now_secs() as i64;
+            let (dossier, new) = services::push(r, &l, &c, &body, now)?;
+            let all = r.dossiers(&crate::model::host::normalize_name(&l))?;
+            Ok::<_, ServiceError>((dossier, new, all))
+        })
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
+        let (dossier, new, all) = pushed.map_err(|e| match e {
+            ServiceError::Invalid { field, message } => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
+            }
+            ServiceError::Registry(e) => admit_error(AdmitError::Registry(e)),
+            other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", other.to_string(), None),
+        })?;
+        let site = crate::model::host::normalize_name(label);
+        let mut changed = std::collections::BTreeMap::new();
+        changed.insert(site.clone(), Arc::new(crate::snapshot::SiteDossiers::new(all)));
+        self.publisher.apply(crate::control::publisher::Change::Dossiers(changed)).await;
+        let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+        Ok((status, dossier_json(&site, &dossier)))
+    }
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -45,6 +45,9 @@ pub enum ContentError {
     /// An upload whose content is not an allowed type, or does not match its name.
     #[error("{path}: {why}")]
     Upload { path: String, why: String },
+    /// The member is archived: its site is kept as it was (docs/services.md).
+    #[error("{0} is archived: its site is kept as it was when archived and takes no more changes")]
+    Archived(String),
 }
 
 impl ContentError {
@@ -64,6 +67,7 @@ impl ContentError {
             ContentError::Io { .. } => "io",
             ContentError::Precondition { .. } => "precondition_failed",
             ContentError::Upload { .. } => "invalid_upload",
+            ContentError::Archived(_) => "archived",
         }
     }
 
@@ -91,7 +95,32 @@ pub struct Look<'a> {
 /// `content/`, `static/`, `templates/`), read through the safe open with the build's caps.
 /// Links and hidden or editor files are not part of it, as the build skips them.
 pub fn working_copy(config: &Config, label: &str) -> Result<BTreeMap<String, Vec<u8>>, ContentError> {
-    let folder = site_folder(config, label)?;
+    folder_files(config, &site_folder(config, label)?, label)
+}
+
+/// Keep what `label` serves now (its published set, or its folder where approval does not
+/// apply) as its frozen copy under `data/archived/`, which it is served from once archived
+/// (`Config::site_source`). False when there is nothing to keep (no site folder: an
+/// independent member, or a site never published). Called before the status changes, so
+/// an archived member never serves a later edit.
+pub fn freeze(config: &Config, label: &str) -> Result<bool, ContentError> {
+    let dir = config.site_source(label);
+    if !dir.join("site.toml").is_file() {
+        return Ok(false);
+    }
+    let shown = crate::content::site::shown_path(&dir);
+    let folder = Folder::open(&dir, &shown).map_err(|p| ContentError::Io {
+        what: p.to_string(),
+        error: std::io::Error::other("cannot open the site folder"),
+    })?;
+    let files = folder_files(config, &folder, label)?;
+    swap_in(&config.archived_dir(), label, &files)?;
+    Ok(true)
+}
+
+/// Every content file of a site folder: `site.toml`, the catalogue, and what is under the
+/// content roots, read through the safe open with the build's caps.
+fn folder_files(config: &Config, folder: &Folder, label: &str) -> Result<BTreeMap<String, Vec<u8>>, ContentError> {
     let limits = &config.limits;
     let mut files = BTreeMap::new();
     let toml = folder.read("site.toml", limits.max_static_file_bytes).map_err(|e| ContentError::Io {
@@ -99,6 +128,9 @@ pub fn working_copy(config: &Config, label: &str) -> Result<BTreeMap<String, Vec
         error: std::io::Error::other(e),
     })?;
     files.insert("site.toml".to_string(), toml);
+    if let Ok(catalogue) = folder.read(submission::CONTENT_FILES[1], limits.max_static_file_bytes) {
+        files.insert(submission::CONTENT_FILES[1].to_string(), catalogue);
+    }
     for root in CONTENT_ROOTS {
         let (found, _refused) = folder.walk_within(root, limits.max_static_file_bytes, limits.max_site_bytes);
         for f in found {
@@ -435,7 +467,7 @@ fn build_candidate(
     let scratch = Scratch::new(config)?;
     let dir = scratch.path.join(label);
     write_tree(&dir, files)?;
-    let outcome = build_site_at(config, &dir, look.themes, look.platform, None);
+    let outcome = build_site_at(config, &dir, look.themes, look.platform, None, None);
     let shown = site::shown_path(&dir);
     Ok(match outcome {
         BuildOutcome::Failed(problems) => BuildOutcome::Failed(
@@ -460,6 +492,9 @@ fn check_builds(
     label: &str,
     files: &[NewFile],
 ) -> Result<(), ContentError> {
+    if registry.member(label)?.is_some_and(|m| m.status == crate::model::member::Status::Archived) {
+        return Err(ContentError::Archived(label.to_string()));
+    }
     let set = candidate(registry, label, files.iter().map(|f| (f.path.clone(), f.bytes.clone())))?;
     match build_candidate(config, look, label, &set)? {
         BuildOutcome::Built(_) => Ok(()),

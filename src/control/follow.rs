@@ -3,6 +3,7 @@
 //! blocking pool only; the publisher takes the list without waiting for any site build.
 
 use crate::control::publisher::{Change, Publisher};
+use crate::snapshot::SiteDossiers;
 use crate::store::registry::{off_workers, Shared};
 use std::time::Duration;
 
@@ -12,6 +13,41 @@ pub async fn refresh_members(registry: &Shared, publisher: &Publisher) {
         Ok(Ok(members)) => publisher.apply(Change::Members(members)).await,
         Ok(Err(e)) => tracing::error!("reading the registry: {e}; serving the last known members"),
         Err(e) => tracing::error!("reading the registry: {e}"),
+    }
+}
+
+/// Every site's dossiers whose version differs from `known` (all of them when `known` is
+/// empty), with `known` brought up to date.
+pub fn read_dossiers(
+    registry: &crate::store::registry::Registry,
+    known: &mut std::collections::BTreeMap<String, i64>,
+) -> Result<std::collections::BTreeMap<String, std::sync::Arc<SiteDossiers>>, crate::store::registry::RegistryError> {
+    let mut changed = std::collections::BTreeMap::new();
+    for (site, version) in registry.dossier_versions()? {
+        if known.get(&site) != Some(&version) {
+            changed.insert(site.clone(), std::sync::Arc::new(SiteDossiers::new(registry.dossiers(&site)?)));
+            known.insert(site, version);
+        }
+    }
+    Ok(changed)
+}
+
+/// Read the dossiers that changed since `known` and publish them; returns once live.
+pub async fn refresh_dossiers(
+    registry: &Shared,
+    publisher: &Publisher,
+    known: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, i64>>>,
+) {
+    let read = off_workers(registry, move |r| {
+        let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
+        read_dossiers(r, &mut known)
+    })
+    .await;
+    match read {
+        Ok(Ok(changed)) if !changed.is_empty() => publisher.apply(Change::Dossiers(changed)).await,
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("reading dossiers: {e}"),
+        Err(e) => tracing::warn!("reading dossiers: {e}"),
     }
 }
 
@@ -27,6 +63,7 @@ pub async fn follow_registry(
 ) {
     let mut last = None;
     let known = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let dossiers = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -48,6 +85,7 @@ pub async fn follow_registry(
             Ok(Ok(m)) if Some(m) != last => {
                 last = Some(m);
                 refresh_members(&registry, &publisher).await;
+                refresh_dossiers(&registry, &publisher, dossiers.clone()).await;
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!("polling the registry: {e}"),

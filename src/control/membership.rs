@@ -152,8 +152,13 @@ pub fn register(
 
 /// Move a member to `to` (activate, suspend, archive). The reason, kept in the audit log,
 /// must be plain text like every other text the registry stores.
+///
+/// Archiving first keeps what the member serves now as its frozen copy
+/// (`control::content::freeze`): from then on that copy is served, read-only, and later
+/// edits to the folder are not.
 pub fn set_status(
     registry: &mut Registry,
+    config: &Config,
     label: &str,
     to: Status,
     actor: &str,
@@ -161,6 +166,16 @@ pub fn set_status(
 ) -> Result<Member, AdmitError> {
     if let Some(finding) = reason.and_then(|r| naming::check_text("reason", r)) {
         return Err(AdmitError::Invalid { field: "reason", message: finding.message });
+    }
+    if to == Status::Archived {
+        let label = crate::model::host::normalize_name(label);
+        let current = registry.member(&label)?.ok_or_else(|| RegistryError::NotFound { label: label.clone() })?;
+        if current.status != Status::Archived {
+            crate::control::content::freeze(config, &label).map_err(|e| AdmitError::Invalid {
+                field: "label",
+                message: format!("cannot keep the site as archived: {e}"),
+            })?;
+        }
     }
     Ok(registry.set_status(label, to, actor, reason)?)
 }

@@ -10,5 +10,6 @@ pub mod feedback;
 pub mod follow;
 pub mod membership;
 pub mod publisher;
+pub mod services;
 pub mod watch;
 pub mod web;

@@ -33,6 +33,8 @@ pub enum Change {
     Platform(Platform),
     /// These sites' published sets were written out anew (an approval): build them.
     Published(Vec<String>),
+    /// These sites' dossiers as now stored (a push, an import, by any process).
+    Dossiers(std::collections::BTreeMap<String, Arc<crate::snapshot::SiteDossiers>>),
 }
 
 /// A message on the publisher's queue.
@@ -104,6 +106,7 @@ enum Job {
         themes: Arc<ThemeSet>,
         platform: Platform,
         previous: Option<Arc<crate::content::site::Site>>,
+        banner: Option<Box<crate::content::site::notice::Banner>>,
     },
     Themes {
         config: Arc<Config>,
@@ -141,9 +144,9 @@ impl Pool {
 
 fn run_job(job: Job) -> Msg {
     match job {
-        Job::Site { config, label, themes, platform, previous } => {
+        Job::Site { config, label, themes, platform, previous, banner } => {
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                build_site(&config, &label, &themes, &platform, previous.as_deref())
+                build_site(&config, &label, &themes, &platform, previous.as_deref(), banner.as_deref())
             }))
             .unwrap_or_else(|panic| {
                 let what = panic_text(&*panic);
@@ -225,11 +228,27 @@ impl State {
         }
     }
 
-    /// Take messages until stopped; publish once per batch of what is queued.
+    /// Take messages until stopped; publish once per batch of what is queued. When a
+    /// maintenance window ends, its notice goes without any message: the sites it was on
+    /// are rebuilt then.
     fn run(mut self, rx: Receiver<Msg>) {
         let mut batch = VecDeque::new();
-        while let Ok(first) = rx.recv() {
-            batch.push_back(first);
+        loop {
+            let now = crate::model::time::now_secs() as i64;
+            let first = match self.sources.next_banner_change(now) {
+                Some(at) => {
+                    rx.recv_timeout(std::time::Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)))
+                }
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match first {
+                Ok(first) => batch.push_back(first),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.rebuild_banners();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
             batch.extend(rx.try_iter());
             let mut changed = false;
             for msg in batch.drain(..) {
@@ -284,8 +303,16 @@ impl State {
         let changed = match change {
             Change::Members(members) => {
                 let changed = self.sources.members != members;
-                self.sources.members = members;
+                let now = crate::model::time::now_secs() as i64;
+                for label in self.sources.set_members(members, now) {
+                    self.build(&label);
+                }
                 changed
+            }
+            Change::Dossiers(dossiers) => {
+                let all = Arc::make_mut(&mut self.sources.dossiers);
+                all.extend(dossiers);
+                true
             }
             Change::Platform(platform) => {
                 if self.sources.platform != platform {
@@ -348,7 +375,16 @@ impl State {
             themes: self.sources.themes.clone(),
             platform: self.sources.platform.clone(),
             previous: self.sources.sites.get(label).cloned(),
+            banner: self.sources.banners.get(label).cloned().map(Box::new),
         });
+    }
+
+    /// A window ended: rebuild the sites whose notice goes.
+    fn rebuild_banners(&mut self) {
+        let now = crate::model::time::now_secs() as i64;
+        for label in self.sources.refresh_banners(now) {
+            self.build(&label);
+        }
     }
 
     fn load_themes(&mut self) {

@@ -400,9 +400,20 @@ impl Config {
         self.data_dir.join("published")
     }
 
-    /// The folder `label` is built from: its published set when approval applies, else its
-    /// site folder (the working copy).
+    /// Where archived members' sites are kept, one frozen copy per label (written when
+    /// the member is archived, never after).
+    pub fn archived_dir(&self) -> PathBuf {
+        self.data_dir.join("archived")
+    }
+
+    /// The folder `label` is built from: its frozen copy once archived, else its published
+    /// set when approval applies, else its site folder (the working copy).
     pub fn site_source(&self, label: &str) -> PathBuf {
+        // An archived member is served as it was when archived, whatever happens after.
+        let archived = self.archived_dir().join(label);
+        if archived.join("site.toml").is_file() {
+            return archived;
+        }
         if self.approval_applies(label) {
             self.published_dir().join(label)
         } else {

@@ -30,7 +30,8 @@ pub enum Status {
     Active,
     /// Temporarily off: its names answer 503 with Retry-After.
     Suspended,
-    /// Gone for good: its names answer 410.
+    /// Gone for good, its record kept: its names serve the site as it was when archived,
+    /// read-only, with a platform banner (410 where nothing was ever built).
     Archived,
 }
 
@@ -148,6 +149,30 @@ pub struct Member {
     #[serde(flatten)]
     pub names: Names,
     pub status: Status,
+    /// The announced maintenance window that has not ended yet, if any.
+    #[serde(default)]
+    pub maintenance: Option<Window>,
+}
+
+/// A planned outage announced for a member (`cong member maintenance`, Decree 224/2026):
+/// from the announcement every page carries the notice, from `from` to `until` the site
+/// answers 503 with the time of return, and after `until` it is back by itself. Times are
+/// Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub from: i64,
+    pub until: i64,
+    pub reason: String,
+    pub announced_at: i64,
+    /// Announced less than 7 working days ahead, as an exception.
+    pub emergency: bool,
+}
+
+impl Window {
+    /// Whether the site is down for it at `now`.
+    pub fn covers(&self, now: i64) -> bool {
+        self.from <= now && now < self.until
+    }
 }
 
 /// The `MEMBER` of the command line's JSON (docs/cli.md): the names with `status` after
@@ -156,7 +181,7 @@ impl Serialize for Member {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let n = &self.names;
-        let mut s = serializer.serialize_struct("Member", 9)?;
+        let mut s = serializer.serialize_struct("Member", 10)?;
         s.serialize_field("label", &n.label)?;
         s.serialize_field("name_vi", &n.name_vi)?;
         s.serialize_field("name_en", &n.name_en)?;
@@ -166,6 +191,10 @@ impl Serialize for Member {
         s.serialize_field("aliases", &n.aliases)?;
         s.serialize_field("canonical", &n.canonical)?;
         s.serialize_field("servers", &n.servers)?;
+        match &self.maintenance {
+            Some(w) => s.serialize_field("maintenance", w)?,
+            None => s.skip_field("maintenance")?,
+        }
         s.end()
     }
 }
@@ -191,6 +220,7 @@ impl Member {
                 servers: vec![],
             },
             status,
+            maintenance: None,
         }
     }
 }

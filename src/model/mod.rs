@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod config;
+pub mod dossier;
 pub mod escape;
 pub mod host;
 pub mod member;

@@ -203,6 +203,10 @@ pub fn decide(
 /// The folders of a site that are content, besides `site.toml`.
 pub const CONTENT_ROOTS: [&str; 3] = ["content", "static", "templates"];
 
+/// The files directly in a site folder that are content: `site.toml` (required) and the
+/// catalogue of online public services (docs/services.md).
+pub const CONTENT_FILES: [&str; 2] = ["site.toml", "dich-vu-cong.toml"];
+
 /// Why a path cannot be part of a submission.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("path \"{path}\": {why}")]
@@ -216,7 +220,7 @@ pub struct PathError {
 /// backslash or control character, and no hidden name.
 pub fn check_path(path: &str) -> Result<(), PathError> {
     let refuse = |why| Err(PathError { path: path.to_string(), why });
-    if path == "site.toml" {
+    if CONTENT_FILES.contains(&path) {
         return Ok(());
     }
     if path.chars().any(|c| c.is_control() || c == '\\') {
@@ -227,7 +231,7 @@ pub fn check_path(path: &str) -> Result<(), PathError> {
         return refuse("must be relative to the site folder, without empty, \".\" or \"..\" parts");
     }
     if !CONTENT_ROOTS.contains(&parts[0]) || parts.len() < 2 {
-        return refuse("must be site.toml or a file under content/, static/ or templates/");
+        return refuse("must be site.toml, dich-vu-cong.toml or a file under content/, static/ or templates/");
     }
     if parts.iter().any(|p| p.starts_with('.')) {
         return refuse("hidden names are not part of a site");

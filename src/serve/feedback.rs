@@ -103,6 +103,9 @@ pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Opti
     match snap.routes.lookup(host)? {
         Route::Site { label } => {
             let site = snap.sites.get(&**label)?;
+            if crate::serve::handler::in_maintenance(snap, label).is_some() {
+                return None;
+            }
             Some((page, label.to_string(), site.config.names.name_vi.clone()))
         }
         Route::Apex => Some((page, zone_label.to_string(), snap.platform.name_vi.clone())),

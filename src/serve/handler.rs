@@ -3,7 +3,7 @@
 //! and free of I/O: it reads one snapshot and the certificate map.
 
 use crate::content::render::Prepared;
-use crate::content::site::Entry;
+use crate::content::site::{services, Entry};
 use crate::model::host::normalize_host;
 use crate::serve::range;
 use crate::snapshot::certs::Certs;
@@ -108,7 +108,11 @@ fn steps<B>(snap: &Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Op
     }
     // 7. Only GET and HEAD read a portal; a host that serves nothing now (pending,
     // suspended, archived) says so whatever the method.
-    let serves_nothing = matches!(route, Route::Pending { .. } | Route::Suspended { .. } | Route::Archived { .. });
+    let serves_nothing = match route {
+        Route::Pending { .. } | Route::Suspended { .. } => true,
+        Route::Archived { label } => !snap.sites.contains_key(&**label),
+        _ => false,
+    };
     if req.method() != Method::GET && req.method() != Method::HEAD && !serves_nothing {
         let mut resp = prepared(&snap.pages.method_not_allowed, req.headers(), req.method());
         resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -170,7 +174,17 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     match route {
         Route::Site { label } => match snap.sites.get(&**label) {
-            Some(site) => answer_path(&site.entries, Some(&site.not_found), snap, req),
+            Some(_) if in_maintenance(snap, label).is_some() => {
+                let (until, page) = in_maintenance(snap, label).expect("just seen");
+                let mut resp = prepared(page, headers, method);
+                let wait = until.saturating_sub(crate::model::time::now_secs() as i64).max(1);
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                resp
+            }
+            Some(site) => match services_page(snap, label, site, req) {
+                Some(resp) => resp,
+                None => answer_path(&site.entries, Some(&site.not_found), snap, req),
+            },
             // Being built since the start: ask again in a second rather than wait.
             None if snap.pending.contains(&**label) => {
                 let mut resp = prepared(&snap.pages.unavailable, headers, method);
@@ -181,6 +195,7 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
         },
         Route::Apex => match development_suffix(req, &snap.platform.zone) {
             Some(suffix) if req.uri().path() == "/" => development_directory(snap, suffix, headers, method),
+            _ if req.uri().path() == services::PAGE => apex_services(snap, req),
             _ => answer_path(&snap.pages.apex, None, snap, req),
         },
         Route::Canonical { host, .. } => redirect(&format!("{}://{host}{path_and_query}", scheme.as_str())),
@@ -191,8 +206,89 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
             resp
         }
-        Route::Archived { .. } => prepared(&snap.pages.archived, headers, method),
+        // The record as it was when archived, read-only and not to be indexed; 410 where
+        // nothing was ever built.
+        Route::Archived { label } => match snap.sites.get(&**label) {
+            Some(site) => {
+                let mut resp = answer_path(&site.entries, Some(&site.not_found), snap, req);
+                resp.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
+                resp
+            }
+            None => prepared(&snap.pages.archived, headers, method),
+        },
     }
+}
+
+/// The time of return and the 503 page, while `label` is in an announced maintenance window.
+pub(crate) fn in_maintenance<'s>(snap: &'s Snapshot, label: &str) -> Option<(i64, &'s std::sync::Arc<Prepared>)> {
+    if snap.pages.maintenance.is_empty() {
+        return None;
+    }
+    let (window, page) = snap.pages.maintenance.get(label)?;
+    window.covers(crate::model::time::now_secs() as i64).then_some((window.until, page))
+}
+
+/// The pages made per request from a site's dossiers, poured into its theme: the lookup
+/// `/tra-cuu-ho-so/?ma=` and the statistics; `None` for every other path, or a site with
+/// neither a catalogue nor dossiers.
+fn services_page<B>(
+    snap: &Snapshot,
+    label: &str,
+    site: &crate::content::site::Site,
+    req: &Request<B>,
+) -> Option<Response<Body>> {
+    let path = req.uri().path();
+    if path != services::LOOKUP && path != services::STATISTICS {
+        return None;
+    }
+    let dossiers = snap.dossiers.get(label);
+    let shell = site.shell.as_ref()?;
+    if site.services.is_empty() && dossiers.is_none() {
+        return None;
+    }
+    let (status, title, main) = if path == services::LOOKUP {
+        let code = crate::serve::form::field(req.uri().query().unwrap_or(""), "ma").trim().to_string();
+        let found = dossiers.and_then(|d| d.by_code.get(&code));
+        let status = if code.is_empty() || found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        (status, "Tra cứu hồ sơ", services::lookup_main(&site.services, &code, found))
+    } else {
+        let all: Vec<crate::model::dossier::Dossier> =
+            dossiers.map(|d| d.by_code.values().cloned().collect()).unwrap_or_default();
+        let now = crate::model::time::now_secs() as i64;
+        (StatusCode::OK, "Thống kê giải quyết hồ sơ", services::statistics_main(&site.services, &all, now))
+    };
+    let page = Prepared::new(
+        status,
+        "text/html; charset=utf-8",
+        crate::content::render::CachePolicy::NoStore,
+        shell.wrap(title, &main).into_bytes(),
+    );
+    Some(prepared(&page, req.headers(), req.method()))
+}
+
+/// The apex's list of every unit's online public services, filtered by the query.
+fn apex_services<B>(snap: &Snapshot, req: &Request<B>) -> Response<Body> {
+    let query: std::collections::BTreeMap<String, String> =
+        crate::serve::form::pairs(req.uri().query().unwrap_or("")).collect();
+    let main = services::apex_main(&snap.services, &query);
+    let zone = crate::content::render::html_escape(&snap.platform.zone);
+    let name = crate::content::render::html_escape(&snap.platform.name_vi);
+    let html = format!(
+        "<!doctype html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Dịch vụ công trực tuyến – {name}</title>\n<link rel=\"stylesheet\" href=\"/_theme/style.css\">\n</head>\n\
+         <body>\n<header class=\"site-header\"><div class=\"wrap brand\"><div class=\"brand-text\">\
+         <p class=\"brand-name\"><a href=\"/\">{name}</a></p></div></div></header>\n\
+         <main id=\"noi-dung\" class=\"wrap\">\n<h1>Dịch vụ công trực tuyến</h1>\n{main}</main>\n\
+         <footer class=\"site-footer\"><div class=\"wrap\"><p>{name} · {zone}</p></div></footer>\n</body>\n</html>\n"
+    );
+    let page = Prepared::new(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        crate::content::render::CachePolicy::NoStore,
+        html.into_bytes(),
+    );
+    prepared(&page, req.headers(), req.method())
 }
 
 /// What follows the zone in a development Host (`mic.gov.vn.localhost:8080` →

@@ -8,9 +8,12 @@ pub mod certs;
 pub mod routes;
 
 use crate::content::platform::PlatformPages;
+use crate::content::site::notice::{banner_for, Banner};
+use crate::content::site::services::Listed;
 use crate::content::site::{self, BuildInput, Site};
 use crate::content::theme::ThemeSet;
 use crate::model::config::{Config, Platform, TlsMode};
+use crate::model::dossier::Dossier;
 use crate::model::escape::Escaped;
 use crate::model::member::{Member, Status};
 use crate::model::problem::Problem;
@@ -40,6 +43,22 @@ pub struct Snapshot {
     /// Sites not built yet since the server started: they answer 503 with `Retry-After: 1`
     /// meanwhile. Empty once every first build has finished.
     pub pending: Arc<BTreeSet<String>>,
+    /// Label → the dossiers its case system published (docs/services.md).
+    pub dossiers: Arc<BTreeMap<String, Arc<SiteDossiers>>>,
+    /// Every active unit's online public services, for the apex's `/dich-vu-cong/`.
+    pub services: Arc<Vec<Listed>>,
+}
+
+/// One site's published dossiers, by code.
+#[derive(Debug, Default)]
+pub struct SiteDossiers {
+    pub by_code: HashMap<String, Dossier>,
+}
+
+impl SiteDossiers {
+    pub fn new(dossiers: Vec<Dossier>) -> SiteDossiers {
+        SiteDossiers { by_code: dossiers.into_iter().map(|d| (d.code.clone(), d)).collect() }
+    }
 }
 
 /// The inputs a snapshot is assembled from, kept to rebuild only what changed.
@@ -61,6 +80,10 @@ pub struct Sources {
     pub platform: Platform,
     /// Sites whose first build since the start has not finished (see [`Snapshot::pending`]).
     pub pending: Arc<BTreeSet<String>>,
+    /// Label → the banner its site was (or is being) built with.
+    pub banners: BTreeMap<String, Banner>,
+    /// See [`Snapshot::dossiers`].
+    pub dossiers: Arc<BTreeMap<String, Arc<SiteDossiers>>>,
 }
 
 /// The scheme absolute URLs in sitemaps and feeds use.
@@ -96,8 +119,34 @@ impl Sources {
     /// Rebuild one site from its folder and record the outcome (see [`build_site`]).
     pub fn rebuild_site(&mut self, config: &Config, label: &str) {
         let previous = self.sites.get(label).cloned();
-        let outcome = build_site(config, label, &self.themes, &self.platform, previous.as_deref());
+        let banner = self.banners.get(label);
+        let outcome = build_site(config, label, &self.themes, &self.platform, previous.as_deref(), banner);
         self.record(label, outcome);
+    }
+
+    /// Take `members`, and work out the banner each site carries at `now`; returns the
+    /// sites whose banner changed (to be rebuilt).
+    pub fn set_members(&mut self, members: Vec<Member>, now: i64) -> Vec<String> {
+        self.members = members;
+        self.refresh_banners(now)
+    }
+
+    /// The banners at `now` (a window may have ended); the sites whose banner changed.
+    pub fn refresh_banners(&mut self, now: i64) -> Vec<String> {
+        let banners = banners_at(&self.members, now);
+        let changed: BTreeSet<String> = banners
+            .iter()
+            .filter(|(l, b)| self.banners.get(*l) != Some(b))
+            .map(|(l, _)| l.clone())
+            .chain(self.banners.keys().filter(|l| !banners.contains_key(*l)).cloned())
+            .collect();
+        self.banners = banners;
+        changed.into_iter().collect()
+    }
+
+    /// When the next banner will change by itself: the end of the earliest window.
+    pub fn next_banner_change(&self, now: i64) -> Option<i64> {
+        self.members.iter().filter_map(|m| m.maintenance.as_ref()).map(|w| w.until).filter(|u| *u > now).min()
     }
 
     /// Take a build's outcome: a good build replaces the site; on failure the last good
@@ -148,6 +197,8 @@ impl Sources {
             themes_version: snapshot.themes_version,
             platform: snapshot.platform.clone(),
             pending: snapshot.pending.clone(),
+            banners: banners_at(&snapshot.members, crate::model::time::now_secs() as i64),
+            dossiers: snapshot.dossiers.clone(),
         }
     }
 
@@ -176,6 +227,11 @@ impl Sources {
     }
 }
 
+/// Label → the banner its pages carry at `now` (see `content::site::notice`).
+pub fn banners_at(members: &[Member], now: i64) -> BTreeMap<String, Banner> {
+    members.iter().filter_map(|m| Some((m.names.label.clone(), banner_for(m, now)?))).collect()
+}
+
 /// The sites there is something to build for: each published set under approval, each
 /// site folder where approval does not apply (`[publishing]`).
 pub fn served_labels(config: &Config) -> Vec<String> {
@@ -183,6 +239,7 @@ pub fn served_labels(config: &Config) -> Vec<String> {
         .into_iter()
         .filter(|label| !config.approval_applies(label))
         .chain(site::list_folders(&config.published_dir()).into_iter().filter(|label| config.approval_applies(label)))
+        .chain(site::list_folders(&config.archived_dir()))
         .collect();
     labels.sort();
     labels.dedup();
@@ -222,8 +279,9 @@ pub fn build_site(
     themes: &ThemeSet,
     platform: &Platform,
     previous: Option<&Site>,
+    banner: Option<&Banner>,
 ) -> BuildOutcome {
-    build_site_at(config, &config.site_source(label), themes, platform, previous)
+    build_site_at(config, &config.site_source(label), themes, platform, previous, banner)
 }
 
 /// [`build_site`] from the folder `dir` (its name is the label): a published set, a site
@@ -234,11 +292,13 @@ pub fn build_site_at(
     themes: &ThemeSet,
     platform: &Platform,
     previous: Option<&Site>,
+    banner: Option<&Banner>,
 ) -> BuildOutcome {
     if !dir.join("site.toml").is_file() {
         return BuildOutcome::Gone;
     }
-    let input = BuildInput { dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget() };
+    let input =
+        BuildInput { dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget(), banner };
     let started = std::time::Instant::now();
     match site::build(&input) {
         Ok(site) => {
@@ -252,7 +312,11 @@ pub fn build_site_at(
 /// Members as the site folders describe them, all active: for development and for the
 /// first import into an empty registry.
 pub fn members_from_sites(sources: &Sources) -> Vec<Member> {
-    sources.sites.values().map(|s| Member { names: s.config.names.clone(), status: Status::Active }).collect()
+    sources
+        .sites
+        .values()
+        .map(|s| Member { names: s.config.names.clone(), status: Status::Active, maintenance: None })
+        .collect()
 }
 
 /// Build a snapshot from the sources. The platform pages (directory, status pages, theme
@@ -280,7 +344,28 @@ pub fn assemble(
         themes: sources.themes.clone(),
         platform: sources.platform.clone(),
         pending: sources.pending.clone(),
+        dossiers: sources.dossiers.clone(),
+        services: Arc::new(listed_services(config, sources)),
     })
+}
+
+/// Every active unit's services with its name and host, by unit then code.
+fn listed_services(config: &Config, sources: &Sources) -> Vec<Listed> {
+    let mut listed = Vec::new();
+    for m in sources.members.iter().filter(|m| m.status == Status::Active) {
+        let Some(site) = sources.sites.get(&m.names.label) else { continue };
+        let host = m.names.canonical.clone().unwrap_or_else(|| m.fourth_level(&config.platform.zone));
+        for service in &site.services {
+            listed.push(Listed {
+                label: m.names.label.clone(),
+                unit: m.names.name_vi.clone(),
+                host: host.clone(),
+                service: service.clone(),
+            });
+        }
+    }
+    listed.sort_by(|a, b| (&a.unit, &a.service.code).cmp(&(&b.unit, &b.service.code)));
+    listed
 }
 
 /// The live state of a running server: the configuration and the published snapshot.

@@ -18,7 +18,7 @@ pub enum Route {
     Pending { label: Arc<str> },
     /// 503 maintenance page with Retry-After.
     Suspended { label: Arc<str> },
-    /// 410 archived page.
+    /// The site as it was when archived, read-only, not indexed (410 where none was built).
     Archived { label: Arc<str> },
     /// The zone itself and `www.`: the directory of member portals.
     Apex,

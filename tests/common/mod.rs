@@ -130,6 +130,7 @@ pub fn shared_member(label: &str) -> Member {
             servers: vec![],
         },
         status: Status::Active,
+        maintenance: None,
     }
 }
 

@@ -23,8 +23,15 @@ fn build_with(template: &str, extra: &[(&str, &[u8])], budget: Budget) -> Option
     }
     let (themes, _) = ThemeSet::load(Path::new("/nonexistent"));
     let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
-    let input =
-        BuildInput { dir: &site, themes: &themes, platform: &platform, scheme: "https", previous: None, budget };
+    let input = BuildInput {
+        dir: &site,
+        themes: &themes,
+        platform: &platform,
+        scheme: "https",
+        previous: None,
+        budget,
+        banner: None,
+    };
     build(&input).err().map(|e| e.to_string())
 }
 

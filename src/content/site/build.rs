@@ -33,6 +33,8 @@ pub struct BuildInput<'a> {
     pub previous: Option<&'a Site>,
     /// What the build may use (`[limits]`).
     pub budget: Budget,
+    /// The platform's banner on every page (maintenance notice, archived record).
+    pub banner: Option<&'a super::notice::Banner>,
 }
 
 /// The page data templates see.
@@ -112,6 +114,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let mut lints = Vec::new();
     let accent_css = apply_accent(&mut config, &text, &toml_file, &mut lints);
     let items = read_content(&folder, MAX_TEXT_BYTES, &mut problems, &mut lints);
+    let services = read_services(&folder, &shown, &mut problems);
     let theme_line = super::config::key_line(&text, "theme").unwrap_or(1);
     let (env, paths) = match environment(input, &folder, &config, theme_line, &mut warnings) {
         Ok(x) => x,
@@ -138,6 +141,13 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     };
     renderer.render_all();
     let not_found = renderer.not_found();
+    let shell = renderer.shell();
+    if let (Some(shell), false) = (&shell, services.is_empty()) {
+        renderer.add_page(
+            super::services::PAGE,
+            shell.wrap("Dịch vụ công trực tuyến", &super::services::catalogue_main(&services)),
+        );
+    }
     let Renderer { mut entries, problems, page_count, started, .. } = renderer;
     if !problems.is_empty() {
         return Err(fail(problems));
@@ -156,6 +166,15 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
             css.into_bytes(),
         );
         entries.insert(super::accent::STYLESHEET.to_string(), Entry::Page(css));
+    }
+    if input.banner.is_some() {
+        let prev = input.previous.and_then(|p| match p.entries.get(super::notice::STYLESHEET) {
+            Some(Entry::Page(p)) => Some(p),
+            _ => None,
+        });
+        let css = super::notice::Banner::css().as_bytes().to_vec();
+        let css = Prepared::reuse_or_new(prev, StatusCode::OK, "text/css; charset=utf-8", CachePolicy::Page, css);
+        entries.insert(super::notice::STYLESHEET.to_string(), Entry::Page(css));
     }
     lints.extend(check_links(&items, &entries));
     lints.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -181,7 +200,29 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         let message = format!("the build took longer than {} s", budget.deadline.as_secs());
         return Err(fail(vec![Problem::in_file(&shown, message).fix("raise [limits] build_deadline_secs")]));
     }
-    Ok(Site { label, config, entries, not_found, warnings, lints, page_count })
+    Ok(Site { label, config, entries, not_found, warnings, lints, page_count, services, shell })
+}
+
+/// The catalogue of online public services, when the folder has one.
+fn read_services(folder: &files::Folder, shown: &str, problems: &mut Vec<Problem>) -> Vec<super::services::Service> {
+    let file = format!("{shown}/{}", super::services::FILE);
+    match folder.read(super::services::FILE, MAX_TEXT_BYTES) {
+        Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            problems.push(e.problem(&file));
+            Vec::new()
+        }
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => super::services::parse(&text, &file).unwrap_or_else(|mut found| {
+                problems.append(&mut found);
+                Vec::new()
+            }),
+            Err(_) => {
+                problems.push(Problem::in_file(&file, "is not UTF-8 text").fix("save it as UTF-8"));
+                Vec::new()
+            }
+        },
+    }
 }
 
 /// Every link and image of every page that leads nowhere: run once the site holds all it
@@ -346,7 +387,7 @@ impl Renderer<'_> {
         let mut page = render::Capped::new(budget.max_page_bytes);
         match tmpl.render_captured_to(ctx, &mut page) {
             Ok(_) => {
-                let html = page.into_inner();
+                let html = self.with_banner(page.into_inner());
                 let prev = self.previous(url);
                 let prepared =
                     Prepared::reuse_or_new(prev, StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, html);
@@ -471,8 +512,55 @@ impl Renderer<'_> {
             }
             Err(e) => return Err(render::template_error(&e, self.paths, "404.html")),
         }
-        let html = String::from_utf8_lossy(&page.into_inner()).into_owned();
+        let html = String::from_utf8_lossy(&self.with_banner(page.into_inner())).into_owned();
         Ok(Arc::new(Prepared::html(StatusCode::NOT_FOUND, CachePolicy::NoStore, html)))
+    }
+
+    /// `html` with the platform's banner, when the site carries one.
+    fn with_banner(&self, html: Vec<u8>) -> Vec<u8> {
+        match self.input.banner {
+            Some(banner) => super::notice::inject(&String::from_utf8_lossy(&html), banner).into_bytes(),
+            None => html,
+        }
+    }
+
+    /// The theme's `page.html` with markers for the title and the main part (see
+    /// [`super::Shell`]); `None` when the theme cannot render it so.
+    fn shell(&self) -> Option<super::Shell> {
+        let site = Value::from_serialize(self.site_ctx());
+        let extra = std::collections::BTreeMap::new();
+        let page = PageCtx {
+            title: super::Shell::TITLE,
+            description: "",
+            date: None,
+            date_display: None,
+            content: Value::from_safe_string(super::Shell::MAIN.to_string()),
+            summary: Value::from_safe_string(String::new()),
+            url: "",
+            section_title: None,
+            section_url: None,
+            extra: &extra,
+        };
+        let mut out = render::Capped::new(self.input.budget.max_page_bytes);
+        let ctx = context! { site => site, page => Value::from_serialize(page), current_path => "" };
+        self.env.get_template("page.html").ok()?.render_captured_to(ctx, &mut out).ok()?;
+        let html = String::from_utf8(self.with_banner(out.into_inner())).ok()?;
+        html.contains(super::Shell::MAIN).then(|| super::Shell::new(html))
+    }
+
+    /// A page made by the platform (the catalogue), unless the site has its own there.
+    fn add_page(&mut self, url: &str, html: String) {
+        if self.entries.contains_key(url) {
+            return;
+        }
+        let prepared = Prepared::reuse_or_new(
+            self.previous(url),
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Page,
+            html.into_bytes(),
+        );
+        self.entries.insert(url.to_string(), Entry::Page(prepared));
     }
 
     /// `/sitemap.xml`, `/rss.xml` (dated pages, newest first) and `/robots.txt`.
@@ -660,6 +748,7 @@ mod tests {
             let (themes, _) = ThemeSet::load(&dir.path().join("no-themes"));
             let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
             let input = BuildInput {
+                banner: None,
                 dir: &site,
                 themes: &themes,
                 platform: &platform,

@@ -23,7 +23,15 @@ pub struct Link {
 /// What every member site answers that its folder does not hold: the question pages and
 /// page ratings of the public write path (serve/feedback.rs, whose tests hold it to this
 /// list) and the health check.
-pub const PLATFORM_PATHS: &[&str] = &["/hoi-dap/", "/hoi-dap/gui/", "/hoi-dap/tra-cuu/", "/_danh-gia", "/healthz"];
+pub const PLATFORM_PATHS: &[&str] = &[
+    "/hoi-dap/",
+    "/hoi-dap/gui/",
+    "/hoi-dap/tra-cuu/",
+    "/_danh-gia",
+    "/healthz",
+    super::services::LOOKUP,
+    super::services::STATISTICS,
+];
 
 /// A host no site has, to resolve paths against: what stays on it is a path of the site.
 const HERE: &str = "http://site.invalid";

@@ -7,8 +7,10 @@ pub mod config;
 pub mod content;
 pub mod html;
 pub mod links;
+pub mod notice;
 mod place;
 pub mod scaffold;
+pub mod services;
 
 pub use build::{build, open_config, BuildInput};
 
@@ -60,6 +62,33 @@ pub struct Site {
     pub lints: Vec<crate::model::problem::Problem>,
     /// How many pages (not static files) were rendered.
     pub page_count: usize,
+    /// The online public services of `dich-vu-cong.toml` (empty without one).
+    pub services: Vec<services::Service>,
+    /// The theme's page with holes for a title and a main part: what the pages made per
+    /// request (dossier lookup, statistics) are poured into.
+    pub shell: Option<Shell>,
+}
+
+/// A page of the site's theme with markers where the title and the main part go.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    html: String,
+}
+
+impl Shell {
+    /// What the title and the main part are written as when the shell is rendered.
+    pub const TITLE: &'static str = "CONGSHELLTITLE";
+    pub const MAIN: &'static str = "<!--CONGSHELLMAIN-->";
+
+    pub fn new(html: String) -> Shell {
+        Shell { html }
+    }
+
+    /// The page with `title` (text, escaped here) and `main` (HTML) in place.
+    pub fn wrap(&self, title: &str, main: &str) -> String {
+        let title = crate::content::render::html_escape(title);
+        self.html.replace(Shell::TITLE, &title).replacen(Shell::MAIN, main, 1)
+    }
 }
 
 impl Site {

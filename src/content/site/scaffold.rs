@@ -75,6 +75,7 @@ mod tests {
         assert!(dir.ends_with("vpc"));
         let (themes, _) = ThemeSet::load(Path::new("/nonexistent"));
         let site = build(&BuildInput {
+            banner: None,
             dir: &dir,
             themes: &themes,
             platform: &config.platform,

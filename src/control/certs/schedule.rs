@@ -37,9 +37,10 @@ pub fn desired_names(routes: &RouteTable, platform: bool) -> Vec<String> {
         .hosts()
         .into_iter()
         .filter(|(_, route)| match route {
-            Route::Site { .. } | Route::Canonical { .. } | Route::External { .. } => true,
+            // An archived member's record stays served, over HTTPS like any site.
+            Route::Site { .. } | Route::Canonical { .. } | Route::External { .. } | Route::Archived { .. } => true,
             Route::Apex => platform,
-            Route::Pending { .. } | Route::Suspended { .. } | Route::Archived { .. } => false,
+            Route::Pending { .. } | Route::Suspended { .. } => false,
         })
         .map(|(host, _)| host.to_string())
         .collect()

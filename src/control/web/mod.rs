@@ -750,8 +750,9 @@ async fn member_status(ctx: &Ctx, label: &str, action: &str, form: &Form) -> Res
         _ => return ctx.not_found(),
     };
     let (l, actor, reason) = (label.to_string(), ctx.me().username.clone(), form.get("reason").trim().to_string());
+    let config = ctx.admin.live.config.clone();
     let changed = off_workers(&ctx.admin.registry, move |r| {
-        membership::set_status(r, &l, to, &actor, Some(reason.as_str()).filter(|r| !r.is_empty()))
+        membership::set_status(r, &config, &l, to, &actor, Some(reason.as_str()).filter(|r| !r.is_empty()))
     })
     .await;
     match changed {

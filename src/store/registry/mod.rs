@@ -20,6 +20,7 @@ use crate::model::member::{Member, Membership, Names, Status};
 mod accounts;
 mod marker;
 mod publishing;
+mod services;
 mod sessions;
 pub use accounts::TokenInfo;
 pub use marker::{Found, MARKER};
@@ -157,6 +158,32 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL
     );
     CREATE INDEX signin_failures_user ON signin_failures(username, at);",
+    // Version 6: announced maintenance windows (one per member) and the progress of
+    // dossiers pushed by the units' case systems (docs/services.md). Times in Unix seconds.
+    "CREATE TABLE maintenance (
+        label TEXT PRIMARY KEY,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),
+        reason TEXT NOT NULL,
+        announced_at INTEGER NOT NULL,
+        emergency INTEGER NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE TABLE dossiers (
+        site TEXT NOT NULL,
+        code TEXT NOT NULL,
+        service_code TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('received', 'in_progress', 'needs_more', 'completed', 'returned')),
+        completed_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (site, code)
+    );
+    CREATE TABLE dossier_changes (
+        site TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+    );",
 ];
 
 /// What `register` is asked to record: a new member and all its names.
@@ -672,6 +699,7 @@ fn load_members(conn: &Connection, label: Option<&str>) -> rusqlite::Result<Vec<
                 servers: Vec::new(),
             },
             status: parse_col(row, 5, Status::parse)?,
+            maintenance: None,
         };
         Ok((row.get::<_, i64>(0)?, member))
     })?;
@@ -683,6 +711,7 @@ fn load_members(conn: &Connection, label: Option<&str>) -> rusqlite::Result<Vec<
         members.push(member);
     }
     fill_names_and_servers(conn, label, &index, &mut members)?;
+    services::fill_windows(conn, &mut members)?;
     Ok(members)
 }
 

@@ -96,6 +96,7 @@ fn register_show_list_and_reopen() {
             servers: vec!["203.0.113.7".into(), "web.ais.gov.vn".into()],
         },
         status: Status::Pending,
+        maintenance: None,
     };
     assert_eq!(made, expected);
     registry.register(&reg("cucattt"), ZONE, "tester").unwrap();
