@@ -415,3 +415,61 @@ async fn an_archived_member_stays_readable_and_frozen() {
     // The directory no longer lists it as active.
     assert!(!world.page("mic.gov.vn", "/").await.text().contains("ttt.mic.gov.vn"));
 }
+
+/// The public pages in a real browser, each with no axe-core violation: the catalogue, the
+/// lookup form used as a visitor would, the statistics with their chart, and the apex's
+/// list filtered through its form.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_service_pages_work_in_a_browser_and_pass_axe() {
+    use crate::common::browser::{describe, Browser};
+    let Some(b) = Browser::start().await else { return };
+    let world = World::start("");
+    let token = world.integration("mot-cua-ais", "ais");
+    let body = dossier(
+        "1.004227",
+        "2026-11-02T08:00:00+07:00",
+        "2026-11-20T17:00:00+07:00",
+        "completed",
+        Some("2026-11-18T10:00:00+07:00"),
+    );
+    assert_eq!(world.api(&token, "PUT", "/api/sites/ais/dossiers/AIS-2611-0001", &body).await.status, 201);
+    let port = world.server.http.port();
+    let base = format!("http://ais.mic.gov.vn.localhost:{port}");
+
+    b.goto(&format!("{base}/dich-vu-cong/")).await;
+    assert!(b.title().await.starts_with("Dịch vụ công trực tuyến"), "{}", b.title().await);
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the catalogue:\n{}", describe(&violations));
+
+    b.goto(&format!("{base}/tra-cuu-ho-so/")).await;
+    b.fill("#ma", "AIS-2611-0001").await;
+    b.submit("form.lookup").await;
+    b.wait_for("dl.dossier").await;
+    assert!(b.current_url().await.contains("/tra-cuu-ho-so/?ma=AIS-2611-0001"));
+    assert_eq!(b.find_text("dd.outcome").await, "Đúng hạn");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the lookup:\n{}", describe(&violations));
+
+    b.goto(&format!("{base}/dich-vu-cong/thong-ke/")).await;
+    assert!(b.exists("figure.chart svg").await, "the chart is drawn");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the statistics:\n{}", describe(&violations));
+    b.screenshot("services-statistics").await;
+
+    b.goto(&format!("http://mic.gov.vn.localhost:{port}/dich-vu-cong/")).await;
+    b.execute("document.querySelector('#muc-do').value = 'partial';", vec![]).await;
+    b.submit("form.filter").await;
+    b.wait_for("p[role=status]").await;
+    assert!(b.current_url().await.contains("muc-do=partial"));
+    assert!(b.text().await.contains("1 / 2 dịch vụ công"), "{}", b.text().await);
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "the apex list:\n{}", describe(&violations));
+
+    // An archived unit's page with the platform's banner.
+    world.cli(&["member", "archive", "ttt", "--reason", "sáp nhập"]).expect_code(0);
+    world.until_shows("ttt.mic.gov.vn", "/", 200, "Trang lưu trữ").await;
+    b.goto(&format!("http://ttt.mic.gov.vn.localhost:{port}/")).await;
+    assert!(b.find_text(".cong-notice").await.starts_with("Trang lưu trữ."));
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "an archived page:\n{}", describe(&violations));
+}

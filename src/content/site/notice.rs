@@ -1,7 +1,7 @@
 //! The platform's banner on every page of a site, whatever its theme: the notice of an
 //! announced maintenance window (from the announcement until the window ends), or the
 //! mark of an archived unit's record (read-only, not indexed). It is put into each page as
-//! it is built, right after `<body>`, with its own small stylesheet, so the cached bytes
+//! it is built, right after `<body>` as a labelled landmark (`aside`), with its own small stylesheet, so the cached bytes
 //! already carry it.
 
 use crate::content::render::html_escape;
@@ -34,15 +34,15 @@ impl Banner {
 /// The banner `member` carries at `now`: archived, or a maintenance window not yet over.
 pub fn banner_for(member: &Member, now: i64) -> Option<Banner> {
     if member.status == Status::Archived {
-        let html = "<div class=\"cong-notice archived\" role=\"note\"><strong>Trang lưu trữ.</strong> \
+        let html = "<aside class=\"cong-notice archived\" aria-label=\"Thông báo của cổng\"><strong>Trang lưu trữ.</strong> \
                     Đơn vị này đã ngừng hoạt động hoặc đã được sáp nhập; cổng thông tin được giữ nguyên như khi lưu trữ \
-                    để tra cứu và không còn được cập nhật.</div>";
+                    để tra cứu và không còn được cập nhật.</aside>";
         return Some(Banner { html: html.into(), archived: true });
     }
     let w = member.maintenance.as_ref().filter(|w| w.until > now)?;
     let html = format!(
-        "<div class=\"cong-notice\" role=\"note\"><strong>Thông báo bảo trì:</strong> cổng thông tin tạm ngừng phục vụ \
-         từ {} đến {} (giờ Việt Nam). Lý do: {}</div>",
+        "<aside class=\"cong-notice\" aria-label=\"Thông báo của cổng\"><strong>Thông báo bảo trì:</strong> cổng thông tin tạm ngừng phục vụ \
+         từ {} đến {} (giờ Việt Nam). Lý do: {}</aside>",
         display_vn(w.from),
         display_vn(w.until),
         html_escape(&w.reason)
@@ -104,13 +104,13 @@ mod tests {
         let page = "<!doctype html><html><head><title>x</title></head><BODY class=\"a\"><p>hi</p></body></html>";
         let out = inject(page, &b);
         assert!(out.contains(
-            "<link rel=\"stylesheet\" href=\"/_site/notice.css\">\n</head><BODY class=\"a\"><div class=\"cong-notice\""
+            "<link rel=\"stylesheet\" href=\"/_site/notice.css\">\n</head><BODY class=\"a\"><aside class=\"cong-notice\""
         ));
         assert!(!out.contains("noindex"));
         m.status = Status::Archived;
         let archived = inject(page, &banner_for(&m, 150).unwrap());
         assert!(archived.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(archived.contains("Trang lưu trữ"));
-        assert!(inject("<p>bare</p>", &b).starts_with("<div class=\"cong-notice\""));
+        assert!(inject("<p>bare</p>", &b).starts_with("<aside class=\"cong-notice\""));
     }
 }
