@@ -321,6 +321,27 @@ async fn a_maintenance_window_is_announced_kept_and_over_by_itself() {
     no_offset.expect_code(2);
     assert!(no_offset.stderr.contains("--from"), "{no_offset}");
 
+    // The admin API applies the same rule, and answers once the notice is served.
+    let too_soon = serde_json::json!({ "from": at(86_400), "until": at(90_000), "reason": reason }).to_string();
+    let r = world.api(TOKEN, "POST", "/api/members/vnnic/maintenance", &too_soon).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (422, Some("too_late")), "{}", r.text());
+    let far =
+        serde_json::json!({ "from": at(30 * 86_400), "until": at(30 * 86_400 + 3600), "reason": reason }).to_string();
+    let r = world.api(TOKEN, "POST", "/api/members/vnnic/maintenance", &far).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(
+        world.page("vnnic.mic.gov.vn", "/").await.text().contains("Thông báo bảo trì"),
+        "served when the API answered"
+    );
+    let member = world.api(TOKEN, "GET", "/api/members/vnnic", "").await.json();
+    assert_eq!(member["maintenance"]["reason"], reason, "{member}");
+    let r = world.api(TOKEN, "DELETE", "/api/members/vnnic/maintenance", "").await;
+    assert_eq!(r.json()["withdrawn"], true, "{}", r.text());
+    assert!(
+        !world.page("vnnic.mic.gov.vn", "/").await.text().contains("Thông báo bảo trì"),
+        "withdrawn when the API answered"
+    );
+
     // Four weeks ahead: allowed; the notice is on every page from now.
     let far = world.cli(&[
         "member",

@@ -140,6 +140,18 @@ impl Admin {
                 self.register(body, user).await
             }
             (Method::GET, ["api", "members", label]) => self.show(label).await,
+            (Method::POST, ["api", "members", label, "maintenance"]) => {
+                require(user.is_admin(), user, "announce maintenance")?;
+                let body: MaintenanceBody = read_json(req, self.live.config.limits.max_admin_body_bytes).await?;
+                self.announce(label, body, user).await
+            }
+            (Method::DELETE, ["api", "members", label, "maintenance"]) => {
+                require(user.is_admin(), user, "withdraw maintenance")?;
+                let (l, actor) = (crate::model::host::normalize_name(label), user.username.clone());
+                let removed = self.with_registry(move |r| Ok(r.cancel_maintenance(&l, &actor, None)?)).await?;
+                self.refresh().await;
+                Ok((StatusCode::OK, json!({ "label": label, "withdrawn": removed })))
+            }
             (Method::POST, ["api", "members", label, action]) => {
                 let to = match *action {
                     "activate" => Status::Active,
@@ -429,6 +441,7 @@ impl Admin {
             "site": { "loaded": snap.sites.contains_key(&n.label), "errors": snap.site_errors.get(&n.label) },
             "certificate": self.member_certificate(m),
             "dns": self.dns.member_state(&n.label),
+            "maintenance": m.maintenance,
         })
     }
 
@@ -828,6 +841,51 @@ pub(crate) fn forbidden(user: &User, what: &str) -> ApiError {
 /// Paths an `integration` user may call: pushing dossier progress (docs/admin-api.md).
 fn may_push_only(path: &str) -> bool {
     path.starts_with("/api/sites/") && path.contains("/dossiers/")
+}
+
+/// `POST /api/members/{label}/maintenance`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaintenanceBody {
+    from: String,
+    until: String,
+    reason: String,
+    #[serde(default)]
+    emergency: bool,
+}
+
+impl Admin {
+    /// Announce a maintenance window (the rules of `control::services`); the notice is on
+    /// the member's pages when this answers.
+    async fn announce(&self, label: &str, body: MaintenanceBody, user: &User) -> ApiResult {
+        use crate::control::services::{self, Announce, ServiceError};
+        let calendar = self.calendar().await?;
+        let (l, actor) = (label.to_string(), user.username.clone());
+        let announced = crate::store::registry::off_workers(&self.registry, move |r| {
+            let a = Announce {
+                label: &l,
+                from: &body.from,
+                until: &body.until,
+                reason: &body.reason,
+                emergency: body.emergency,
+            };
+            services::announce(r, &calendar, &a, &actor, crate::model::time::now_secs() as i64)
+        })
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
+        let window = announced.map_err(|e| match e {
+            ServiceError::Invalid { field, message } => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
+            }
+            ServiceError::TooLate(message) => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "too_late", message, Some("from".into()))
+            }
+            ServiceError::Registry(e) => admit_error(AdmitError::Registry(e)),
+            other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", other.to_string(), None),
+        })?;
+        self.refresh().await;
+        Ok((StatusCode::CREATED, json!({ "label": crate::model::host::normalize_name(label), "maintenance": window })))
+    }
 }
 
 /// Who may push dossiers for `label`: an admin, or an `integration` user of that site.

@@ -86,6 +86,11 @@ impl Admin {
         })
     }
 
+    /// The working-day calendar the admins keep (maintenance notices count on it too).
+    pub(crate) async fn calendar(&self) -> Result<crate::model::time::Calendar, ApiError> {
+        with(self.feedback()?, |f| f.calendar()).await
+    }
+
     /// `GET /api/working-days?from=&days=`: the due date the items' deadline uses.
     pub(crate) async fn working_days(&self, q: &HashMap<String, String>) -> ApiResult {
         let from = date_param(q.get("from").map_or("", String::as_str), "from")?;

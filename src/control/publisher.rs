@@ -303,9 +303,15 @@ impl State {
         let changed = match change {
             Change::Members(members) => {
                 let changed = self.sources.members != members;
+                // A banner that comes or goes (a window, an archive) rebuilds the site; the
+                // caller waits for it.
                 let now = crate::model::time::now_secs() as i64;
-                for label in self.sources.set_members(members, now) {
-                    self.build(&label);
+                let rebuilt = self.sources.set_members(members, now);
+                for label in &rebuilt {
+                    self.build(label);
+                }
+                if let Some(w) = &mut waiter {
+                    w.sites.extend(rebuilt);
                 }
                 changed
             }
