@@ -3,6 +3,7 @@
 //! a `themes/default/` folder on disk replaces the embedded copy.
 
 use crate::content::files;
+use crate::content::render::{self, CachePolicy, Prepared};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -39,6 +40,9 @@ struct ThemeToml {
 #[derive(Debug, Default, Clone)]
 pub struct ThemeSet {
     themes: HashMap<String, Arc<Theme>>,
+    /// Theme → its chain's static files prepared once (compressed once) and shared by
+    /// every site of that theme, instead of one copy per site.
+    prepared: HashMap<String, Vec<(String, Arc<Prepared>)>>,
 }
 
 macro_rules! embedded {
@@ -84,7 +88,23 @@ impl ThemeSet {
                 Err(mut errs) => problems.append(&mut errs),
             }
         }
+        let names: Vec<String> = set.themes.keys().cloned().collect();
+        for name in names {
+            if let Ok(chain) = set.chain(&name) {
+                let files = prepare_static(&chain);
+                set.prepared.insert(name, files);
+            }
+        }
         (set, problems)
+    }
+
+    /// The static files a site of `theme` serves at `/_theme/…`, shared: prepared when
+    /// the themes were loaded (or now, for a set made otherwise).
+    pub fn static_prepared(&self, theme: &str) -> Vec<(String, Arc<Prepared>)> {
+        match self.prepared.get(theme) {
+            Some(files) => files.clone(),
+            None => self.chain(theme).map(|chain| prepare_static(&chain)).unwrap_or_default(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Theme>> {
@@ -136,6 +156,19 @@ impl ThemeSet {
         }
         merged
     }
+}
+
+/// A chain's static files as served at `/_theme/…`.
+fn prepare_static(chain: &[Arc<Theme>]) -> Vec<(String, Arc<Prepared>)> {
+    ThemeSet::static_files(chain)
+        .into_iter()
+        .map(|(rel, bytes)| {
+            let url = format!("/_theme/{rel}");
+            let prepared =
+                Prepared::new(http::StatusCode::OK, render::content_type_for(&url), CachePolicy::Asset, bytes.to_vec());
+            (url, Arc::new(prepared))
+        })
+        .collect()
 }
 
 fn display(dir: &Path, name: &str) -> String {

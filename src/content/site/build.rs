@@ -141,7 +141,8 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     };
     renderer.render_all();
     let not_found = renderer.not_found();
-    let shell = renderer.shell();
+    // Kept only where a page is poured into it (a site with a catalogue): a few KB a site.
+    let shell = if services.is_empty() { None } else { renderer.shell() };
     if let (Some(shell), false) = (&shell, services.is_empty()) {
         renderer.add_page(
             super::services::PAGE,
@@ -693,10 +694,9 @@ fn add_static(
         };
         entries.insert(url, Entry::Page(prepared));
     };
-    if let Ok(chain) = input.themes.chain(&config.theme) {
-        for (rel, bytes) in ThemeSet::static_files(&chain) {
-            add(format!("/_theme/{rel}"), bytes.to_vec(), None, entries);
-        }
+    // Theme files are the same bytes for every site of a theme: shared, compressed once.
+    for (url, prepared) in input.themes.static_prepared(&config.theme) {
+        entries.insert(url, Entry::Page(prepared));
     }
     let budget = input.budget;
     // Reading stops once the site's total is reached: the total check then fails the build.
