@@ -201,3 +201,34 @@ async fn api_status(admin: SocketAddr) -> serde_json::Value {
     assert_eq!(resp.status, 200, "{}", resp.text());
     resp.json()
 }
+
+/// A restart takes every unchanged site from the build cache (`data/cache/`) instead of
+/// rendering it again, and never a stale one: a page edited while the server was down is
+/// served as edited, its site built again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_takes_unchanged_sites_from_the_build_cache_and_never_a_stale_one() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_demo(dir.path());
+    let more = "[publishing]\napproval = \"off\"\n";
+    let env = [("RUST_LOG", "info,cong::snapshot=debug")];
+    let server = Server::start_with_env(dir.path(), TOKEN, more, &env);
+    assert_eq!(get(server.http, &host("ais"), "/").await.status, 200);
+    assert!(dir.path().join("data/cache/ais.site").is_file(), "the build is kept:\n{}", server.log_text());
+    assert!(!server.logged(|l| l.contains("taken from the build cache")), "nothing to take on a first start");
+    drop(server);
+
+    let page = dir.path().join("tenants/vnnic/content/gioi-thieu.md");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, format!("{text}\nSỬA KHI MÁY CHỦ DỪNG\n")).unwrap();
+    let server = Server::start_with_env(dir.path(), TOKEN, more, &env);
+    let from_cache = |label: &str| {
+        let mark = format!("site={label} ");
+        server.logged(|l| l.contains("taken from the build cache") && l.contains(&mark))
+    };
+    assert!(from_cache("ais") && from_cache("cbc"), "unchanged sites come from the cache:\n{}", server.log_text());
+    assert!(!from_cache("vnnic"), "the edited site is built again:\n{}", server.log_text());
+    let edited = get(server.http, &host("vnnic"), "/gioi-thieu/").await;
+    assert!(edited.text().contains("SỬA KHI MÁY CHỦ DỪNG"), "the edit made while down is served");
+    let ais = get(server.http, &host("ais"), "/dich-vu-cong/").await;
+    assert_eq!(ais.status, 200, "a cached site serves its pages:\n{}", ais.text());
+}

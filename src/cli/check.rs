@@ -46,6 +46,7 @@ pub struct Report {
 pub fn run(config: &Config) -> Report {
     let mut folders = config.clone();
     folders.publishing.approval_required = false;
+    folders.build_cache = false;
     let sources = Sources::load(&folders);
     let mut sites: Vec<SiteReport> = sources
         .sites

@@ -43,6 +43,9 @@ pub struct ThemeSet {
     /// Theme → its chain's static files prepared once (compressed once) and shared by
     /// every site of that theme, instead of one copy per site.
     prepared: HashMap<String, Vec<(String, Arc<Prepared>)>>,
+    /// SHA-256 of every theme's name, parent, templates and static files: a site built
+    /// with other themes is not taken from the build cache (`content::site::cache`).
+    fingerprint: [u8; 32],
 }
 
 macro_rules! embedded {
@@ -88,6 +91,7 @@ impl ThemeSet {
                 Err(mut errs) => problems.append(&mut errs),
             }
         }
+        set.fingerprint = fingerprint(&set.themes);
         let names: Vec<String> = set.themes.keys().cloned().collect();
         for name in names {
             if let Ok(chain) = set.chain(&name) {
@@ -96,6 +100,11 @@ impl ThemeSet {
             }
         }
         (set, problems)
+    }
+
+    /// See [`ThemeSet::fingerprint`]'s field: what the themes are, as one hash.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
     }
 
     /// The static files a site of `theme` serves at `/_theme/…`, shared: prepared when
@@ -156,6 +165,27 @@ impl ThemeSet {
         }
         merged
     }
+}
+
+fn fingerprint(themes: &HashMap<String, Arc<Theme>>) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut names: Vec<&String> = themes.keys().collect();
+    names.sort();
+    for name in names {
+        let t = &themes[name];
+        let parts = std::iter::once((name.as_str(), t.parent.as_deref().unwrap_or("").as_bytes()))
+            .chain(t.templates.iter().map(|(n, tpl)| (n.as_str(), tpl.source.as_bytes())))
+            .chain(t.static_files.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+        for (n, bytes) in parts {
+            for b in [n.as_bytes(), bytes] {
+                ctx.update(&(b.len() as u64).to_le_bytes());
+                ctx.update(b);
+            }
+        }
+    }
+    let mut out = [0; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 /// A chain's static files as served at `/_theme/…`.

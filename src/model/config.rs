@@ -386,6 +386,10 @@ pub struct Config {
     /// e-mail and phone are kept.
     pub retain_personal_days: u64,
     pub log: Log,
+    /// Keep each served site's build under `data/cache/` and take it from there while its
+    /// inputs are the same (content::site::cache). Not a `cong.toml` key: true for a
+    /// server, false for `cong check`, which writes nothing.
+    pub build_cache: bool,
 }
 
 impl Config {
@@ -398,6 +402,11 @@ impl Config {
     /// Where the published sets are written out as folders, one per site.
     pub fn published_dir(&self) -> PathBuf {
         self.data_dir.join("published")
+    }
+
+    /// Where the build of `label` is kept, when the build cache is on.
+    pub fn build_cache_file(&self, label: &str) -> Option<PathBuf> {
+        self.build_cache.then(|| self.data_dir.join("cache").join(format!("{label}.site")))
     }
 
     /// Where archived members' sites are kept, one frozen copy per label (written when
@@ -579,6 +588,7 @@ fn validate(raw: Raw, text: &str, file: &str, base: &Path) -> Result<Config, Con
         publishing: Publishing { approval_required, exempt: raw.publishing.exempt },
         retain_personal_days: raw.feedback.retain_personal_days,
         log: Log { json, access: raw.log.access },
+        build_cache: true,
     })
 }
 

@@ -3,9 +3,9 @@
 //! People read it as `cong.toml:4:1: unknown field `thme` (did you mean "theme"?)`;
 //! `--json` gets the fields, so no caller parses the text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// The file as people should read it (`cong.toml`, `tenants/ais/site.toml`).
     pub file: String,

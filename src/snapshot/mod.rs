@@ -271,8 +271,10 @@ pub enum BuildOutcome {
 
 /// Build the site `label` with `themes` from what it serves: its published set when
 /// approval applies, else its folder (`Config::site_source`); `previous` lends its
-/// unchanged responses. Pure but for reading the folder: it runs on a build thread,
-/// outside any lock.
+/// unchanged responses. A site whose inputs hash as when it was last built is taken from
+/// the build cache instead, and a good build is kept there (`content::site::cache`;
+/// `Config::build_cache_file`). It reads the folder and the cache file, writes the cache
+/// file, and nothing else: it runs on a build thread, outside any lock.
 pub fn build_site(
     config: &Config,
     label: &str,
@@ -281,7 +283,38 @@ pub fn build_site(
     previous: Option<&Site>,
     banner: Option<&Banner>,
 ) -> BuildOutcome {
-    build_site_at(config, &config.site_source(label), themes, platform, previous, banner)
+    let dir = config.site_source(label);
+    let cache = config.build_cache_file(label);
+    if !dir.join("site.toml").is_file() {
+        if let Some(cache) = &cache {
+            let _ = std::fs::remove_file(cache);
+        }
+        return BuildOutcome::Gone;
+    }
+    let input = BuildInput {
+        dir: &dir,
+        themes,
+        platform,
+        scheme: scheme(config),
+        previous,
+        budget: config.limits.budget(),
+        banner,
+    };
+    // The key first: files that change during the build give another key, never this one.
+    let started = std::time::Instant::now();
+    let Some(cache) = cache else { return build_input(&input) };
+    let key = site::cache::key(&input);
+    if let Some(site) = key.as_ref().and_then(|k| site::cache::load(&cache, k, &input)) {
+        tracing::debug!(site = %site.label, pages = site.page_count, took_ms = started.elapsed().as_millis(), "taken from the build cache");
+        return BuildOutcome::Built(Arc::new(site));
+    }
+    let outcome = build_input(&input);
+    if let (BuildOutcome::Built(site), Some(key)) = (&outcome, key) {
+        if let Err(e) = site::cache::store(&cache, &key, site) {
+            tracing::warn!(site = %site.label, "cannot keep the build in {}: {e}; the next start builds it again", cache.display());
+        }
+    }
+    outcome
 }
 
 /// [`build_site`] from the folder `dir` (its name is the label): a published set, a site
@@ -299,8 +332,13 @@ pub fn build_site_at(
     }
     let input =
         BuildInput { dir, themes, platform, scheme: scheme(config), previous, budget: config.limits.budget(), banner };
+    build_input(&input)
+}
+
+/// Build what `input` names (see [`build_site_at`]).
+fn build_input(input: &BuildInput) -> BuildOutcome {
     let started = std::time::Instant::now();
-    match site::build(&input) {
+    match site::build(input) {
         Ok(site) => {
             tracing::debug!(site = %site.label, pages = site.page_count, took_ms = started.elapsed().as_millis(), "built");
             BuildOutcome::Built(Arc::new(site))

@@ -67,7 +67,7 @@ struct SiteCtx<'a> {
 }
 
 /// The largest text file (site.toml, a page, a template) a build reads.
-const MAX_TEXT_BYTES: u64 = 4 << 20;
+pub(super) const MAX_TEXT_BYTES: u64 = 4 << 20;
 
 /// Open a site folder (every file of the site is then read through this one handle, see
 /// `files`) and read its `site.toml`: the handle, the text (for lines in messages) and the
@@ -100,6 +100,18 @@ fn apply_accent(config: &mut SiteConfig, text: &str, file: &str, lints: &mut Vec
             None
         }
     }
+}
+
+/// The configuration and the catalogue of the site in `input.dir`, derived as a build
+/// derives them; `None` when either does not read (the cache then builds instead).
+pub(super) fn config_and_services(input: &BuildInput) -> Option<(SiteConfig, Vec<super::services::Service>)> {
+    let label = input.dir.file_name()?.to_string_lossy().into_owned();
+    let shown = shown_path(input.dir);
+    let (folder, text, mut config) = open_config(input.dir, &label).ok()?;
+    apply_accent(&mut config, &text, &format!("{shown}/site.toml"), &mut Vec::new());
+    let mut problems = Vec::new();
+    let services = read_services(&folder, &shown, &mut problems);
+    problems.is_empty().then_some((config, services))
 }
 
 /// Build the site in `input.dir`; every problem is reported, not only the first.

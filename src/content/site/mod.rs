@@ -3,6 +3,7 @@
 
 pub mod accent;
 mod build;
+pub mod cache;
 pub mod config;
 pub mod content;
 pub mod html;
@@ -82,6 +83,11 @@ impl Shell {
 
     pub fn new(html: String) -> Shell {
         Shell { html }
+    }
+
+    /// The shell as rendered, markers included.
+    pub fn html(&self) -> &str {
+        &self.html
     }
 
     /// The page with `title` (text, escaped here) and `main` (HTML) in place.
