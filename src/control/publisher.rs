@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// What a writer asks of the publisher.
@@ -91,6 +92,9 @@ impl Publisher {
         let _ = self.tx.send(Msg::Stop);
     }
 }
+
+/// How often finished site builds are published while others are still building.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 /// Two build threads at least, so one slow site never holds every other edit back; at most
 /// four, so builds never crowd out the request path on a small machine.
@@ -233,31 +237,45 @@ impl State {
     /// are rebuilt then.
     fn run(mut self, rx: Receiver<Msg>) {
         let mut batch = VecDeque::new();
+        // Site builds that finished but are not published yet, and when the last
+        // snapshot was: while thousands of sites are built (a start), their outcomes are
+        // published together every PUBLISH_EVERY instead of one snapshot per site, each of
+        // which copies the whole site table.
+        let mut unpublished = false;
+        let mut last_publish = Instant::now();
         loop {
             let now = crate::model::time::now_secs() as i64;
-            let first = match self.sources.next_banner_change(now) {
-                Some(at) => {
-                    rx.recv_timeout(std::time::Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)))
-                }
+            let banner_wait = self
+                .sources
+                .next_banner_change(now)
+                .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)));
+            let publish_wait = unpublished.then(|| PUBLISH_EVERY.saturating_sub(last_publish.elapsed()));
+            let first = match banner_wait.into_iter().chain(publish_wait).min() {
+                Some(wait) => rx.recv_timeout(wait),
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
+            let mut urgent = false;
             match first {
                 Ok(first) => batch.push_back(first),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    self.rebuild_banners();
-                    continue;
-                }
+                // A window may have ended: its notice goes (cheap when none has).
+                Err(mpsc::RecvTimeoutError::Timeout) => self.rebuild_banners(),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
             batch.extend(rx.try_iter());
-            let mut changed = false;
             for msg in batch.drain(..) {
                 match msg {
                     Msg::Stop => return,
-                    msg => changed |= self.handle(msg),
+                    msg => {
+                        // A writer's change (members, dossiers, names) is served at once.
+                        let change = matches!(msg, Msg::Change(..));
+                        let changed = self.handle(msg);
+                        unpublished |= changed;
+                        urgent |= change && changed;
+                    }
                 }
             }
-            if changed {
+            let idle = self.building.is_empty() && !self.loading_themes;
+            if unpublished && (urgent || idle || last_publish.elapsed() >= PUBLISH_EVERY) {
                 // A bug while assembling must not end the only writer of the snapshot: the
                 // last good snapshot stays and the next change tries again.
                 let published = std::panic::catch_unwind(AssertUnwindSafe(|| self.publish()));
@@ -267,8 +285,13 @@ impl State {
                         panic_text(&*panic)
                     );
                 }
+                unpublished = false;
+                last_publish = Instant::now();
             }
-            self.wake_waiters(changed);
+            // Waiters are answered only once what they wait for is live.
+            if !unpublished {
+                self.wake_waiters(true);
+            }
         }
     }
 

@@ -25,7 +25,8 @@ use std::sync::Arc;
 /// One complete, validated version of everything a request needs.
 #[derive(Debug)]
 pub struct Snapshot {
-    pub routes: RouteTable,
+    /// Shared with the previous snapshot while the members are the same.
+    pub routes: Arc<RouteTable>,
     /// Label → site, only for members whose site built.
     pub sites: HashMap<String, Arc<Site>>,
     pub pages: Arc<PlatformPages>,
@@ -366,12 +367,17 @@ pub fn assemble(
     generation: u64,
     previous: Option<&Snapshot>,
 ) -> Result<Snapshot, String> {
+    let same_members = previous.is_some_and(|p| p.members == sources.members);
     let pages = match previous {
-        Some(p) if p.themes_version == sources.themes_version && p.members == sources.members => p.pages.clone(),
+        Some(p) if p.themes_version == sources.themes_version && same_members => p.pages.clone(),
         _ => Arc::new(PlatformPages::render(&sources.themes, &sources.platform, &sources.members, scheme(config))?),
     };
+    let routes = match previous {
+        Some(p) if same_members => p.routes.clone(),
+        _ => Arc::new(RouteTable::build(&config.platform.zone, &sources.members)),
+    };
     Ok(Snapshot {
-        routes: RouteTable::build(&config.platform.zone, &sources.members),
+        routes,
         sites: sources.sites.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         pages,
         members: sources.members.clone(),
