@@ -178,20 +178,18 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         let mut sources = crate::snapshot::Sources::starting(&config);
         // Imports the site folders into a fresh data folder only (their site.toml is all it
         // reads); a lost registry stays empty.
+        // (Only a fresh or lost registry reads the folders' site.toml: a restart of thousands
+        // of sites does not.)
         let read = std::time::Instant::now();
-        let folders = crate::snapshot::folder_names(&config);
-        let imported = std::time::Instant::now();
-        crate::control::membership::first_start(&mut registry, &config, &folders)?;
-        tracing::debug!(
-            folders = folders.len(),
-            read_ms = (imported - read).as_millis(),
-            import_ms = imported.elapsed().as_millis(),
-            "site.toml of every folder read; first start's import (if any) done"
-        );
+        crate::control::membership::first_start(&mut registry, &config, || crate::snapshot::folder_names(&config))?;
+        tracing::debug!(took_ms = read.elapsed().as_millis(), "first start's import (if any) done");
         sources.members = registry.members()?;
         // What the units' case systems published, served from the first request on.
         sources.dossiers = Arc::new(crate::control::follow::read_dossiers(&registry, &mut Default::default())?);
-        for label in folders.keys().filter(|l| !sources.members.iter().any(|m| &m.names.label == *l)) {
+        let registered: std::collections::HashSet<&str> =
+            sources.members.iter().map(|m| m.names.label.as_str()).collect();
+        let folders = crate::snapshot::served_labels(&config);
+        for label in folders.iter().filter(|l| !registered.contains(l.as_str())) {
             let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }

@@ -266,7 +266,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                     _ => continue,
                 };
-                let len = p.body.len() as u64;
+                let len = p.len;
                 if p.content_type.as_bytes().starts_with(b"text/html") {
                     assert!(len <= budget.max_page_bytes, "{url}: {len} bytes over max_page_bytes {budget:?}");
                 } else if url.starts_with("/static/") {
@@ -274,7 +274,7 @@ fuzz_target!(|data: &[u8]| {
                 }
                 total += len; // feeds and theme files count too
             }
-            let len = site.not_found.body.len() as u64;
+            let len = site.not_found.len;
             assert!(len <= budget.max_page_bytes, "the 404 page: {len} bytes over max_page_bytes {budget:?}");
             total += len;
             assert!(total <= budget.max_site_bytes, "the site holds {total} bytes, {budget:?}");

@@ -29,7 +29,12 @@ pub struct Prepared {
     pub cache_control: HeaderValue,
     /// Strong validator over the uncompressed body.
     pub etag: HeaderValue,
-    pub body: Bytes,
+    /// The uncompressed body: held from the start when it does not compress, else made
+    /// from the gzip form the first time a client asks for it (almost every client takes
+    /// br or gzip, so most pages never hold it: a third of the memory of a site).
+    identity: std::sync::OnceLock<Bytes>,
+    /// The uncompressed body's length.
+    pub len: u64,
     /// Present only when compression saves bytes.
     pub gzip: Option<Bytes>,
     pub br: Option<Bytes>,
@@ -53,6 +58,11 @@ impl Prepared {
         let compressible = is_compressible(content_type) && body.len() >= 256;
         let gzip = compressible.then(|| gzip(&body)).filter(|z| z.len() < body.len());
         let br = compressible.then(|| brotli(&body)).filter(|z| z.len() < body.len());
+        let identity = std::sync::OnceLock::new();
+        let len = body.len() as u64;
+        if gzip.is_none() {
+            let _ = identity.set(Bytes::from(body));
+        }
         Prepared {
             status,
             content_type: HeaderValue::from_str(content_type)
@@ -63,12 +73,53 @@ impl Prepared {
                 CachePolicy::NoStore => "no-store",
             }),
             etag: HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header"),
-            body: Bytes::from(body),
+            identity,
+            len,
             gzip: gzip.map(Bytes::from),
             br: br.map(Bytes::from),
             hash,
             last_modified: None,
         }
+    }
+
+    /// Put together from its parts (the build cache): `identity` may be left out when
+    /// `gzip` is there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        status: StatusCode,
+        content_type: HeaderValue,
+        cache_control: HeaderValue,
+        etag: HeaderValue,
+        hash: u64,
+        last_modified: Option<HeaderValue>,
+        (len, identity): (u64, Option<Bytes>),
+        (gzip, br): (Option<Bytes>, Option<Bytes>),
+    ) -> Option<Prepared> {
+        let held = std::sync::OnceLock::new();
+        match identity {
+            Some(body) if body.len() as u64 == len => {
+                let _ = held.set(body);
+            }
+            Some(_) => return None,
+            None if gzip.is_none() => return None,
+            None => {}
+        }
+        Some(Prepared { status, content_type, cache_control, etag, identity: held, len, gzip, br, hash, last_modified })
+    }
+
+    /// The uncompressed body; made from the gzip form on the first call when not held.
+    pub fn body(&self) -> &Bytes {
+        self.identity.get_or_init(|| {
+            let gz = self.gzip.as_deref().unwrap_or_default();
+            let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+            let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut out);
+            Bytes::from(out)
+        })
+    }
+
+    /// The uncompressed body if it is held now (the build cache keeps it only then).
+    pub fn held_body(&self) -> Option<&Bytes> {
+        self.identity.get()
     }
 
     /// An HTML page.
@@ -85,11 +136,8 @@ impl Prepared {
         body: Vec<u8>,
     ) -> std::sync::Arc<Prepared> {
         if let Some(prev) = previous {
-            if prev.status == status
-                && prev.body.len() == body.len()
-                && prev.hash == hash_bytes(&body)
-                && prev.body[..] == body[..]
-            {
+            // The same length and 64-bit hash: the same bytes (the ETag rests on it too).
+            if prev.status == status && prev.len == body.len() as u64 && prev.hash == hash_bytes(&body) {
                 return prev.clone();
             }
         }
@@ -105,7 +153,9 @@ impl Prepared {
         body: Vec<u8>,
         modified: i64,
     ) -> std::sync::Arc<Prepared> {
-        if let Some(prev) = previous.filter(|p| p.last_modified.is_some() && p.body[..] == body[..]) {
+        if let Some(prev) =
+            previous.filter(|p| p.last_modified.is_some() && p.len == body.len() as u64 && p.hash == hash_bytes(&body))
+        {
             return prev.clone();
         }
         let mut fresh = Prepared::new(StatusCode::OK, content_type, CachePolicy::Asset, body);
@@ -308,6 +358,20 @@ pub fn xml_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page that compresses keeps only its compressed forms until a client asks for the
+    /// uncompressed one, which is then the same bytes; a body that does not compress is held.
+    #[test]
+    fn the_uncompressed_body_is_made_when_asked_for() {
+        let html = "<p>Cổng thông tin điện tử</p>\n".repeat(40);
+        let page = Prepared::html(StatusCode::OK, CachePolicy::Page, html.clone());
+        assert!(page.held_body().is_none() && page.gzip.is_some() && page.br.is_some());
+        assert_eq!(page.len, html.len() as u64);
+        assert_eq!(&page.body()[..], html.as_bytes());
+        assert!(page.held_body().is_some(), "kept once made");
+        let small = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"ok\n".to_vec());
+        assert_eq!(small.held_body().map(|b| &b[..]), Some(&b"ok\n"[..]));
+    }
 
     #[test]
     fn text_is_compressed_once_and_smaller() {

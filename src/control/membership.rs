@@ -167,6 +167,7 @@ pub fn set_status(
     if let Some(finding) = reason.and_then(|r| naming::check_text("reason", r)) {
         return Err(AdmitError::Invalid { field: "reason", message: finding.message });
     }
+    let mut frozen = None;
     if to == Status::Archived {
         let label = crate::model::host::normalize_name(label);
         let current = registry.member(&label)?.ok_or_else(|| RegistryError::NotFound { label: label.clone() })?;
@@ -175,9 +176,16 @@ pub fn set_status(
                 field: "label",
                 message: format!("cannot keep the site as archived: {e}"),
             })?;
+            frozen = Some(config.archived_dir().join(&label));
         }
     }
-    Ok(registry.set_status(label, to, actor, reason)?)
+    registry.set_status(label, to, actor, reason).map_err(|e| {
+        // Not archived after all: the frozen copy must not be served in its stead.
+        if let Some(dir) = &frozen {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        e.into()
+    })
 }
 
 /// The report of a name lost in a race: the database said `taken`.
@@ -200,11 +208,12 @@ fn taken_report(mut report: NameReport, host: &str, owner: &str) -> NameReport {
 pub fn first_start(
     registry: &mut Registry,
     config: &Config,
-    folders: &BTreeMap<String, Names>,
+    folders: impl FnOnce() -> BTreeMap<String, Names>,
 ) -> Result<(), RegistryError> {
     match registry.found()? {
         Found::Members => Ok(()),
         Found::Fresh => {
+            let folders = &folders();
             let n = import_sites(registry, config, folders)?;
             let of = folders.len();
             tracing::info!(
@@ -212,7 +221,7 @@ pub fn first_start(
             );
             Ok(())
         }
-        Found::Lost { marker } => withhold_import(registry, folders, &marker),
+        Found::Lost { marker } => withhold_import(registry, &folders(), &marker),
     }
 }
 

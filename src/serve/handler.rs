@@ -312,7 +312,7 @@ fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, met
         return prepared(&snap.pages.not_found, headers, method);
     };
     let zone = &snap.platform.zone;
-    let html = String::from_utf8_lossy(&page.body).replace(&format!(".{zone}/\""), &format!(".{zone}{suffix}/\""));
+    let html = String::from_utf8_lossy(page.body()).replace(&format!(".{zone}/\""), &format!(".{zone}{suffix}/\""));
     let local = Prepared::new(
         page.status,
         "text/html; charset=utf-8",
@@ -409,7 +409,7 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
             return finish(builder.status(StatusCode::NOT_MODIFIED), Bytes::new());
         }
         // A range is a slice of the identity body (PDF readers, video players).
-        let len = p.body.len() as u64;
+        let len = p.len;
         match range::asked(headers, &p.etag, len) {
             range::Asked::Whole => {}
             range::Asked::Part { start, end } => {
@@ -418,7 +418,7 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
                     .header(header::ETAG, p.etag.clone())
                     .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
                     .header(header::CONTENT_LENGTH, end - start + 1);
-                let slice = p.body.slice(start as usize..=end as usize);
+                let slice = p.body().slice(start as usize..=end as usize);
                 return finish(builder, if method == Method::HEAD { Bytes::new() } else { slice });
             }
             range::Asked::Unsatisfiable => {
@@ -450,12 +450,12 @@ fn variant_etag(p: &Prepared, encoding: Option<&str>) -> HeaderValue {
 
 fn choose_encoding<'a>(p: &'a Prepared, headers: &HeaderMap) -> (&'a Bytes, Option<&'static str>) {
     let Some(accept) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
-        return (&p.body, None);
+        return (p.body(), None);
     };
     match (&p.br, &p.gzip) {
         (Some(br), _) if accepts(accept, "br") => (br, Some("br")),
         (_, Some(gz)) if accepts(accept, "gzip") => (gz, Some("gzip")),
-        _ => (&p.body, None),
+        _ => (p.body(), None),
     }
 }
 

@@ -197,12 +197,12 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
     let total: u64 = entries
         .values()
         .map(|e| match e {
-            Entry::Page(p) => p.body.len() as u64,
+            Entry::Page(p) => p.len,
             Entry::File(f) => f.meta.size,
             Entry::Redirect(_) => 0,
         })
         .sum::<u64>()
-        + not_found.body.len() as u64;
+        + not_found.len;
     if total > budget.max_site_bytes {
         let message = format!("the site is {total} bytes, over the limit of {}", budget.max_site_bytes);
         return Err(fail(vec![
@@ -770,7 +770,7 @@ mod tests {
             };
             let built = build(&input).unwrap_or_else(|e| panic!("{name_vi:?}: {e}"));
             let Some(Entry::Page(home)) = built.lookup("/") else { panic!("{name_vi:?}: no home page") };
-            let html = String::from_utf8_lossy(&home.body);
+            let html = String::from_utf8_lossy(home.body());
             assert!(html.contains(&render::html_escape(name_vi)), "{name_vi:?}:\n{html}");
         }
     }

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// Bumped whenever the file's layout or what a build makes changes.
-const FORMAT: &[u8] = b"cong-site-cache 1\n";
+const FORMAT: &[u8] = b"cong-site-cache 2\n";
 
 /// The SHA-256 of a build's inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,10 @@ pub fn key(input: &BuildInput) -> Option<Key> {
         part(&mut ctx, root.as_bytes());
         for f in found {
             part(&mut ctx, f.rel.as_bytes());
-            part(&mut ctx, &f.modified.to_le_bytes());
+            // A static file's time is its Last-Modified; pages do not show theirs.
+            if root == "static" {
+                part(&mut ctx, &f.modified.to_le_bytes());
+            }
             match f.stream {
                 Some(m) => part(&mut ctx, format!("{m:?}").as_bytes()),
                 None => part(&mut ctx, &f.bytes),
@@ -243,7 +246,10 @@ impl Writer {
         self.bytes(p.etag.as_bytes());
         self.u64(p.hash);
         self.opt(p.last_modified.as_ref().map(HeaderValue::as_bytes));
-        self.bytes(&p.body);
+        self.u64(p.len);
+        // The uncompressed body only where the page holds it (it does not compress, or a
+        // client asked for it); otherwise it is made from gzip again when asked for.
+        self.opt(p.held_body().filter(|_| p.gzip.is_none()).map(|b| &b[..]));
         self.opt(p.gzip.as_deref());
         self.opt(p.br.as_deref());
     }
@@ -300,9 +306,10 @@ impl Reader {
             Some(b) => Some(HeaderValue::from_maybe_shared(b).ok()?),
             None => None,
         };
-        let body = self.slice()?;
+        let len = self.u64()?;
+        let body = self.opt()?;
         let (gzip, br) = (self.opt()?, self.opt()?);
-        Some(Prepared { status, content_type, cache_control, etag, body, gzip, br, hash, last_modified })
+        Prepared::from_parts(status, content_type, cache_control, etag, hash, last_modified, (len, body), (gzip, br))
     }
 }
 
@@ -352,8 +359,8 @@ mod tests {
             match (entry, back.entries.get(url).unwrap_or_else(|| panic!("{url} missing"))) {
                 (Entry::Page(a), Entry::Page(b)) => {
                     assert_eq!(
-                        (a.status, &a.content_type, &a.etag, &a.body),
-                        (b.status, &b.content_type, &b.etag, &b.body),
+                        (a.status, &a.content_type, &a.etag, a.body()),
+                        (b.status, &b.content_type, &b.etag, b.body()),
                         "{url}"
                     );
                     assert_eq!(
@@ -370,7 +377,7 @@ mod tests {
                 _ => panic!("{url}: another kind of entry"),
             }
         }
-        assert_eq!(back.not_found.body, built.not_found.body);
+        assert_eq!(back.not_found.body(), built.not_found.body());
         assert_eq!((back.page_count, &back.lints, &back.services), (built.page_count, &built.lints, &built.services));
         assert_eq!(back.config.names, built.config.names);
         assert!(back.shell.is_some(), "ais has a catalogue, so a shell");
