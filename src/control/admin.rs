@@ -843,6 +843,21 @@ fn may_push_only(path: &str) -> bool {
     path.starts_with("/api/sites/") && path.contains("/dossiers/")
 }
 
+/// A refusal of `control::services` as the API answers it (docs/admin-api.md).
+fn service_error(e: crate::control::services::ServiceError) -> ApiError {
+    use crate::control::services::ServiceError;
+    match e {
+        ServiceError::Invalid { field, message } => {
+            ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
+        }
+        ServiceError::TooLate(message) => {
+            ApiError(StatusCode::UNPROCESSABLE_ENTITY, "too_late", message, Some("from".into()))
+        }
+        ServiceError::Registry(e) => admit_error(AdmitError::Registry(e)),
+        other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", other.to_string(), None),
+    }
+}
+
 /// `POST /api/members/{label}/maintenance`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -858,7 +873,7 @@ impl Admin {
     /// Announce a maintenance window (the rules of `control::services`); the notice is on
     /// the member's pages when this answers.
     async fn announce(&self, label: &str, body: MaintenanceBody, user: &User) -> ApiResult {
-        use crate::control::services::{self, Announce, ServiceError};
+        use crate::control::services::{self, Announce};
         let calendar = self.calendar().await?;
         let (l, actor) = (label.to_string(), user.username.clone());
         let announced = crate::store::registry::off_workers(&self.registry, move |r| {
@@ -873,16 +888,7 @@ impl Admin {
         })
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
-        let window = announced.map_err(|e| match e {
-            ServiceError::Invalid { field, message } => {
-                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
-            }
-            ServiceError::TooLate(message) => {
-                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "too_late", message, Some("from".into()))
-            }
-            ServiceError::Registry(e) => admit_error(AdmitError::Registry(e)),
-            other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", other.to_string(), None),
-        })?;
+        let window = announced.map_err(service_error)?;
         self.refresh().await;
         Ok((StatusCode::CREATED, json!({ "label": crate::model::host::normalize_name(label), "maintenance": window })))
     }
@@ -923,13 +929,7 @@ impl Admin {
         })
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
-        let (dossier, new, all) = pushed.map_err(|e| match e {
-            ServiceError::Invalid { field, message } => {
-                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
-            }
-            ServiceError::Registry(e) => admit_error(AdmitError::Registry(e)),
-            other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", other.to_string(), None),
-        })?;
+        let (dossier, new, all) = pushed.map_err(service_error)?;
         let site = crate::model::host::normalize_name(label);
         let mut changed = std::collections::BTreeMap::new();
         changed.insert(site.clone(), Arc::new(crate::snapshot::SiteDossiers::new(all)));
