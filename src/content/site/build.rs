@@ -102,16 +102,27 @@ fn apply_accent(config: &mut SiteConfig, text: &str, file: &str, lints: &mut Vec
     }
 }
 
-/// The configuration and the catalogue of the site in `input.dir`, derived as a build
-/// derives them; `None` when either does not read (the cache then builds instead).
-pub(super) fn config_and_services(input: &BuildInput) -> Option<(SiteConfig, Vec<super::services::Service>)> {
+/// The configuration and the catalogue of the site in `input.dir`, from the bytes of its
+/// `site.toml` and `dich-vu-cong.toml`, derived as a build derives them; `None` when
+/// either does not parse (the cache then builds instead).
+pub(super) fn config_and_services(
+    input: &BuildInput,
+    site_toml: &[u8],
+    catalogue: Option<&[u8]>,
+) -> Option<(SiteConfig, Vec<super::services::Service>)> {
     let label = input.dir.file_name()?.to_string_lossy().into_owned();
     let shown = shown_path(input.dir);
-    let (folder, text, mut config) = open_config(input.dir, &label).ok()?;
-    apply_accent(&mut config, &text, &format!("{shown}/site.toml"), &mut Vec::new());
-    let mut problems = Vec::new();
-    let services = read_services(&folder, &shown, &mut problems);
-    problems.is_empty().then_some((config, services))
+    let (text, file) = (std::str::from_utf8(site_toml).ok()?, format!("{shown}/site.toml"));
+    let mut config = super::config::parse(text, &file, &label).ok()?;
+    apply_accent(&mut config, text, &file, &mut Vec::new());
+    let services = match catalogue {
+        Some(bytes) => {
+            let file = format!("{shown}/{}", super::services::FILE);
+            super::services::parse(std::str::from_utf8(bytes).ok()?, &file).ok()?
+        }
+        None => Vec::new(),
+    };
+    Some((config, services))
 }
 
 /// Build the site in `input.dir`; every problem is reported, not only the first.

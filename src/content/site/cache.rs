@@ -23,9 +23,20 @@ use std::sync::{Arc, OnceLock};
 /// Bumped whenever the file's layout or what a build makes changes.
 const FORMAT: &[u8] = b"cong-site-cache 2\n";
 
-/// The SHA-256 of a build's inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key([u8; 32]);
+/// The SHA-256 of a build's inputs, with the two small files a site read back from the
+/// cache is configured from (so they are not read twice).
+#[derive(Debug, Clone)]
+pub struct Key {
+    hash: [u8; 32],
+    site_toml: Option<Vec<u8>>,
+    catalogue: Option<Vec<u8>>,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.hash == other.hash
+    }
+}
 
 /// The binary that builds: a new cong (another version, or a rebuilt one in development)
 /// may render differently, so it never takes an older binary's builds.
@@ -65,12 +76,17 @@ pub fn key(input: &BuildInput) -> Option<Key> {
         Some(b) => part(&mut ctx, format!("{}{}", b.archived, b.html).as_bytes()),
         None => part(&mut ctx, b"-"),
     }
-    for name in crate::model::submission::CONTENT_FILES {
-        match folder.read(name, super::build::MAX_TEXT_BYTES) {
-            Ok(bytes) => part(&mut ctx, &bytes),
-            Err(e) => part(&mut ctx, e.to_string().as_bytes()),
-        }
-    }
+    let [site_toml, catalogue] =
+        crate::model::submission::CONTENT_FILES.map(|name| match folder.read(name, super::build::MAX_TEXT_BYTES) {
+            Ok(bytes) => {
+                part(&mut ctx, &bytes);
+                Some(bytes)
+            }
+            Err(e) => {
+                part(&mut ctx, e.to_string().as_bytes());
+                None
+            }
+        });
     let budget = input.budget;
     for (root, found, refused) in [
         ("content", folder.walk("content", super::build::MAX_TEXT_BYTES)),
@@ -104,9 +120,9 @@ pub fn key(input: &BuildInput) -> Option<Key> {
         }
     }
     let digest = ctx.finish();
-    let mut key = [0; 32];
-    key.copy_from_slice(digest.as_ref());
-    Some(Key(key))
+    let mut hash = [0; 32];
+    hash.copy_from_slice(digest.as_ref());
+    Some(Key { hash, site_toml, catalogue })
 }
 
 /// Write `site`, built from inputs of `key`, as `path` (into a temporary file renamed over
@@ -114,7 +130,7 @@ pub fn key(input: &BuildInput) -> Option<Key> {
 pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
     let mut w = Writer(Vec::with_capacity(64 * 1024));
     w.0.extend_from_slice(FORMAT);
-    w.0.extend_from_slice(&key.0);
+    w.0.extend_from_slice(&key.hash);
     w.str(&site.label);
     w.u64(site.page_count as u64);
     w.str(&serde_json::to_string(&site.warnings).unwrap_or_default());
@@ -165,12 +181,12 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
 
 /// The site kept at `path` when it was built from inputs of `key`; `None` otherwise (no
 /// file, another key, a file that does not read back whole). The configuration and the
-/// catalogue are read again from the folder (they are small, and a build derives them the
-/// same way).
+/// catalogue are parsed again from what the key read (they are small, and a build derives
+/// them the same way).
 pub fn load(path: &Path, key: &Key, input: &BuildInput) -> Option<Site> {
     let buf = Bytes::from(std::fs::read(path).ok()?);
     let mut r = Reader { buf: buf.clone(), at: 0 };
-    if r.take(FORMAT.len())? != FORMAT || r.take(32)? != &key.0[..] {
+    if r.take(FORMAT.len())? != FORMAT || r.take(32)? != &key.hash[..] {
         return None;
     }
     let label = r.string()?;
@@ -182,7 +198,8 @@ pub fn load(path: &Path, key: &Key, input: &BuildInput) -> Option<Site> {
         1 => Some(Shell::new(r.string()?)),
         _ => None,
     };
-    let (config, services) = super::build::config_and_services(input)?;
+    let (config, services) =
+        super::build::config_and_services(input, key.site_toml.as_deref()?, key.catalogue.as_deref())?;
     let theme: HashMap<String, Arc<Prepared>> = input.themes.static_prepared(&config.theme).into_iter().collect();
     let count = usize::try_from(r.u64()?).ok()?;
     let mut entries = HashMap::with_capacity(count);
