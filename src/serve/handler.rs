@@ -174,16 +174,16 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     match route {
         Route::Site { label } => match snap.sites.get(&**label) {
-            Some(_) if in_maintenance(snap, label).is_some() => {
-                let (until, page) = in_maintenance(snap, label).expect("just seen");
-                let mut resp = prepared(page, headers, method);
-                let wait = until.saturating_sub(crate::model::time::now_secs() as i64).max(1);
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-                resp
-            }
-            Some(site) => match services_page(snap, label, site, req) {
-                Some(resp) => resp,
-                None => answer_path(&site.entries, Some(&site.not_found), snap, req),
+            Some(site) => match in_maintenance(snap, label) {
+                Some((wait, page)) => {
+                    let mut resp = prepared(page, headers, method);
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                    resp
+                }
+                None => match services_page(snap, label, site, req) {
+                    Some(resp) => resp,
+                    None => answer_path(&site.entries, Some(&site.not_found), snap, req),
+                },
             },
             // Being built since the start: ask again in a second rather than wait.
             None if snap.pending.contains(&**label) => {
@@ -219,13 +219,15 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     }
 }
 
-/// The time of return and the 503 page, while `label` is in an announced maintenance window.
+/// The seconds until the time of return and the 503 page, while `label` is in an
+/// announced maintenance window (the clock is read only for a site that has one).
 pub(crate) fn in_maintenance<'s>(snap: &'s Snapshot, label: &str) -> Option<(i64, &'s std::sync::Arc<Prepared>)> {
     if snap.pages.maintenance.is_empty() {
         return None;
     }
     let (window, page) = snap.pages.maintenance.get(label)?;
-    window.covers(crate::model::time::now_secs() as i64).then_some((window.until, page))
+    let now = crate::model::time::now_secs() as i64;
+    window.covers(now).then_some(((window.until - now).max(1), page))
 }
 
 /// The pages made per request from a site's dossiers, poured into its theme: the lookup
