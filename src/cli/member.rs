@@ -434,7 +434,7 @@ fn maintenance(registry: &mut Registry, config: &Config, a: MaintenanceArgs) -> 
     match services::announce(registry, &calendar, &announce, &actor, now) {
         Ok(w) if a.json => print_json(&w),
         Ok(w) => {
-            use crate::model::dossier::display_vn;
+            use crate::model::time::display_vn;
             outln!(
                 "announced: {} is down from {} to {} (Viet Nam time); every page carries the notice from now",
                 Escaped(&crate::model::host::normalize_name(&a.label)),

@@ -106,7 +106,7 @@ impl PlatformPages {
         let mut maintenance = HashMap::new();
         for m in members.iter().filter(|m| m.status == Status::Active) {
             let Some(w) = &m.maintenance else { continue };
-            let (from, until) = (crate::model::dossier::display_vn(w.from), crate::model::dossier::display_vn(w.until));
+            let (from, until) = (crate::model::time::display_vn(w.from), crate::model::time::display_vn(w.until));
             let page = status(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("{} đang bảo trì", m.names.name_vi),

@@ -902,7 +902,7 @@ fn may_push(user: &User, label: &str) -> Result<(), ApiError> {
 
 /// A dossier as the API shows it: times in RFC 3339 UTC.
 fn dossier_json(site: &str, d: &crate::model::dossier::Dossier) -> Value {
-    use crate::model::dossier::rfc3339;
+    use crate::model::time::rfc3339_at as rfc3339;
     json!({
         "site": site,
         "code": d.code,

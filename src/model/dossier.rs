@@ -3,7 +3,7 @@
 //! Only these fields exist, so no personal data can come in: a body or CSV column beyond
 //! them is refused. The monthly statistics are computed here too. No I/O.
 
-use crate::model::time::{parse_rfc3339, rfc3339_secs, Date, VN_OFFSET_SECS};
+use crate::model::time::{parse_rfc3339, Date};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -189,19 +189,6 @@ impl Dossier {
         let d = Date::at_vn(u64::try_from(self.received_at).unwrap_or(0));
         format!("{:04}-{:02}", d.year, d.month)
     }
-}
-
-/// A time as the public pages show it, in Viet Nam: `08:30 01/12/2026`.
-pub fn display_vn(secs: i64) -> String {
-    let local = secs + VN_OFFSET_SECS as i64;
-    let d = Date::from_days(local.div_euclid(86_400));
-    let rem = local.rem_euclid(86_400);
-    format!("{:02}:{:02} {:02}/{:02}/{:04}", rem / 3600, rem % 3600 / 60, d.day, d.month, d.year)
-}
-
-/// A time for the API: RFC 3339 UTC.
-pub fn rfc3339(secs: i64) -> String {
-    rfc3339_secs(u64::try_from(secs).unwrap_or(0))
 }
 
 /// One cell row of the statistics: dossiers of one service received in one month.
@@ -418,10 +405,5 @@ mod tests {
         assert_eq!(parse_csv(personal).unwrap_err().1, "ho_ten");
         let quoted = "a,\"b,\"\"c\"\"\nd\"\n";
         assert_eq!(csv_records(quoted).unwrap(), vec![(1, vec!["a".to_string(), "b,\"c\"\nd".to_string()])]);
-    }
-
-    #[test]
-    fn times_are_shown_in_viet_nam() {
-        assert_eq!(display_vn(parse_rfc3339("2026-12-01T01:30:00Z").unwrap()), "08:30 01/12/2026");
     }
 }

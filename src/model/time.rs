@@ -25,6 +25,19 @@ pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_secs(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
+/// `secs` (Unix seconds, as the store keeps times) as RFC 3339 UTC.
+pub fn rfc3339_at(secs: i64) -> String {
+    rfc3339_secs(u64::try_from(secs).unwrap_or(0))
+}
+
+/// A time as people read it, in Viet Nam: `08:30 01/12/2026`.
+pub fn display_vn(secs: i64) -> String {
+    let local = secs + VN_OFFSET_SECS as i64;
+    let d = Date::from_days(local.div_euclid(86_400));
+    let rem = local.rem_euclid(86_400);
+    format!("{:02}:{:02} {:02}/{:02}/{:04}", rem / 3600, rem % 3600 / 60, d.day, d.month, d.year)
+}
+
 /// An RFC 3339 date-time with its offset (`2026-12-01T08:00:00+07:00`, `…Z`; fractions of
 /// a second are dropped) as seconds since the Unix epoch. Without an offset, or with a
 /// field out of range, `None`: a local time alone does not say when.
@@ -263,6 +276,11 @@ mod tests {
         assert_eq!(tet.due(d("2027-01-28"), 7).iso(), "2027-02-12");
         assert_eq!(tet.due(d("2027-01-28"), 15).iso(), "2027-02-24");
         assert_eq!(plain.due(d("2027-01-28"), 15).iso(), "2027-02-18");
+    }
+
+    #[test]
+    fn times_are_shown_in_viet_nam() {
+        assert_eq!(display_vn(parse_rfc3339("2026-12-01T01:30:00Z").unwrap()), "08:30 01/12/2026");
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! already carry it.
 
 use crate::content::render::html_escape;
-use crate::model::dossier::display_vn;
 use crate::model::member::{Member, Status};
+use crate::model::time::display_vn;
 
 /// The banner's stylesheet, served by every site that carries one.
 pub const STYLESHEET: &str = "/_site/notice.css";

@@ -249,10 +249,10 @@ pub fn lookup_main(services: &[Service], code: &str, found: Option<&Dossier>) ->
                 e(&d.code),
                 e(name),
                 e(&d.service_code),
-                dossier::display_vn(d.received_at),
-                dossier::display_vn(d.due_at),
+                crate::model::time::display_vn(d.received_at),
+                crate::model::time::display_vn(d.due_at),
                 d.status.vi(),
-                d.completed_at.map(|c| format!("<dt>Ngày hoàn thành</dt><dd>{}</dd>\n", dossier::display_vn(c))).unwrap_or_default(),
+                d.completed_at.map(|c| format!("<dt>Ngày hoàn thành</dt><dd>{}</dd>\n", crate::model::time::display_vn(c))).unwrap_or_default(),
                 outcome,
             ));
         }

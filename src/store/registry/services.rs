@@ -47,8 +47,8 @@ impl Registry {
             (label, window.from, window.until, &window.reason, window.announced_at, window.emergency, actor),
         )?;
         let detail = serde_json::json!({
-            "from": crate::model::dossier::rfc3339(window.from),
-            "until": crate::model::dossier::rfc3339(window.until),
+            "from": crate::model::time::rfc3339_at(window.from),
+            "until": crate::model::time::rfc3339_at(window.until),
             "emergency": window.emergency,
         });
         append_audit(&tx, actor, "announce maintenance", label, &detail, Some(&window.reason))?;
