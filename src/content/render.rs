@@ -82,6 +82,28 @@ impl Prepared {
         }
     }
 
+    /// A page made for one request (a lookup, a filtered list): `no-store`, and not
+    /// compressed, since it is sent once (compressing it would cost more than it saves).
+    pub fn per_request(status: StatusCode, html: String) -> Prepared {
+        let body = Bytes::from(html);
+        let identity = std::sync::OnceLock::new();
+        let len = body.len() as u64;
+        let hash = hash_bytes(&body);
+        let _ = identity.set(body);
+        Prepared {
+            status,
+            content_type: HeaderValue::from_static("text/html; charset=utf-8"),
+            cache_control: HeaderValue::from_static("no-store"),
+            etag: HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header"),
+            identity,
+            len,
+            gzip: None,
+            br: None,
+            hash,
+            last_modified: None,
+        }
+    }
+
     /// Put together from its parts (the build cache): `identity` may be left out when
     /// `gzip` is there.
     #[allow(clippy::too_many_arguments)]

@@ -254,17 +254,11 @@ fn services_page<B>(
         let status = if code.is_empty() || found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
         (status, "Tra cứu hồ sơ", services::lookup_main(&site.services, &code, found))
     } else {
-        let all: Vec<crate::model::dossier::Dossier> =
-            dossiers.map(|d| d.by_code.values().cloned().collect()).unwrap_or_default();
+        let all = dossiers.into_iter().flat_map(|d| d.by_code.values());
         let now = crate::model::time::now_secs() as i64;
-        (StatusCode::OK, "Thống kê giải quyết hồ sơ", services::statistics_main(&site.services, &all, now))
+        (StatusCode::OK, "Thống kê giải quyết hồ sơ", services::statistics_main(&site.services, all, now))
     };
-    let page = Prepared::new(
-        status,
-        "text/html; charset=utf-8",
-        crate::content::render::CachePolicy::NoStore,
-        shell.wrap(title, &main).into_bytes(),
-    );
+    let page = Prepared::per_request(status, shell.wrap(title, &main));
     Some(prepared(&page, req.headers(), req.method()))
 }
 
@@ -272,24 +266,7 @@ fn services_page<B>(
 fn apex_services<B>(snap: &Snapshot, req: &Request<B>) -> Response<Body> {
     let query: std::collections::BTreeMap<String, String> =
         crate::serve::form::pairs(req.uri().query().unwrap_or("")).collect();
-    let main = services::apex_main(&snap.services, &query);
-    let zone = crate::content::render::html_escape(&snap.platform.zone);
-    let name = crate::content::render::html_escape(&snap.platform.name_vi);
-    let html = format!(
-        "<!doctype html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Dịch vụ công trực tuyến – {name}</title>\n<link rel=\"stylesheet\" href=\"/_theme/style.css\">\n</head>\n\
-         <body>\n<header class=\"site-header\"><div class=\"wrap brand\"><div class=\"brand-text\">\
-         <p class=\"brand-name\"><a href=\"/\">{name}</a></p></div></div></header>\n\
-         <main id=\"noi-dung\" class=\"wrap\">\n<h1>Dịch vụ công trực tuyến</h1>\n{main}</main>\n\
-         <footer class=\"site-footer\"><div class=\"wrap\"><p>{name} · {zone}</p></div></footer>\n</body>\n</html>\n"
-    );
-    let page = Prepared::new(
-        StatusCode::OK,
-        "text/html; charset=utf-8",
-        crate::content::render::CachePolicy::NoStore,
-        html.into_bytes(),
-    );
+    let page = Prepared::per_request(StatusCode::OK, services::apex_page(&snap.platform, &snap.services, &query));
     prepared(&page, req.headers(), req.method())
 }
 
@@ -315,13 +292,7 @@ fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, met
     };
     let zone = &snap.platform.zone;
     let html = String::from_utf8_lossy(page.body()).replace(&format!(".{zone}/\""), &format!(".{zone}{suffix}/\""));
-    let local = Prepared::new(
-        page.status,
-        "text/html; charset=utf-8",
-        crate::content::render::CachePolicy::NoStore,
-        html.into_bytes(),
-    );
-    prepared(&local, headers, method)
+    prepared(&Prepared::per_request(page.status, html), headers, method)
 }
 
 /// Decode the path and look it up in a site's entries.

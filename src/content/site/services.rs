@@ -275,7 +275,7 @@ fn values(c: &Counts) -> [u32; 5] {
 
 /// The main part of the statistics page: a table per month (one row per service) and a bar
 /// chart of the dossiers received per service, drawn as inline SVG.
-pub fn statistics_main(services: &[Service], dossiers: &[Dossier], now: i64) -> String {
+pub fn statistics_main<'a>(services: &[Service], dossiers: impl IntoIterator<Item = &'a Dossier>, now: i64) -> String {
     let stats = dossier::statistics(dossiers, now);
     let name = |code: &str| services.iter().find(|s| s.code == code).map_or(code.to_string(), |s| s.name.clone());
     let mut html = String::from(
@@ -392,6 +392,26 @@ pub struct Listed {
     pub unit: String,
     pub host: String,
     pub service: Service,
+}
+
+/// The apex's `/dich-vu-cong/` as a whole page: the platform's header and footer around
+/// [`apex_main`], styled by the default theme's stylesheet the apex serves.
+pub fn apex_page(
+    platform: &crate::model::config::Platform,
+    all: &[Listed],
+    query: &BTreeMap<String, String>,
+) -> String {
+    let main = apex_main(all, query);
+    let (zone, name) = (e(&platform.zone), e(&platform.name_vi));
+    format!(
+        "<!doctype html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Dịch vụ công trực tuyến – {name}</title>\n<link rel=\"stylesheet\" href=\"/_theme/style.css\">\n</head>\n\
+         <body>\n<header class=\"site-header\"><div class=\"wrap brand\"><div class=\"brand-text\">\
+         <p class=\"brand-name\"><a href=\"/\">{name}</a></p></div></div></header>\n\
+         <main id=\"noi-dung\" class=\"wrap\">\n<h1>Dịch vụ công trực tuyến</h1>\n{main}</main>\n\
+         <footer class=\"site-footer\"><div class=\"wrap\"><p>{name} · {zone}</p></div></footer>\n</body>\n</html>\n"
+    )
 }
 
 /// The apex's `/dich-vu-cong/`: every unit's services, filtered by the query's `linh-vuc`
