@@ -295,8 +295,7 @@ async fn the_admin_listener_closes_a_silent_connection_but_not_one_with_a_reques
     assert!(after >= Duration::from_millis(900), "closed by the first-request deadline ({after:?})");
 
     // Once a request arrived, silence past both timeouts keeps the connection, as a
-    // `POST /api/dns/check?wait=true` may (HTTP/2: over HTTP/1.1 hyper's own header timeout
-    // closes a keep-alive connection waiting for its next request).
+    // `POST /api/dns/check?wait=true` may.
     let mut h2 = H2::connect(admin).await;
     h2.send(&[settings(), headers(1, "admin", "/healthz", true)].concat()).await;
     let frames = h2.frames_until(|f| answered(f, 1)).await;

@@ -1,8 +1,8 @@
-//! Connection limits that hyper does not enforce by itself, applied between the accepted
-//! socket and hyper: an idle timeout on public connections, and on every connection a
-//! deadline for its first request (hyper's HTTP/1.1 header timeout starts only once the
-//! protocol is sniffed, and HTTP/2 has none). Also the public listeners' body ceiling, and
-//! the connection ceilings fitted to the process's open-file limit.
+//! Connection limits applied between the accepted socket and hyper: an idle timeout on
+//! public connections, and on every connection deadlines for request heads (the first one
+//! from the accept, whatever the protocol; each later HTTP/1.1 head from its first byte).
+//! Also the public listeners' body ceiling, and the connection ceilings fitted to the
+//! process's open-file limit.
 
 use crate::model::config::Limits;
 use crate::serve::handler::{security_headers, Body};
@@ -12,86 +12,150 @@ use http::{Response, StatusCode};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// A connection's IO with two clocks: it reads as closed (EOF) once no byte has moved
-/// either way for `idle_timeout_secs`, or when no request has arrived within
-/// `header_read_timeout_secs` of the accept. A write that cannot progress for as long
-/// fails, so a peer that stops reading does not pin the connection either. Without the
-/// idle clock ([`GuardedIo::first_request_only`]) only the first-request deadline applies.
+/// A connection's IO with its clocks: it reads as closed (EOF) once no byte has moved
+/// either way for `idle_timeout_secs`, when no request has arrived within
+/// `header_read_timeout_secs` of the accept, or (HTTP/1.1) when a later request head is not
+/// complete within `header_read_timeout_secs` of its first byte. A write that cannot
+/// progress for as long fails, so a peer that stops reading does not pin the connection
+/// either. Without the idle clock ([`GuardedIo::first_request_only`]) only the request-head
+/// deadlines apply.
+///
+/// The head deadline lives here rather than in hyper (`header_read_timeout`), which made,
+/// registered and dropped a timer for every request, and started it when the previous
+/// request was read, so it closed every keep-alive connection quiet for that long.
 pub struct GuardedIo<T> {
     inner: T,
     idle: Option<Duration>,
+    head_timeout: Duration,
     /// Until the first request: the accept time plus the header read timeout.
     first_request_by: Instant,
-    seen: Arc<AtomicBool>,
+    requests: Arc<Requests>,
+    /// The first byte of a request head not complete yet, and how many requests had begun
+    /// then (the head is complete once more have).
+    head: Option<(Instant, u64)>,
     /// When a byte last moved.
     last: Instant,
-    /// Fires at or before the current deadline; re-armed lazily when it fires early.
+    /// Fires at or before the current deadline, and never more than one head timeout after
+    /// it was armed: a head opened later has its deadline after the timer's, so the timer is
+    /// never moved on a request, only re-armed when it fires early.
     timer: Pin<Box<Sleep>>,
 }
 
-/// Held by the connection's service: marks that a complete request head arrived.
+/// What the connection's service tells its socket: how many requests have begun and how
+/// many were answered, and whether they come multiplexed (HTTP/2, no head deadline).
+#[derive(Debug, Default)]
+struct Requests {
+    begun: AtomicU64,
+    answered: AtomicU64,
+    multiplexed: AtomicBool,
+}
+
+/// Held by the connection's service: marks each request whose head arrived.
 #[derive(Clone, Debug)]
-pub struct RequestSeen(Arc<AtomicBool>);
+pub struct RequestSeen(Arc<Requests>);
+
+/// Held while a request is being answered; dropped when its answer is ready (or the
+/// request is abandoned). Bytes read meanwhile are its body, not a new head.
+#[derive(Debug)]
+#[must_use = "the request counts as answered when this is dropped"]
+pub struct Answering(Arc<Requests>);
 
 impl RequestSeen {
+    /// A complete request head arrived; answer it while holding the returned guard.
     #[inline]
-    pub fn mark(&self) {
-        self.0.store(true, Ordering::Relaxed);
+    pub fn begin(&self, version: http::Version) -> Answering {
+        if version >= http::Version::HTTP_2 {
+            self.0.multiplexed.store(true, Ordering::Relaxed);
+        }
+        self.0.begun.fetch_add(1, Ordering::Release);
+        Answering(self.0.clone())
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.answered.fetch_add(1, Ordering::Release);
     }
 }
 
 impl<T> GuardedIo<T> {
-    /// Wrap a freshly accepted public connection: both clocks.
+    /// Wrap a freshly accepted public connection: every clock.
     pub fn new(inner: T, limits: &Limits) -> (GuardedIo<T>, RequestSeen) {
         let idle = Duration::from_secs(limits.idle_timeout_secs.max(1));
         Self::guard(inner, limits, Some(idle))
     }
 
-    /// Wrap a freshly accepted admin connection: the first-request deadline only. Once a
-    /// request arrived the connection may stay silent (a request may rightly take long).
+    /// Wrap a freshly accepted admin connection: the request-head deadlines only. Between
+    /// requests the connection may stay silent (a request may rightly take long).
     pub fn first_request_only(inner: T, limits: &Limits) -> (GuardedIo<T>, RequestSeen) {
         Self::guard(inner, limits, None)
     }
 
     fn guard(inner: T, limits: &Limits, idle: Option<Duration>) -> (GuardedIo<T>, RequestSeen) {
         let now = Instant::now();
-        let first_request_by = now + Duration::from_secs(limits.header_read_timeout_secs.max(1));
-        let seen = Arc::new(AtomicBool::new(false));
+        let head_timeout = Duration::from_secs(limits.header_read_timeout_secs.max(1));
+        let first_request_by = now + head_timeout;
+        let requests = Arc::new(Requests::default());
         let first = idle.map_or(first_request_by, |idle| first_request_by.min(now + idle));
         let timer = Box::pin(tokio::time::sleep_until(first));
-        let io = GuardedIo { inner, idle, first_request_by, seen: seen.clone(), last: now, timer };
-        (io, RequestSeen(seen))
+        let io = GuardedIo {
+            inner,
+            idle,
+            head_timeout,
+            first_request_by,
+            requests: requests.clone(),
+            head: None,
+            last: now,
+            timer,
+        };
+        (io, RequestSeen(requests))
     }
 
-    /// When the connection reads as closed; `None`: never (no idle clock, request seen).
+    /// Bytes arrived at `now`: between two HTTP/1.1 requests they open a new head.
+    fn read_at(&mut self, now: Instant) {
+        self.last = now;
+        let begun = self.requests.begun.load(Ordering::Acquire);
+        if begun == 0 || self.head.is_some_and(|(_, n)| n == begun) {
+            return; // the first head (its own deadline), or this head is still open
+        }
+        let between = self.requests.answered.load(Ordering::Acquire) == begun;
+        self.head = (between && !self.requests.multiplexed.load(Ordering::Relaxed)).then_some((now, begun));
+    }
+
+    /// When the connection reads as closed; `None`: never (no idle clock, no head open).
     fn deadline(&self) -> Option<Instant> {
         let idle_at = self.idle.map(|idle| self.last + idle);
-        if self.seen.load(Ordering::Relaxed) {
-            idle_at
+        let begun = self.requests.begun.load(Ordering::Acquire);
+        let head_by = if begun == 0 {
+            Some(self.first_request_by)
         } else {
-            Some(idle_at.map_or(self.first_request_by, |at| at.min(self.first_request_by)))
+            self.head.filter(|(_, n)| *n == begun).map(|(since, _)| since + self.head_timeout)
+        };
+        match (idle_at, head_by) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// Has the deadline passed? Registers the waker when it has not. Deadlines only move
-    /// later, so the timer is re-armed only when it fires early, not on every byte.
+    /// Has the deadline passed? Registers the waker when it has not.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
             let Some(deadline) = self.deadline() else {
                 return false;
             };
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 return true;
             }
-            if self.timer.deadline() != deadline {
-                self.timer.as_mut().reset(deadline);
+            if self.timer.is_elapsed() || self.timer.deadline() > deadline {
+                self.timer.as_mut().reset(deadline.min(now + self.head_timeout));
             }
             if self.timer.as_mut().poll(cx).is_pending() {
                 return false;
@@ -106,7 +170,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    self.last = Instant::now();
+                    self.read_at(Instant::now());
                 }
                 Poll::Ready(Ok(()))
             }
@@ -256,9 +320,10 @@ mod tests {
     #[tokio::test]
     async fn after_a_request_only_silence_closes() {
         let (mut client, server) = tokio::io::duplex(64);
-        // The first-request deadline (1 s) no longer applies once a request was seen.
+        // The first-request deadline (1 s) no longer applies once a request was seen; bytes
+        // read while it is being answered are its body.
         let (mut io, seen) = GuardedIo::new(server, &limits(1, 2));
-        seen.mark();
+        let answering = seen.begin(http::Version::HTTP_11);
         let mut buf = [0u8; 8];
         let started = Instant::now();
         for _ in 0..3 {
@@ -267,8 +332,50 @@ mod tests {
             assert_eq!(io.read(&mut buf).await.unwrap(), 1, "traffic keeps the connection open");
         }
         assert!(started.elapsed() > Duration::from_secs(2), "open past both timeouts while busy");
+        drop(answering);
+        let quiet = Instant::now();
         let eof = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await;
         assert_eq!(eof.expect("closed after idle_timeout_secs of silence").unwrap(), 0);
+        assert!(
+            quiet.elapsed() >= Duration::from_millis(1500),
+            "the idle clock, not the head's ({:?})",
+            quiet.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_later_head_must_be_complete_within_the_header_timeout_of_its_first_byte() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let (mut io, seen) = GuardedIo::new(server, &limits(1, 60));
+        drop(seen.begin(http::Version::HTTP_11));
+        let mut buf = [0u8; 8];
+        // Quiet between requests for longer than the header timeout: still open.
+        let quiet = tokio::time::timeout(Duration::from_millis(1500), io.read(&mut buf)).await;
+        assert!(quiet.is_err(), "a quiet keep-alive connection was closed by the header timeout: {quiet:?}");
+        // A head dribbled a byte every 400 ms: closed about 1 s after its first byte.
+        let first_byte = Instant::now();
+        let eof = loop {
+            client.write_all(b"G").await.unwrap();
+            assert_eq!(io.read(&mut buf).await.unwrap(), 1);
+            // As hyper does with an incomplete head: read on, and wait.
+            match tokio::time::timeout(Duration::from_millis(400), io.read(&mut buf)).await {
+                Ok(Ok(0)) => break first_byte.elapsed(),
+                Ok(other) => panic!("{other:?}"),
+                Err(_) => {}
+            }
+            assert!(first_byte.elapsed() < Duration::from_secs(5), "the dribbled head was never cut off");
+        };
+        assert!(eof >= Duration::from_millis(900), "cut off by the head deadline, not before ({eof:?})");
+
+        // HTTP/2 multiplexes: its frames between requests open no head.
+        let (mut client, server) = tokio::io::duplex(64);
+        let (mut io, seen) = GuardedIo::new(server, &limits(1, 60));
+        drop(seen.begin(http::Version::HTTP_2));
+        for _ in 0..4 {
+            client.write_all(b"f").await.unwrap();
+            assert_eq!(io.read(&mut buf).await.unwrap(), 1);
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
     }
 
     #[tokio::test]
@@ -281,7 +388,7 @@ mod tests {
 
         let (_client, server) = tokio::io::duplex(64);
         let (mut io, seen) = GuardedIo::first_request_only(server, &limits(1, 1));
-        seen.mark();
+        drop(seen.begin(http::Version::HTTP_11));
         // Silent past both timeouts: still open, as an admin request may take that long.
         let open = tokio::time::timeout(Duration::from_millis(2500), io.read(&mut buf)).await;
         assert!(open.is_err(), "a connection with a request read as closed: {open:?}");
@@ -326,7 +433,7 @@ mod tests {
     async fn a_peer_that_stops_reading_fails_the_write() {
         let (_client, server) = tokio::io::duplex(16);
         let (mut io, seen) = GuardedIo::new(server, &limits(1, 1));
-        seen.mark();
+        let _answering = seen.begin(http::Version::HTTP_11);
         let err = tokio::time::timeout(Duration::from_secs(10), io.write_all(&[0u8; 64])).await;
         assert_eq!(err.expect("the write gives up").unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
