@@ -233,7 +233,8 @@ fn every_page_of_every_demo_site_and_of_the_platform_satisfies_the_csp() {
     let mut check = |what: String, p: &Prepared| {
         if is_html(p) {
             pages += 1;
-            let html = String::from_utf8_lossy(p.body());
+            let body = p.body();
+            let html = String::from_utf8_lossy(&body);
             problems.extend(csp_violations(&html).into_iter().map(|v| format!("{what}: {v}")));
         }
     };

@@ -662,7 +662,7 @@ impl Admin {
             .header(header::CONTENT_TYPE, prepared.content_type.clone())
             .header(header::CACHE_CONTROL, "no-store")
             .header("x-robots-tag", "noindex")
-            .body(crate::serve::handler::full(prepared.body().clone()))
+            .body(crate::serve::handler::full(prepared.body()))
             .expect("valid response")
     }
 

@@ -781,7 +781,8 @@ mod tests {
             };
             let built = build(&input).unwrap_or_else(|e| panic!("{name_vi:?}: {e}"));
             let Some(Entry::Page(home)) = built.lookup("/") else { panic!("{name_vi:?}: no home page") };
-            let html = String::from_utf8_lossy(home.body());
+            let body = home.body();
+            let html = String::from_utf8_lossy(&body);
             assert!(html.contains(&render::html_escape(name_vi)), "{name_vi:?}:\n{html}");
         }
     }

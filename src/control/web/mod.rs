@@ -643,7 +643,7 @@ async fn preview(ctx: &Ctx, id: i64, page: &str) -> Response<Body> {
                 Some(crate::content::site::Entry::Page(p)) => p.clone(),
                 _ => site.not_found.clone(),
             };
-            let mut resp = html_response(prepared.status, String::from_utf8_lossy(prepared.body()).into_owned());
+            let mut resp = html_response(prepared.status, String::from_utf8_lossy(&prepared.body()).into_owned());
             resp.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
             resp
         }
