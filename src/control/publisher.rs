@@ -93,7 +93,9 @@ impl Publisher {
     }
 }
 
-/// How often finished site builds are published while others are still building.
+/// How often finished site builds are published while others are still building, at the
+/// most: with thousands of sites a snapshot takes long to put together, and the wait grows
+/// to four times that, so publishing never takes more than a fifth of the builds' time.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 /// Two build threads at least, so one slow site never holds every other edit back; at most
@@ -150,7 +152,7 @@ fn run_job(job: Job) -> Msg {
     match job {
         Job::Site { config, label, themes, platform, previous, banner } => {
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                build_site(&config, &label, &themes, &platform, previous.as_deref(), banner.as_deref())
+                build_site(&config, &label, &themes, &platform, previous.as_ref(), banner.as_deref())
             }))
             .unwrap_or_else(|panic| {
                 let what = panic_text(&*panic);
@@ -243,13 +245,14 @@ impl State {
         // which copies the whole site table.
         let mut unpublished = false;
         let mut last_publish = Instant::now();
+        let mut every = PUBLISH_EVERY;
         loop {
             let now = crate::model::time::now_secs() as i64;
             let banner_wait = self
                 .sources
                 .next_banner_change(now)
                 .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)));
-            let publish_wait = unpublished.then(|| PUBLISH_EVERY.saturating_sub(last_publish.elapsed()));
+            let publish_wait = unpublished.then(|| every.saturating_sub(last_publish.elapsed()));
             let first = match banner_wait.into_iter().chain(publish_wait).min() {
                 Some(wait) => rx.recv_timeout(wait),
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
@@ -275,7 +278,8 @@ impl State {
                 }
             }
             let idle = self.building.is_empty() && !self.loading_themes;
-            if unpublished && (urgent || idle || last_publish.elapsed() >= PUBLISH_EVERY) {
+            if unpublished && (urgent || idle || last_publish.elapsed() >= every) {
+                let started = Instant::now();
                 // A bug while assembling must not end the only writer of the snapshot: the
                 // last good snapshot stays and the next change tries again.
                 let published = std::panic::catch_unwind(AssertUnwindSafe(|| self.publish()));
@@ -287,6 +291,7 @@ impl State {
                 }
                 unpublished = false;
                 last_publish = Instant::now();
+                every = PUBLISH_EVERY.max(started.elapsed() * 4);
             }
             // Waiters are answered only once what they wait for is live.
             if !unpublished {

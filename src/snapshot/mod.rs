@@ -121,7 +121,7 @@ impl Sources {
     pub fn rebuild_site(&mut self, config: &Config, label: &str) {
         let previous = self.sites.get(label).cloned();
         let banner = self.banners.get(label);
-        let outcome = build_site(config, label, &self.themes, &self.platform, previous.as_deref(), banner);
+        let outcome = build_site(config, label, &self.themes, &self.platform, previous.as_ref(), banner);
         self.record(label, outcome);
     }
 
@@ -281,7 +281,7 @@ pub fn build_site(
     label: &str,
     themes: &ThemeSet,
     platform: &Platform,
-    previous: Option<&Site>,
+    previous: Option<&Arc<Site>>,
     banner: Option<&Banner>,
 ) -> BuildOutcome {
     let dir = config.site_source(label);
@@ -297,7 +297,7 @@ pub fn build_site(
         themes,
         platform,
         scheme: scheme(config),
-        previous,
+        previous: previous.map(|p| &**p),
         budget: config.limits.budget(),
         banner,
     };
@@ -305,14 +305,28 @@ pub fn build_site(
     let started = std::time::Instant::now();
     let Some(cache) = cache else { return build_input(&input) };
     let key = site::cache::key(&input);
+    // The inputs hash as when the served site was made (a rescan, a file touched, saved
+    // unchanged): keep it, reading and allocating nothing.
+    if let (Some(previous), Some(key)) = (previous, &key) {
+        if previous.built_from == Some(key.hash()) {
+            return BuildOutcome::Built(previous.clone());
+        }
+    }
     if let Some(site) = key.as_ref().and_then(|k| site::cache::load(&cache, k, &input)) {
         tracing::debug!(site = %site.label, pages = site.page_count, took_ms = started.elapsed().as_millis(), "taken from the build cache");
         return BuildOutcome::Built(Arc::new(site));
     }
-    let outcome = build_input(&input);
-    if let (BuildOutcome::Built(site), Some(key)) = (&outcome, key) {
-        if let Err(e) = site::cache::store(&cache, &key, site) {
-            tracing::warn!(site = %site.label, "cannot keep the build in {}: {e}; the next start builds it again", cache.display());
+    let mut outcome = build_input(&input);
+    if let (BuildOutcome::Built(site), Some(key)) = (&mut outcome, key) {
+        match site::cache::store(&cache, &key, site) {
+            Ok(()) => {
+                if let Some(site) = Arc::get_mut(site) {
+                    site.built_from = Some(key.hash());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(site = %site.label, "cannot keep the build in {}: {e}; the next start builds it again", cache.display())
+            }
         }
     }
     outcome

@@ -224,7 +224,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         let message = format!("the build took longer than {} s", budget.deadline.as_secs());
         return Err(fail(vec![Problem::in_file(&shown, message).fix("raise [limits] build_deadline_secs")]));
     }
-    Ok(Site { label, config, entries, not_found, warnings, lints, page_count, services, shell })
+    Ok(Site { label, config, entries, not_found, warnings, lints, page_count, services, shell, built_from: None })
 }
 
 /// The catalogue of online public services, when the folder has one.

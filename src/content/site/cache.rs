@@ -32,6 +32,13 @@ pub struct Key {
     catalogue: Option<Vec<u8>>,
 }
 
+impl Key {
+    /// The SHA-256 itself.
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+}
+
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
         self.hash == other.hash
@@ -223,7 +230,18 @@ pub fn load(path: &Path, key: &Key, input: &BuildInput) -> Option<Site> {
         entries.insert(url, entry);
     }
     (r.at == buf.len()).then_some(())?;
-    Some(Site { label, config, entries, not_found, warnings, lints, page_count, services, shell })
+    Some(Site {
+        label,
+        config,
+        entries,
+        not_found,
+        warnings,
+        lints,
+        page_count,
+        services,
+        shell,
+        built_from: Some(key.hash),
+    })
 }
 
 struct Writer(Vec<u8>);

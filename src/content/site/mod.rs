@@ -68,6 +68,9 @@ pub struct Site {
     /// The theme's page with holes for a title and a main part: what the pages made per
     /// request (dossier lookup, statistics) are poured into.
     pub shell: Option<Shell>,
+    /// The build cache key of the inputs it was made from (`None` when made without the
+    /// cache): a rebuild whose inputs hash the same keeps this very site.
+    pub built_from: Option<[u8; 32]>,
 }
 
 /// A page of the site's theme with markers where the title and the main part go.
