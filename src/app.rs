@@ -128,12 +128,14 @@ impl Running {
         }
     }
 
-    /// Watch the site and theme folders and send what changes to the publisher.
-    pub fn start_watcher(&mut self) -> notify::Result<()> {
+    /// Watch the site and theme folders and send what changes to the publisher; the
+    /// returned receiver answers once the watches are in place (or could not be).
+    pub fn start_watcher(&mut self) -> std::io::Result<std::sync::mpsc::Receiver<notify::Result<()>>> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let thread = crate::control::watch::spawn(&self.app.live.config, self.publisher.clone(), rx)?;
+        let (watching, watched) = std::sync::mpsc::channel();
+        let thread = crate::control::watch::spawn(&self.app.live.config, self.publisher.clone(), rx, watching)?;
         self.watcher = Some((tx, thread));
-        Ok(())
+        Ok(watched)
     }
 }
 
@@ -211,9 +213,8 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             ready.send_replace(true);
         }));
     }
-    if let Err(e) = running.start_watcher() {
-        tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
-    }
+    // The watches are added on the watch thread while the rest starts (see the end).
+    let watched = running.start_watcher();
     // The public write path: one writer thread owns data/feedback.db for the listeners.
     match crate::control::feedback::spawn_writer(&live.config.data_dir.join("feedback.db")) {
         Ok(jobs) => {
@@ -279,6 +280,14 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     }
     if let Some(https) = bound.https {
         start_https(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
+    }
+    // Started: edits made from now on are seen.
+    let watched = match watched {
+        Ok(watched) => tokio::task::spawn_blocking(move || watched.recv()).await.ok().and_then(Result::ok),
+        Err(e) => Some(Err(notify::Error::io(e))),
+    };
+    if let Some(Err(e)) = watched {
+        tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");
     }
     Ok(running)
 }

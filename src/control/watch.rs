@@ -146,30 +146,45 @@ impl Pending {
 /// The longest a change waits for the folders to go quiet, for short debounce windows.
 const MAX_WAIT_FLOOR: Duration = Duration::from_secs(1);
 
-/// Watch the folders on a thread of its own until `stop` is dropped. Returns at once.
+/// Watch the folders on a thread of its own until `stop` is dropped. Returns at once; the
+/// thread adds the watches first (a second or two for 10,000 sites, one per folder, which
+/// must not hold up serving) and then sends on `watching` (an error: nothing is watched).
 pub fn spawn(
     config: &Config,
     publisher: Publisher,
     stop: mpsc::Receiver<()>,
-) -> notify::Result<std::thread::JoinHandle<()>> {
-    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    watching: mpsc::Sender<notify::Result<()>>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     let quiet = Duration::from_millis(config.debounce_ms.max(10));
-    let mut watcher = notify::recommended_watcher(move |event| {
-        // The receiver is gone only when the watch thread has stopped.
-        let _ = tx.send(event);
-    })?;
-    for dir in [&config.tenants_dir, &config.themes_dir] {
-        if dir.is_dir() {
-            watcher.watch(dir, RecursiveMode::Recursive)?;
-        } else {
-            tracing::warn!("{} does not exist; not watching it", dir.display());
-        }
-    }
     // Events name paths under the folder as watched; a symlinked root must not be
     // resolved, or no event would classify.
     let (tenants, themes) = (config.tenants_dir.clone(), config.themes_dir.clone());
-    let handle = std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
-        let _keep = watcher;
+    std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
+        let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+        let added = notify::recommended_watcher(move |event| {
+            // The receiver is gone only when the watch thread has stopped.
+            let _ = tx.send(event);
+        })
+        .and_then(|mut watcher| {
+            for dir in [&tenants, &themes] {
+                if dir.is_dir() {
+                    watcher.watch(dir, RecursiveMode::Recursive)?;
+                } else {
+                    tracing::warn!("{} does not exist; not watching it", dir.display());
+                }
+            }
+            Ok(watcher)
+        });
+        let _keep = match added {
+            Ok(watcher) => {
+                let _ = watching.send(Ok(()));
+                watcher
+            }
+            Err(e) => {
+                let _ = watching.send(Err(e));
+                return;
+            }
+        };
         let mut pending = Pending::new(quiet);
         loop {
             if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
@@ -195,8 +210,7 @@ pub fn spawn(
                 publisher.send(Change::Rebuild(plan));
             }
         }
-    })?;
-    Ok(handle)
+    })
 }
 
 /// How often the watch thread looks whether it should stop.
