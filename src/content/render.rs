@@ -432,6 +432,36 @@ pub fn xml_escape(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A made body larger than the whole budget is sent but not kept; one that fits is kept
+    /// and gives its bytes back to the budget when its page goes.
+    #[test]
+    fn made_bodies_are_kept_only_within_the_budget() {
+        let zeros = vec![0u8; IDENTITY_BUDGET + 1];
+        let gzip = Bytes::from(super::gzip(&zeros));
+        let parts = |len: usize, gzip: Bytes| {
+            Prepared::from_parts(
+                StatusCode::OK,
+                HeaderValue::from_static("application/octet-stream"),
+                HeaderValue::from_static("no-store"),
+                HeaderValue::from_static("\"0\""),
+                0,
+                None,
+                (len as u64, None),
+                (Some(gzip), None),
+            )
+            .expect("gzip without identity is a whole page")
+        };
+        let big = parts(zeros.len(), gzip);
+        assert_eq!(big.body().len(), zeros.len());
+        assert!(big.held_body().is_none(), "over the budget: made again for each request");
+        assert!(big.body().iter().all(|b| *b == 0));
+
+        let text = "Cục An toàn thông tin. ".repeat(100);
+        let small = parts(text.len(), Bytes::from(super::gzip(text.as_bytes())));
+        assert_eq!(&small.body()[..], text.as_bytes());
+        assert!(small.held_body().is_some(), "within the budget: kept");
+    }
+
     /// A page that compresses keeps only its compressed forms until a client asks for the
     /// uncompressed one, which is then the same bytes; a body that does not compress is held.
     #[test]
