@@ -1,8 +1,10 @@
 -- wrk script for scripts/bench: every request takes the next (Host, path) pair, round-robin,
 -- so the load spreads over every page of every site.
 --
--- Usage: wrk ... -s rotate.lua http://127.0.0.1:PORT/ -- PAIRS_FILE
+-- Usage: wrk ... -s rotate.lua http://127.0.0.1:PORT/ -- PAIRS_FILE [ACCEPT_ENCODING]
 -- PAIRS_FILE has one "host<TAB>path" per line (path already URL-encoded as sent on the wire).
+-- ACCEPT_ENCODING, when given, is sent as the Accept-Encoding header (as a browser would);
+-- without it every answer is the identity body.
 -- done() prints one machine-readable line, "bench-result: ...", that scripts/bench parses;
 -- wrk's own summary (with --latency) is printed above it as usual.
 
@@ -28,11 +30,12 @@ function init(args)
    if not file then
       error("rotate.lua: pass the pairs file after --")
    end
+   local encoding = args[2]
    for line in io.lines(file) do
       local host, path = line:match("^([^\t]+)\t(.+)$")
       if host then
          n = n + 1
-         requests[n] = wrk.format("GET", path, { Host = host })
+         requests[n] = wrk.format("GET", path, { Host = host, ["Accept-Encoding"] = encoding })
       end
    end
    if n == 0 then
