@@ -369,7 +369,8 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     let mut h = HeaderMap::with_capacity(16);
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
-    let encoding = choose_encoding(p, headers);
+    let coded = choose_encoding(p, headers);
+    let coding = coded.map(|(coding, _)| coding);
     if p.gzip.is_some() || p.br.is_some() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
@@ -379,7 +380,7 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
             h.insert(header::LAST_MODIFIED, modified.clone());
         }
         if etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m)) {
-            h.insert(header::ETAG, variant_etag(p, encoding));
+            h.insert(header::ETAG, variant_etag(p, coding));
             return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
         }
         // A range is a slice of the identity body (PDF readers, video players).
@@ -400,20 +401,15 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
                 return with_headers(StatusCode::RANGE_NOT_SATISFIABLE, h, Bytes::new());
             }
         }
-        h.insert(header::ETAG, variant_etag(p, encoding));
+        h.insert(header::ETAG, variant_etag(p, coding));
     }
-    let compressed = match encoding {
-        Some("br") => p.br.as_ref(),
-        Some(_) => p.gzip.as_ref(),
-        None => None,
-    };
-    if let Some(enc) = encoding {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    if let Some(coding) = coding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(compressed.map_or(p.len, |b| b.len() as u64)));
-    let body = match compressed {
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(coded.map_or(p.len, |(_, b)| b.len() as u64)));
+    let body = match coded {
         _ if method == Method::HEAD => Bytes::new(),
-        Some(bytes) => bytes.clone(),
+        Some((_, bytes)) => bytes.clone(),
         None => p.body(),
     };
     with_headers(p.status, h, body)
@@ -433,26 +429,43 @@ fn with_headers(status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Resp
     resp
 }
 
+/// A content coding a page is kept in.
+#[derive(Debug, Clone, Copy)]
+enum Coding {
+    Br,
+    Gzip,
+}
+
+impl Coding {
+    /// As `Content-Encoding` names it.
+    fn name(self) -> &'static str {
+        match self {
+            Coding::Br => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+}
+
 /// The ETag of the representation sent: the page's, with `-br` or `-gz` before the closing
 /// quote for a compressed one.
-fn variant_etag(p: &Prepared, encoding: Option<&str>) -> HeaderValue {
-    let suffix: &[u8] = match encoding {
-        Some("br") => b"-br\"",
-        Some("gzip") => b"-gz\"",
-        _ => return p.etag.clone(),
+fn variant_etag(p: &Prepared, coding: Option<Coding>) -> HeaderValue {
+    let suffix: &[u8] = match coding {
+        Some(Coding::Br) => b"-br\"",
+        Some(Coding::Gzip) => b"-gz\"",
+        None => return p.etag.clone(),
     };
     let base = p.etag.as_bytes();
     let base = base.strip_suffix(b"\"").unwrap_or(base);
     HeaderValue::from_bytes(&[base, suffix].concat()).unwrap_or_else(|_| p.etag.clone())
 }
 
-/// The encoding to send `p` in: br or gzip when the client takes it and it is there,
-/// else identity (`None`).
-fn choose_encoding(p: &Prepared, headers: &HeaderMap) -> Option<&'static str> {
+/// The coding to send `p` in and its bytes: br or gzip when the client takes it and it is
+/// there, else identity (`None`).
+fn choose_encoding<'p>(p: &'p Prepared, headers: &HeaderMap) -> Option<(Coding, &'p Bytes)> {
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok())?;
     match (&p.br, &p.gzip) {
-        (Some(_), _) if accepts(accept, "br") => Some("br"),
-        (_, Some(_)) if accepts(accept, "gzip") => Some("gzip"),
+        (Some(br), _) if accepts(accept, "br") => Some((Coding::Br, br)),
+        (_, Some(gz)) if accepts(accept, "gzip") => Some((Coding::Gzip, gz)),
         _ => None,
     }
 }
