@@ -87,6 +87,11 @@ fn reserve_identity(len: usize) -> bool {
         .is_ok()
 }
 
+/// The strong ETag of a body with this hash.
+fn etag_of(hash: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header")
+}
+
 /// An IMF-fixdate (`Tue, 01 Dec 2026 20:36:56 GMT`) for a modification time in Unix seconds.
 pub fn http_date(unix_secs: i64) -> HeaderValue {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix_secs).unwrap_or(0));
@@ -114,7 +119,7 @@ impl Prepared {
                 CachePolicy::Asset => "public, max-age=86400",
                 CachePolicy::NoStore => "no-store",
             }),
-            etag: HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header"),
+            etag: etag_of(hash),
             identity,
             len,
             gzip: gzip.map(Bytes::from),
@@ -136,7 +141,7 @@ impl Prepared {
             status,
             content_type: HeaderValue::from_static("text/html; charset=utf-8"),
             cache_control: HeaderValue::from_static("no-store"),
-            etag: HeaderValue::from_str(&format!("\"{hash:016x}\"")).expect("hex is a valid header"),
+            etag: etag_of(hash),
             identity,
             len,
             gzip: None,
