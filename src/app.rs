@@ -313,19 +313,14 @@ fn open_feedback(config: &Config) -> Option<crate::control::feedback::Shared> {
 async fn run_admin(listener: TcpListener, admin: Arc<crate::control::admin::Admin>, shutdown: watch::Receiver<bool>) {
     let limits = admin.live.config.limits.clone();
     let builder = http_builder(&limits);
-    accept_loop_under(listener, limits.admin_max_connections, "admin", shutdown, |stream, permit, drain| {
+    accept_loop_under(listener, limits.admin_max_connections, "admin", shutdown, |stream, permit, graceful| {
         let admin = admin.clone();
         let (stream, seen) = GuardedIo::first_request_only(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
-            let answering = seen.begin(req.version());
             let admin = admin.clone();
-            async move {
-                let resp = admin.handle(req).await;
-                drop(answering);
-                Ok::<_, Infallible>(resp)
-            }
+            seen.answer(req.version(), async move { Ok::<_, Infallible>(admin.handle(req).await) })
         });
-        let conn = drain.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let _ = conn.await;
             drop(permit);

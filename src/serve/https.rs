@@ -25,8 +25,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, shutdown: watch::Receiver<bool>) {
     let limits = app.live.config.limits.clone();
     let builder = Arc::new(http_builder(&limits));
-    accept_loop(listener, &limits, "HTTPS", shutdown, |stream, permit, drain| {
-        let (app, acceptor, builder, watcher) = (app.clone(), acceptor.clone(), builder.clone(), drain.watcher());
+    accept_loop(listener, &limits, "HTTPS", shutdown, |stream, permit, graceful| {
+        let (app, acceptor, builder, watcher) = (app.clone(), acceptor.clone(), builder.clone(), graceful.watcher());
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         tokio::spawn(async move {
             let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -46,13 +46,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             // Idle and first-request deadlines, as on plain HTTP (see `limits`).
             let (io, seen) = GuardedIo::new(tls, &app.live.config.limits);
             let service = service_fn(move |req: Request<Incoming>| {
-                let answering = seen.begin(req.version());
                 let (app, sni) = (app.clone(), sni.clone());
-                async move {
-                    let resp = serve_one(&app, req, Scheme::Https, sni.as_deref(), peer).await;
-                    drop(answering);
-                    Ok::<_, Infallible>(resp)
-                }
+                seen.answer(req.version(), async move {
+                    Ok::<_, Infallible>(serve_one(&app, req, Scheme::Https, sni.as_deref(), peer).await)
+                })
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = watcher.watch(conn).await;

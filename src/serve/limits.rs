@@ -77,6 +77,16 @@ impl RequestSeen {
         self.0.begun.fetch_add(1, Ordering::Release);
         Answering(self.0.clone())
     }
+
+    /// [`RequestSeen::begin`] now, and the request counts as answered once `answer` is done.
+    pub fn answer<F: Future>(&self, version: http::Version, answer: F) -> impl Future<Output = F::Output> {
+        let answering = self.begin(version);
+        async move {
+            let out = answer.await;
+            drop(answering);
+            out
+        }
+    }
 }
 
 impl Drop for Answering {

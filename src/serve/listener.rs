@@ -11,14 +11,12 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulConnection;
-use std::collections::HashMap;
+use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -177,21 +175,19 @@ fn feedback_target(
 pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, shutdown: watch::Receiver<bool>) {
     let limits = app.live.config.limits.clone();
     let builder = http_builder(&limits);
-    accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, drain| {
+    accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, graceful| {
         let app = app.clone();
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         // Idle and first-request deadlines on the socket itself (see `limits`).
         let (stream, seen) = GuardedIo::new(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
-            let answering = seen.begin(req.version());
             let app = app.clone();
-            async move {
-                let resp = serve_one(&app, req, scheme, None, peer).await;
-                drop(answering);
-                Ok::<_, Infallible>(resp)
-            }
+            seen.answer(
+                req.version(),
+                async move { Ok::<_, Infallible>(serve_one(&app, req, scheme, None, peer).await) },
+            )
         });
-        let conn = drain.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let _ = conn.await;
             drop(permit);
@@ -207,23 +203,23 @@ pub(crate) async fn accept_loop(
     limits: &Limits,
     what: &str,
     shutdown: watch::Receiver<bool>,
-    serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &Drain),
+    serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &GracefulShutdown),
 ) {
     accept_loop_under(listener, limits.max_connections, what, shutdown, serve).await;
 }
 
 /// What every listener shares: accept with at most `ceiling` connections open until
 /// `shutdown` turns true, hand each connection with its slot to `serve` (which must spawn,
-/// and watch the connection with `drain`), then give open connections
+/// and watch the connection with `graceful`), then give open connections
 /// [`DRAIN_TIMEOUT`] to finish.
 pub(crate) async fn accept_loop_under(
     listener: TcpListener,
     ceiling: usize,
     what: &str,
     mut shutdown: watch::Receiver<bool>,
-    mut serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &Drain),
+    mut serve: impl FnMut(TcpStream, OwnedSemaphorePermit, &GracefulShutdown),
 ) {
-    let drain = Drain::new();
+    let graceful = GracefulShutdown::new();
     // Past the ceiling, connections wait in the kernel's accept queue until one closes.
     let slots = Arc::new(Semaphore::new(ceiling.max(1)));
     loop {
@@ -244,94 +240,11 @@ pub(crate) async fn accept_loop_under(
             _ = shutdown.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        serve(stream, permit, &drain);
+        serve(stream, permit, &graceful);
     }
     drop(listener);
     tokio::select! {
-        _ = drain.shutdown() => {}
+        _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some {what} connections did not finish within {DRAIN_TIMEOUT:?}"),
-    }
-}
-
-/// A listener's open connections, each told to finish its request and close on shutdown.
-///
-/// Instead of hyper_util's `GracefulShutdown`: there every connection waits on one shared
-/// `watch` channel, and each poll of a connection took that channel's lock, shared by all
-/// connections on all workers (under load: a futex and a context switch every few
-/// requests). Here each connection polls its own oneshot receiver, which takes no lock.
-pub(crate) struct Drain {
-    stops: Arc<std::sync::Mutex<Stops>>,
-    /// Cloned into every watcher; `recv` answers `None` once all are dropped.
-    open: mpsc::Sender<()>,
-    closed: mpsc::Receiver<()>,
-}
-
-/// The stop signal of each open connection, by number.
-#[derive(Default)]
-struct Stops {
-    next: u64,
-    by_id: HashMap<u64, oneshot::Sender<()>>,
-}
-
-/// One connection's end of a [`Drain`].
-pub(crate) struct Watcher {
-    id: u64,
-    stop: oneshot::Receiver<()>,
-    stops: Arc<std::sync::Mutex<Stops>>,
-    _open: mpsc::Sender<()>,
-}
-
-impl Drain {
-    pub(crate) fn new() -> Drain {
-        let (open, closed) = mpsc::channel(1);
-        Drain { stops: Arc::default(), open, closed }
-    }
-
-    /// Register a connection about to be served.
-    pub(crate) fn watcher(&self) -> Watcher {
-        let (tell, stop) = oneshot::channel();
-        let mut stops = self.stops.lock().unwrap_or_else(|p| p.into_inner());
-        let id = stops.next;
-        stops.next += 1;
-        stops.by_id.insert(id, tell);
-        Watcher { id, stop, stops: self.stops.clone(), _open: self.open.clone() }
-    }
-
-    /// Serve `conn` until it ends, shutting it down gracefully once [`Drain::shutdown`] is called.
-    pub(crate) fn watch<C: GracefulConnection>(&self, conn: C) -> impl Future<Output = C::Output> {
-        self.watcher().watch(conn)
-    }
-
-    /// Tell every open connection to finish, and wait until all have closed.
-    pub(crate) async fn shutdown(self) {
-        let Drain { stops, open, mut closed } = self;
-        let tells: Vec<_> = stops.lock().unwrap_or_else(|p| p.into_inner()).by_id.drain().map(|(_, t)| t).collect();
-        for tell in tells {
-            let _ = tell.send(());
-        }
-        drop(open);
-        while closed.recv().await.is_some() {}
-    }
-}
-
-impl Watcher {
-    /// Run `conn`; when told to stop, let it finish the request in hand and close.
-    pub(crate) async fn watch<C: GracefulConnection>(mut self, conn: C) -> C::Output {
-        let mut conn = std::pin::pin!(conn);
-        let mut stopping = false;
-        std::future::poll_fn(|cx| {
-            if !stopping && std::pin::Pin::new(&mut self.stop).poll(cx).is_ready() {
-                stopping = true;
-                conn.as_mut().graceful_shutdown();
-            }
-            conn.as_mut().poll(cx)
-        })
-        .await
-    }
-}
-
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        self.stops.lock().unwrap_or_else(|p| p.into_inner()).by_id.remove(&self.id);
     }
 }
