@@ -190,8 +190,8 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         sources.dossiers = Arc::new(crate::control::follow::read_dossiers(&registry, &mut Default::default())?);
         let registered: std::collections::HashSet<&str> =
             sources.members.iter().map(|m| m.names.label.as_str()).collect();
-        let folders = crate::snapshot::served_labels(&config);
-        for label in folders.iter().filter(|l| !registered.contains(l.as_str())) {
+        // Every folder is pending at this point (`Sources::starting` listed them).
+        for label in sources.pending.iter().filter(|l| !registered.contains(l.as_str())) {
             let label = crate::model::escape::Escaped(label);
             tracing::warn!("tenants/{label}: no registered member \"{label}\"; the folder is not served (cong member register {label} ...)");
         }
