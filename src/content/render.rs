@@ -30,15 +30,19 @@ pub struct Prepared {
     /// Strong validator over the uncompressed body.
     pub etag: HeaderValue,
     /// The uncompressed body: held from the start when it does not compress, else made
-    /// from the gzip form the first time a client asks for it (almost every client takes
-    /// br or gzip, so most pages never hold it: a third of the memory of a site), and kept
-    /// while every page's kept bodies fit in [`IDENTITY_BUDGET`].
+    /// from the brotli form the first time a client asks for it (almost every client takes
+    /// br or gzip, so most pages never hold it), and kept while such bodies fit in
+    /// [`IDENTITY_BUDGET`].
     identity: std::sync::OnceLock<Kept>,
     /// The uncompressed body's length.
     pub len: u64,
-    /// Present only when compression saves bytes.
-    pub gzip: Option<Bytes>,
+    /// The brotli form, the one compressed form every page holds: present only when
+    /// compression saves bytes. Browsers ask for it over HTTPS.
     pub br: Option<Bytes>,
+    /// The gzip form, for clients that take gzip but not br (browsers over plain HTTP, some
+    /// crawlers): made the first time one asks, and kept while such bodies fit in
+    /// [`GZIP_BUDGET`]. Holding it for every page was half the memory of 10,000 sites.
+    gzip: std::sync::OnceLock<Kept>,
     /// Hash of the body, to reuse an unchanged response across rebuilds.
     pub hash: u64,
     /// `Last-Modified` of a static file (its modification time); `None` for rendered pages,
@@ -48,43 +52,70 @@ pub struct Prepared {
 
 /// How many bytes of uncompressed bodies made for clients that take neither br nor gzip
 /// (scripts, crawlers, load generators) the process keeps, all pages together. Past it,
-/// such a body is made again for each request that asks (a 10 KB page: about 20 µs), so a
+/// such a body is made again for each request that asks (a 5 KB page: about 20 µs), so a
 /// sweep of every page of 10,000 sites by such a client cannot add a copy of each to memory.
 pub const IDENTITY_BUDGET: usize = 32 << 20;
 
-/// Bytes of made bodies kept now, against [`IDENTITY_BUDGET`].
-static IDENTITY_KEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// How many bytes of gzip forms made for clients that take gzip but not br the process
+/// keeps, all pages together; past it, made again for each request that asks.
+pub const GZIP_BUDGET: usize = 32 << 20;
 
-/// An uncompressed body held by a [`Prepared`]; one made from gzip counts against the
-/// budget until its page is dropped.
+/// Bytes of made bodies kept now, against their budget.
+#[derive(Debug)]
+struct Budget {
+    kept: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl Budget {
+    const fn new(limit: usize) -> Budget {
+        Budget { kept: std::sync::atomic::AtomicUsize::new(0), limit }
+    }
+
+    /// Take `len` bytes of the budget, if they fit.
+    fn reserve(&self, len: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.kept
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
+                kept.checked_add(len).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+}
+
+static IDENTITY_KEPT: Budget = Budget::new(IDENTITY_BUDGET);
+static GZIP_KEPT: Budget = Budget::new(GZIP_BUDGET);
+
+/// A body held by a [`Prepared`]; one made on demand counts against its budget until its
+/// page is dropped.
 #[derive(Debug)]
 struct Kept {
     body: Bytes,
-    counted: bool,
+    counted: Option<&'static Budget>,
 }
 
 impl Kept {
     fn given(body: Bytes) -> Kept {
-        Kept { body, counted: false }
+        Kept { body, counted: None }
+    }
+
+    /// `body` made for `made`, kept there when it fits in `budget`; the bytes either way.
+    fn keep(made: &std::sync::OnceLock<Kept>, budget: &'static Budget, body: Bytes) -> Bytes {
+        if budget.reserve(body.len()) {
+            // Another request may have kept it first: then this one is dropped, giving its
+            // bytes back.
+            let _ = made.set(Kept { body: body.clone(), counted: Some(budget) });
+        }
+        body
     }
 }
 
 impl Drop for Kept {
     fn drop(&mut self) {
-        if self.counted {
-            IDENTITY_KEPT.fetch_sub(self.body.len(), std::sync::atomic::Ordering::Relaxed);
+        if let Some(budget) = self.counted {
+            budget.kept.fetch_sub(self.body.len(), std::sync::atomic::Ordering::Relaxed);
         }
     }
-}
-
-/// Take `len` bytes of the budget, if they fit.
-fn reserve_identity(len: usize) -> bool {
-    use std::sync::atomic::Ordering;
-    IDENTITY_KEPT
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
-            kept.checked_add(len).filter(|total| *total <= IDENTITY_BUDGET)
-        })
-        .is_ok()
 }
 
 /// The strong ETag of a body with this hash.
@@ -103,11 +134,10 @@ impl Prepared {
     pub fn new(status: StatusCode, content_type: &str, cache: CachePolicy, body: Vec<u8>) -> Prepared {
         let hash = hash_bytes(&body);
         let compressible = is_compressible(content_type) && body.len() >= 256;
-        let gzip = compressible.then(|| gzip(&body)).filter(|z| z.len() < body.len());
         let br = compressible.then(|| brotli(&body)).filter(|z| z.len() < body.len());
         let identity = std::sync::OnceLock::new();
         let len = body.len() as u64;
-        if gzip.is_none() {
+        if br.is_none() {
             let _ = identity.set(Kept::given(Bytes::from(body)));
         }
         Prepared {
@@ -122,8 +152,8 @@ impl Prepared {
             etag: etag_of(hash),
             identity,
             len,
-            gzip: gzip.map(Bytes::from),
             br: br.map(Bytes::from),
+            gzip: std::sync::OnceLock::new(),
             hash,
             last_modified: None,
         }
@@ -144,15 +174,15 @@ impl Prepared {
             etag: etag_of(hash),
             identity,
             len,
-            gzip: None,
             br: None,
+            gzip: std::sync::OnceLock::new(),
             hash,
             last_modified: None,
         }
     }
 
     /// Put together from its parts (the build cache): `identity` may be left out when
-    /// `gzip` is there.
+    /// `br` is there.
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         status: StatusCode,
@@ -162,7 +192,7 @@ impl Prepared {
         hash: u64,
         last_modified: Option<HeaderValue>,
         (len, identity): (u64, Option<Bytes>),
-        (gzip, br): (Option<Bytes>, Option<Bytes>),
+        br: Option<Bytes>,
     ) -> Option<Prepared> {
         let held = std::sync::OnceLock::new();
         match identity {
@@ -170,34 +200,54 @@ impl Prepared {
                 let _ = held.set(Kept::given(body));
             }
             Some(_) => return None,
-            None if gzip.is_none() => return None,
+            None if br.is_none() => return None,
             None => {}
         }
-        Some(Prepared { status, content_type, cache_control, etag, identity: held, len, gzip, br, hash, last_modified })
+        let gzip = std::sync::OnceLock::new();
+        Some(Prepared { status, content_type, cache_control, etag, identity: held, len, br, gzip, hash, last_modified })
     }
 
-    /// The uncompressed body: the one held, or made from the gzip form and kept when it
+    /// The uncompressed body: the one held, or made from the brotli form and kept when it
     /// fits in [`IDENTITY_BUDGET`], else made for this call only.
     pub fn body(&self) -> Bytes {
-        if let Some(kept) = self.identity.get() {
-            return kept.body.clone();
+        match self.identity.get() {
+            Some(kept) => kept.body.clone(),
+            None => Kept::keep(&self.identity, &IDENTITY_KEPT, Bytes::from(self.decoded())),
         }
-        let gz = self.gzip.as_deref().unwrap_or_default();
+    }
+
+    /// The gzip form, when the page compresses (it has a brotli form): the one kept, or
+    /// made now and kept when it fits in [`GZIP_BUDGET`], else made for this call only.
+    pub fn gzip(&self) -> Option<Bytes> {
+        self.br.as_ref()?;
+        Some(match self.gzip.get() {
+            Some(kept) => kept.body.clone(),
+            None => {
+                let body = match self.identity.get() {
+                    Some(kept) => gzip(&kept.body),
+                    None => gzip(&self.decoded()),
+                };
+                Kept::keep(&self.gzip, &GZIP_KEPT, Bytes::from(body))
+            }
+        })
+    }
+
+    /// The uncompressed bytes decoded from the brotli form, kept nowhere.
+    fn decoded(&self) -> Vec<u8> {
+        let br = self.br.as_deref().unwrap_or_default();
         let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
-        let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut out);
-        let body = Bytes::from(out);
-        if !reserve_identity(body.len()) {
-            return body;
-        }
-        let kept = Kept { body: body.clone(), counted: true };
-        // Another request may have kept it first: then `kept` is dropped, giving its bytes back.
-        let _ = self.identity.set(kept);
-        body
+        let _ = brotli::BrotliDecompress(&mut &br[..], &mut out);
+        out
     }
 
     /// The uncompressed body if it is held now (the build cache keeps it only then).
     pub fn held_body(&self) -> Option<&Bytes> {
         self.identity.get().map(|kept| &kept.body)
+    }
+
+    /// The gzip form if it is kept now.
+    pub fn held_gzip(&self) -> Option<&Bytes> {
+        self.gzip.get().map(|kept| &kept.body)
     }
 
     /// An HTML page.
@@ -438,12 +488,11 @@ mod tests {
     use super::*;
 
     /// A made body larger than the whole budget is sent but not kept; one that fits is kept
-    /// and gives its bytes back to the budget when its page goes.
+    /// and gives its bytes back to the budget when its page goes. The same for gzip forms.
     #[test]
     fn made_bodies_are_kept_only_within_the_budget() {
-        let zeros = vec![0u8; IDENTITY_BUDGET + 1];
-        let gzip = Bytes::from(super::gzip(&zeros));
-        let parts = |len: usize, gzip: Bytes| {
+        let zeros = vec![0u8; IDENTITY_BUDGET.max(GZIP_BUDGET) + 1];
+        let parts = |body: &[u8]| {
             Prepared::from_parts(
                 StatusCode::OK,
                 HeaderValue::from_static("application/octet-stream"),
@@ -451,42 +500,67 @@ mod tests {
                 HeaderValue::from_static("\"0\""),
                 0,
                 None,
-                (len as u64, None),
-                (Some(gzip), None),
+                (body.len() as u64, None),
+                Some(Bytes::from(super::brotli(body))),
             )
-            .expect("gzip without identity is a whole page")
+            .expect("br without identity is a whole page")
         };
-        let big = parts(zeros.len(), gzip);
+        let big = parts(&zeros);
         assert_eq!(big.body().len(), zeros.len());
         assert!(big.held_body().is_none(), "over the budget: made again for each request");
         assert!(big.body().iter().all(|b| *b == 0));
+        assert!(big.gzip().is_some_and(|gz| gunzip(&gz) == zeros));
 
         let text = "Cục An toàn thông tin. ".repeat(100);
-        let small = parts(text.len(), Bytes::from(super::gzip(text.as_bytes())));
+        let small = parts(text.as_bytes());
         assert_eq!(&small.body()[..], text.as_bytes());
         assert!(small.held_body().is_some(), "within the budget: kept");
+        assert_eq!(small.gzip().map(|gz| gunzip(&gz)), Some(text.clone().into_bytes()));
+        assert!(small.held_gzip().is_some(), "within the budget: kept");
+
+        // The gzip forms' budget works the same way (one of over 32 MB would take a body
+        // that brotli compresses and gzip does not, too slow for a unit test).
+        static SMALL: Budget = Budget::new(100);
+        let (a, b) = (std::sync::OnceLock::new(), std::sync::OnceLock::new());
+        assert_eq!(Kept::keep(&a, &SMALL, Bytes::from(vec![1; 60])).len(), 60);
+        assert_eq!(Kept::keep(&b, &SMALL, Bytes::from(vec![2; 60])).len(), 60);
+        assert!(a.get().is_some() && b.get().is_none(), "the second does not fit");
+        drop(a);
+        assert_eq!(SMALL.kept.load(std::sync::atomic::Ordering::Relaxed), 0, "given back");
+        assert!(Kept::keep(&b, &SMALL, Bytes::from(vec![2; 60])).len() == 60 && b.get().is_some());
     }
 
-    /// A page that compresses keeps only its compressed forms until a client asks for the
-    /// uncompressed one, which is then the same bytes; a body that does not compress is held.
+    fn gunzip(gz: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut out).unwrap();
+        out
+    }
+
+    /// A page that compresses holds only its brotli form until a client asks for the
+    /// uncompressed one or the gzip one, which are then the same bytes; a body that does
+    /// not compress is held, and has no compressed form.
     #[test]
-    fn the_uncompressed_body_is_made_when_asked_for() {
+    fn the_other_forms_are_made_when_asked_for() {
         let html = "<p>Cổng thông tin điện tử</p>\n".repeat(40);
         let page = Prepared::html(StatusCode::OK, CachePolicy::Page, html.clone());
-        assert!(page.held_body().is_none() && page.gzip.is_some() && page.br.is_some());
+        assert!(page.held_body().is_none() && page.held_gzip().is_none() && page.br.is_some());
         assert_eq!(page.len, html.len() as u64);
+        let gz = page.gzip().expect("a page that compresses has a gzip form");
+        assert!(gz.len() < html.len());
+        assert_eq!(gunzip(&gz), html.as_bytes());
+        assert!(page.held_body().is_none(), "making gzip keeps no uncompressed body");
         assert_eq!(&page.body()[..], html.as_bytes());
         assert!(page.held_body().is_some(), "kept once made");
         let small = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Page, b"ok\n".to_vec());
         assert_eq!(small.held_body().map(|b| &b[..]), Some(&b"ok\n"[..]));
+        assert!(small.gzip().is_none());
     }
 
     #[test]
     fn text_is_compressed_once_and_smaller() {
         let body = "Cổng thông tin điện tử ".repeat(100).into_bytes();
         let p = Prepared::new(StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, body.clone());
-        assert!(p.gzip.as_ref().unwrap().len() < body.len());
-        assert!(p.br.as_ref().unwrap().len() < p.gzip.as_ref().unwrap().len());
+        assert!(p.br.as_ref().unwrap().len() < p.gzip().unwrap().len());
         let mut decoded = Vec::new();
         brotli::BrotliDecompress(&mut &p.br.as_ref().unwrap()[..], &mut decoded).unwrap();
         assert_eq!(decoded, body);
@@ -495,9 +569,9 @@ mod tests {
     #[test]
     fn images_and_tiny_bodies_are_not_compressed() {
         let p = Prepared::new(StatusCode::OK, "image/png", CachePolicy::Asset, vec![7; 4096]);
-        assert!(p.gzip.is_none() && p.br.is_none());
+        assert!(p.gzip().is_none() && p.br.is_none());
         let p = Prepared::new(StatusCode::OK, "text/plain", CachePolicy::Asset, b"ok".to_vec());
-        assert!(p.gzip.is_none());
+        assert!(p.br.is_none());
     }
 
     #[test]

@@ -369,9 +369,8 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     let mut h = HeaderMap::with_capacity(16);
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
-    let coded = choose_encoding(p, headers);
-    let coding = coded.map(|(coding, _)| coding);
-    if p.gzip.is_some() || p.br.is_some() {
+    let coding = choose_encoding(p, headers);
+    if p.br.is_some() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if p.status == StatusCode::OK {
@@ -406,12 +405,16 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     if let Some(coding) = coding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(coded.map_or(p.len, |(_, b)| b.len() as u64)));
-    let body = match coded {
-        _ if method == Method::HEAD => Bytes::new(),
-        Some((_, bytes)) => bytes.clone(),
+    // A coding is chosen only for a page that has a brotli form, so a gzip one too (made on
+    // demand: a HEAD asks for its length as well).
+    let body = match coding {
+        Some(Coding::Br) => p.br.clone().unwrap_or_default(),
+        Some(Coding::Gzip) => p.gzip().unwrap_or_default(),
+        None if method == Method::HEAD => Bytes::new(),
         None => p.body(),
     };
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
+    let body = if method == Method::HEAD { Bytes::new() } else { body };
     with_headers(p.status, h, body)
 }
 
@@ -459,14 +462,17 @@ fn variant_etag(p: &Prepared, coding: Option<Coding>) -> HeaderValue {
     HeaderValue::from_bytes(&[base, suffix].concat()).unwrap_or_else(|_| p.etag.clone())
 }
 
-/// The coding to send `p` in and its bytes: br or gzip when the client takes it and it is
-/// there, else identity (`None`).
-fn choose_encoding<'p>(p: &'p Prepared, headers: &HeaderMap) -> Option<(Coding, &'p Bytes)> {
+/// The coding to send `p` in: br or gzip when the page compresses (it has a brotli form)
+/// and the client takes it, else identity (`None`).
+fn choose_encoding(p: &Prepared, headers: &HeaderMap) -> Option<Coding> {
+    p.br.as_ref()?;
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok())?;
-    match (&p.br, &p.gzip) {
-        (Some(br), _) if accepts(accept, "br") => Some((Coding::Br, br)),
-        (_, Some(gz)) if accepts(accept, "gzip") => Some((Coding::Gzip, gz)),
-        _ => None,
+    if accepts(accept, "br") {
+        Some(Coding::Br)
+    } else if accepts(accept, "gzip") {
+        Some(Coding::Gzip)
+    } else {
+        None
     }
 }
 

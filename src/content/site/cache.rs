@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// Bumped whenever the file's layout or what a build makes changes.
-const FORMAT: &[u8] = b"cong-site-cache 2\n";
+const FORMAT: &[u8] = b"cong-site-cache 3\n";
 
 /// The SHA-256 of a build's inputs, with the two small files a site read back from the
 /// cache is configured from (so they are not read twice).
@@ -282,10 +282,9 @@ impl Writer {
         self.u64(p.hash);
         self.opt(p.last_modified.as_ref().map(HeaderValue::as_bytes));
         self.u64(p.len);
-        // The uncompressed body only where the page holds it (it does not compress, or a
-        // client asked for it); otherwise it is made from gzip again when asked for.
-        self.opt(p.held_body().filter(|_| p.gzip.is_none()).map(|b| &b[..]));
-        self.opt(p.gzip.as_deref());
+        // The uncompressed body only where it does not compress; otherwise it is made from
+        // br again when asked for, as gzip is.
+        self.opt(p.held_body().filter(|_| p.br.is_none()).map(|b| &b[..]));
         self.opt(p.br.as_deref());
     }
 }
@@ -343,8 +342,8 @@ impl Reader {
         };
         let len = self.u64()?;
         let body = self.opt()?;
-        let (gzip, br) = (self.opt()?, self.opt()?);
-        Prepared::from_parts(status, content_type, cache_control, etag, hash, last_modified, (len, body), (gzip, br))
+        let br = self.opt()?;
+        Prepared::from_parts(status, content_type, cache_control, etag, hash, last_modified, (len, body), br)
     }
 }
 
@@ -399,8 +398,8 @@ mod tests {
                         "{url}"
                     );
                     assert_eq!(
-                        (&a.gzip, &a.br, &a.cache_control, &a.last_modified),
-                        (&b.gzip, &b.br, &b.cache_control, &b.last_modified),
+                        (a.gzip(), &a.br, &a.cache_control, &a.last_modified),
+                        (b.gzip(), &b.br, &b.cache_control, &b.last_modified),
                         "{url}"
                     );
                     if url.starts_with("/_theme/") {
