@@ -130,7 +130,7 @@ impl Running {
 
     /// Watch the site and theme folders and send what changes to the publisher; the
     /// returned receiver answers once the watches are in place (or could not be).
-    pub fn start_watcher(&mut self) -> std::io::Result<std::sync::mpsc::Receiver<notify::Result<()>>> {
+    pub fn start_watcher(&mut self) -> std::io::Result<std::sync::mpsc::Receiver<std::io::Result<()>>> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (watching, watched) = std::sync::mpsc::channel();
         let thread = crate::control::watch::spawn(&self.app.live.config, self.publisher.clone(), rx, watching)?;
@@ -284,7 +284,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     // Started: edits made from now on are seen.
     let watched = match watched {
         Ok(watched) => tokio::task::spawn_blocking(move || watched.recv()).await.ok().and_then(Result::ok),
-        Err(e) => Some(Err(notify::Error::io(e))),
+        Err(e) => Some(Err(e)),
     };
     if let Some(Err(e)) = watched {
         tracing::warn!("cannot watch the site folders ({e}); edits need SIGHUP or a restart");

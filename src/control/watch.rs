@@ -1,4 +1,4 @@
-//! Hot reload: watch `tenants/` and `themes/` (notify), sort each event into a
+//! Hot reload: watch `tenants/` and `themes/` (inotify), sort each event into a
 //! [`ChangeKind`] by its path, drop editor temp files, and gather changes into a [`Plan`]
 //! (which sites to rebuild, whether themes reload, or a full rescan) until the folders have
 //! been quiet for the debounce window ([`Pending`]). The plan goes to the publisher, which
@@ -6,9 +6,10 @@
 
 use crate::control::publisher::{Change, Publisher};
 use crate::model::config::Config;
-use notify::{RecursiveMode, Watcher};
-use std::collections::BTreeSet;
-use std::path::{Component, Path};
+use rustix::fs::inotify::{self, ReadFlags, WatchFlags};
+use std::collections::{BTreeSet, HashMap};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -147,64 +148,59 @@ impl Pending {
 const MAX_WAIT_FLOOR: Duration = Duration::from_secs(1);
 
 /// Watch the folders on a thread of its own until `stop` is dropped. Returns at once; the
-/// thread adds the watches first (a second or two for 10,000 sites, one per folder, which
-/// must not hold up serving) and then sends on `watching` (an error: nothing is watched).
+/// thread adds the watches first (one per folder, about half a second for 10,000 sites,
+/// which must not hold up serving) and then sends on `watching` (an error: nothing is
+/// watched).
 pub fn spawn(
     config: &Config,
     publisher: Publisher,
     stop: mpsc::Receiver<()>,
-    watching: mpsc::Sender<notify::Result<()>>,
+    watching: mpsc::Sender<std::io::Result<()>>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let quiet = Duration::from_millis(config.debounce_ms.max(10));
     // Events name paths under the folder as watched; a symlinked root must not be
     // resolved, or no event would classify.
     let (tenants, themes) = (config.tenants_dir.clone(), config.themes_dir.clone());
     std::thread::Builder::new().name("cong-watch".into()).spawn(move || {
-        let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-        let added = notify::recommended_watcher(move |event| {
-            // The receiver is gone only when the watch thread has stopped.
-            let _ = tx.send(event);
-        })
-        .and_then(|mut watcher| {
-            for dir in [&tenants, &themes] {
-                if dir.is_dir() {
-                    watcher.watch(dir, RecursiveMode::Recursive)?;
-                } else {
-                    tracing::warn!("{} does not exist; not watching it", dir.display());
-                }
-            }
-            Ok(watcher)
-        });
-        let _keep = match added {
-            Ok(watcher) => {
-                let _ = watching.send(Ok(()));
-                watcher
-            }
+        let mut tree = match Tree::new() {
+            Ok(tree) => tree,
             Err(e) => {
                 let _ = watching.send(Err(e));
                 return;
             }
         };
+        for dir in [&tenants, &themes] {
+            if !dir.is_dir() {
+                tracing::warn!("{} does not exist; not watching it", dir.display());
+            } else if let Err(e) = tree.add(dir, true) {
+                let _ = watching.send(Err(std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))));
+                return;
+            }
+        }
+        let _ = watching.send(Ok(()));
         let mut pending = Pending::new(quiet);
+        let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 64 * 1024];
         loop {
             if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
                 return;
             }
             // Wake for the next event, when the batch is due, or to look at `stop`.
             let timeout = pending.wait(Instant::now()).unwrap_or(STOP_POLL).min(STOP_POLL);
-            match rx.recv_timeout(timeout) {
-                Ok(event) => {
-                    let mut plan = Plan::default();
-                    add_event(&mut plan, event, &tenants, &themes);
-                    // Take whatever else is already queued in one go.
-                    while let Ok(more) = rx.try_recv() {
-                        add_event(&mut plan, more, &tenants, &themes);
+            let mut plan = Plan::default();
+            match tree.wait(timeout) {
+                Ok(true) => {
+                    // Everything queued in one go.
+                    for change in tree.read(&mut buf) {
+                        change.add_to(&mut plan, &tenants, &themes);
                     }
-                    pending.add(Instant::now(), plan);
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!("file watcher: {e}; edits need SIGHUP or a restart");
+                    return;
+                }
             }
+            pending.add(Instant::now(), plan);
             if let Some(plan) = pending.take_due(Instant::now()) {
                 tracing::debug!(?plan, "sending changes to the publisher");
                 publisher.send(Change::Rebuild(plan));
@@ -216,39 +212,162 @@ pub fn spawn(
 /// How often the watch thread looks whether it should stop.
 const STOP_POLL: Duration = Duration::from_millis(100);
 
-/// Reads are events too (inotify reports opens and closes); only writes, creations,
-/// removals and renames change what is served. Reacting to reads would loop: a rebuild
-/// reads every file of the site.
-fn changes_content(kind: &notify::EventKind) -> bool {
-    use notify::event::{AccessKind, AccessMode, EventKind};
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        _ => true,
-    }
+/// What a watch reports: only what changes what is served (writes, creations, removals,
+/// renames, permissions). Not opens or reads: a build reads every file of a site, so at
+/// 10,000 sites a start's reads alone overflowed the kernel's queue (16,384 events) and
+/// forced a full rescan, and a rebuild's reads must never look like edits. (The `notify`
+/// crate this replaces watches opens, with no way to turn them off.)
+fn mask() -> WatchFlags {
+    WatchFlags::CREATE
+        | WatchFlags::DELETE
+        | WatchFlags::MODIFY
+        | WatchFlags::CLOSE_WRITE
+        | WatchFlags::MOVED_FROM
+        | WatchFlags::MOVED_TO
+        | WatchFlags::ATTRIB
+        | WatchFlags::DELETE_SELF
+        | WatchFlags::MOVE_SELF
+        | WatchFlags::ONLYDIR
 }
 
-fn add_event(plan: &mut Plan, event: notify::Result<notify::Event>, tenants: &Path, themes: &Path) {
-    match event {
-        Ok(event) => {
-            if event.need_rescan() {
-                tracing::warn!("file watcher: events were lost; rescanning everything");
-                plan.rescan = true;
-            }
-            if !changes_content(&event.kind) {
-                return;
-            }
-            for path in &event.paths {
-                if let Some(change) = classify(path, tenants, themes) {
+/// One inotify instance watching folder trees: a watch per folder (inotify is not
+/// recursive), added again under a folder created or moved in, dropped with a folder gone.
+struct Tree {
+    fd: rustix::fd::OwnedFd,
+    /// The folder of each watch, to name an event's path.
+    dirs: HashMap<i32, PathBuf>,
+}
+
+/// What one event means to the plan.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    /// This path was created, written, removed, renamed or had its permissions changed.
+    Changed(PathBuf),
+    /// Events were lost (the queue overflowed, or a new folder could not be watched): only
+    /// a full rescan is safe.
+    Lost(String),
+}
+
+impl Seen {
+    fn add_to(self, plan: &mut Plan, tenants: &Path, themes: &Path) {
+        match self {
+            Seen::Changed(path) => {
+                if let Some(change) = classify(&path, tenants, themes) {
                     plan.add(change);
                 }
             }
+            Seen::Lost(why) => {
+                tracing::warn!("file watcher: {why}; rescanning everything");
+                plan.rescan = true;
+            }
         }
-        Err(e) => {
-            // Lost events (queue overflow, watch limits): only a full rescan is safe.
-            tracing::warn!("file watcher: {e}; rescanning everything");
-            plan.rescan = true;
+    }
+}
+
+impl Tree {
+    fn new() -> std::io::Result<Tree> {
+        let fd = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK)?;
+        Ok(Tree { fd, dirs: HashMap::new() })
+    }
+
+    /// Watch `dir` and every folder under it, skipping hidden ones (`.git`: nothing a build
+    /// reads) and symbolic links (the builds refuse them). `root` follows a symlinked root.
+    fn add(&mut self, dir: &Path, root: bool) -> std::io::Result<()> {
+        let mut stack = vec![dir.to_path_buf()];
+        let mut first = true;
+        while let Some(dir) = stack.pop() {
+            let flags = if first && root { mask() } else { mask() | WatchFlags::DONT_FOLLOW };
+            first = false;
+            match inotify::add_watch(&self.fd, &dir, flags) {
+                Ok(wd) => {
+                    self.dirs.insert(wd, dir.clone());
+                }
+                // Gone, or replaced by a file or a link, since it was listed.
+                Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) if !root => {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let hidden = entry.file_name().as_encoded_bytes().starts_with(b".");
+                if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(entry.path());
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// Stop watching `dir` and the folders under it (moved away: a watch follows the
+    /// folder, so its events would name the old path).
+    fn remove(&mut self, dir: &Path) {
+        let gone: Vec<i32> = self.dirs.iter().filter(|(_, d)| d.starts_with(dir)).map(|(wd, _)| *wd).collect();
+        for wd in gone {
+            self.dirs.remove(&wd);
+            let _ = inotify::remove_watch(&self.fd, wd);
+        }
+    }
+
+    /// Wait up to `timeout` for events; `true` when there are some.
+    fn wait(&self, timeout: Duration) -> std::io::Result<bool> {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let timeout = Timespec {
+            tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        };
+        match poll(&mut [PollFd::new(&self.fd, PollFlags::IN)], Some(&timeout)) {
+            Ok(n) => Ok(n > 0),
+            Err(rustix::io::Errno::INTR) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Read every queued event, keeping the watches in step with the folders.
+    fn read(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> Vec<Seen> {
+        let mut raw = Vec::new();
+        let mut reader = inotify::Reader::new(&self.fd, buf);
+        loop {
+            match reader.next() {
+                Ok(event) => raw.push((
+                    event.wd(),
+                    event.events(),
+                    event.file_name().map(|n| std::ffi::OsStr::from_bytes(n.to_bytes()).to_os_string()),
+                )),
+                Err(rustix::io::Errno::INTR) => continue,
+                // EAGAIN: the queue is empty.
+                Err(_) => break,
+            }
+        }
+        let mut seen = Vec::new();
+        for (wd, flags, name) in raw {
+            if flags.contains(ReadFlags::QUEUE_OVERFLOW) {
+                seen.push(Seen::Lost("the event queue overflowed".into()));
+                continue;
+            }
+            if flags.contains(ReadFlags::IGNORED) {
+                self.dirs.remove(&wd);
+                continue;
+            }
+            let Some(dir) = self.dirs.get(&wd) else { continue };
+            let path = match name {
+                Some(name) => dir.join(name),
+                None => dir.clone(),
+            };
+            if flags.contains(ReadFlags::ISDIR) {
+                if flags.contains(ReadFlags::MOVED_FROM) {
+                    self.remove(&path);
+                }
+                let hidden = path.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
+                if flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO) && !hidden {
+                    if let Err(e) = self.add(&path, false) {
+                        seen.push(Seen::Lost(format!("cannot watch {} ({e})", path.display())));
+                    }
+                }
+            }
+            seen.push(Seen::Changed(path));
+        }
+        seen
     }
 }
 
@@ -329,41 +448,102 @@ mod tests {
         assert!(pending.take_due(t0 + ms(600)).is_some());
     }
 
-    /// Lost events as notify reports them: the inotify queue overflowed (an event of kind
-    /// `Other` flagged `Rescan`, with no path), a flagged event of any kind, or an error from
-    /// the watcher. Any of them means a change may never be reported: a full rescan.
+    /// Everything queued on `tree` within a second of the first event.
+    fn seen(tree: &mut Tree) -> Vec<Seen> {
+        let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 64 * 1024];
+        let mut all = Vec::new();
+        let until = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < until {
+            if tree.wait(Duration::from_millis(50)).unwrap() {
+                all.extend(tree.read(&mut buf));
+            } else if !all.is_empty() {
+                break;
+            }
+        }
+        all
+    }
+
+    fn changed(seen: &[Seen]) -> BTreeSet<PathBuf> {
+        seen.iter().filter_map(|s| if let Seen::Changed(p) = s { Some(p.clone()) } else { None }).collect()
+    }
+
+    /// The real kernel: writes, new folders (watched at once, down to their subfolders),
+    /// removals and renames are seen with their paths; reading a file is not an event; a
+    /// folder moved away is no longer watched; hidden folders are not watched.
+    #[test]
+    fn the_watch_sees_changes_and_not_reads() {
+        let root = tempfile::tempdir().unwrap();
+        let tenants = root.path().join("tenants");
+        std::fs::create_dir_all(tenants.join("ais/content")).unwrap();
+        std::fs::create_dir_all(tenants.join("ais/.git")).unwrap();
+        std::fs::write(tenants.join("ais/content/a.md"), "a").unwrap();
+        let mut tree = Tree::new().unwrap();
+        tree.add(&tenants, true).unwrap();
+        assert_eq!(tree.dirs.len(), 3, "tenants, ais, ais/content; not .git: {:?}", tree.dirs);
+
+        assert!(std::fs::read(tenants.join("ais/content/a.md")).is_ok());
+        std::fs::write(tenants.join("ais/.git/index"), "x").unwrap();
+        assert!(!tree.wait(Duration::from_millis(200)).unwrap(), "a read and a hidden folder: no event");
+
+        std::fs::write(tenants.join("ais/content/a.md"), "b").unwrap();
+        assert_eq!(changed(&seen(&mut tree)), BTreeSet::from([tenants.join("ais/content/a.md")]));
+
+        // A new site folder, made as `cong new` or a copy would: its subfolders are watched.
+        std::fs::create_dir_all(tenants.join("vpc/content/tin-tuc")).unwrap();
+        let got = changed(&seen(&mut tree));
+        assert!(got.contains(&tenants.join("vpc")), "{got:?}");
+        std::fs::write(tenants.join("vpc/content/tin-tuc/b.md"), "b").unwrap();
+        assert_eq!(changed(&seen(&mut tree)), BTreeSet::from([tenants.join("vpc/content/tin-tuc/b.md")]));
+
+        // Renamed within the tree: events name the new path.
+        std::fs::rename(tenants.join("vpc"), tenants.join("cbc")).unwrap();
+        let got = changed(&seen(&mut tree));
+        assert!(got.contains(&tenants.join("vpc")) && got.contains(&tenants.join("cbc")), "{got:?}");
+        std::fs::write(tenants.join("cbc/content/tin-tuc/b.md"), "c").unwrap();
+        assert_eq!(changed(&seen(&mut tree)), BTreeSet::from([tenants.join("cbc/content/tin-tuc/b.md")]));
+
+        // Moved out of the tree: its later events are not the tree's.
+        std::fs::rename(tenants.join("cbc"), root.path().join("away")).unwrap();
+        assert_eq!(changed(&seen(&mut tree)), BTreeSet::from([tenants.join("cbc")]));
+        std::fs::write(root.path().join("away/content/tin-tuc/b.md"), "d").unwrap();
+        assert!(changed(&seen(&mut tree)).is_empty());
+
+        // Removed: seen, and its watches dropped.
+        std::fs::remove_dir_all(tenants.join("ais")).unwrap();
+        let got = changed(&seen(&mut tree));
+        assert!(got.contains(&tenants.join("ais")), "{got:?}");
+        assert_eq!(tree.dirs.len(), 1, "only tenants/ is left: {:?}", tree.dirs);
+    }
+
+    /// More events than the kernel queues at once: the overflow asks for a full rescan, and
+    /// the rescan outlives the batch it arrived in, up to the plan the publisher gets.
     #[test]
     fn lost_events_ask_for_a_full_rescan() {
-        use notify::event::{AccessKind, AccessMode, EventKind, Flag, ModifyKind};
-        let (t, th) = (Path::new("/srv/tenants"), Path::new("/srv/themes"));
-        let article = std::path::PathBuf::from("/srv/tenants/ais/content/a.md");
-        let lost: Vec<(&str, notify::Result<notify::Event>)> = vec![
-            ("queue overflow", Ok(notify::Event::new(EventKind::Other).set_flag(Flag::Rescan))),
-            (
-                "a flagged read",
-                Ok(notify::Event::new(EventKind::Access(AccessKind::Open(AccessMode::Read)))
-                    .add_path(article.clone())
-                    .set_flag(Flag::Rescan)),
-            ),
-            ("watcher error", Err(notify::Error::generic("inotify watch limit reached"))),
-        ];
-        for (what, event) in lost {
-            let mut plan = Plan::default();
-            add_event(&mut plan, event, t, th);
-            assert!(plan.rescan && !plan.is_empty(), "{what}: {plan:?}");
+        let root = tempfile::tempdir().unwrap();
+        let mut tree = Tree::new().unwrap();
+        tree.add(root.path(), true).unwrap();
+        let queued: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(16384);
+        // Each file is two events (created, closed after writing).
+        for i in 0..queued / 2 + 100 {
+            std::fs::File::create(root.path().join(format!("{i}.md"))).unwrap();
         }
-        // An ordinary event names its site and asks for no rescan.
+        let seen = seen(&mut tree);
+        assert!(seen.iter().any(|s| matches!(s, Seen::Lost(_))), "{} events, no overflow", seen.len());
+
+        let (t, th) = (Path::new("/srv/tenants"), Path::new("/srv/themes"));
         let mut plan = Plan::default();
-        add_event(&mut plan, Ok(notify::Event::new(EventKind::Modify(ModifyKind::Any)).add_path(article)), t, th);
+        Seen::Changed("/srv/tenants/ais/content/a.md".into()).add_to(&mut plan, t, th);
         assert!(!plan.rescan, "{plan:?}");
         assert_eq!(plan.sites.iter().collect::<Vec<_>>(), ["ais"]);
-
-        // The rescan outlives the batch it arrived in, up to the plan the publisher gets.
         let ms = Duration::from_millis;
         let t0 = Instant::now();
         let mut pending = Pending::new(ms(50));
         let mut lost = Plan::default();
-        add_event(&mut lost, Err(notify::Error::generic("lost")), t, th);
+        Seen::Lost("the event queue overflowed".into()).add_to(&mut lost, t, th);
+        assert!(lost.rescan && !lost.is_empty());
         pending.add(t0, lost);
         pending.add(t0 + ms(10), site("cbc"));
         let plan = pending.take_due(t0 + ms(60)).expect("quiet for 50 ms");
