@@ -64,6 +64,11 @@ pub fn answer(f: &Arc<StaticFile>, headers: &HeaderMap, method: &Method) -> Resp
     resp
 }
 
+/// Does `resp` stream a file ([`fill`] opens it)?
+pub fn streams(resp: &Response<Body>) -> bool {
+    resp.extensions().get::<Stream>().is_some()
+}
+
 /// Fill in the body of a response the handler marked with a [`Stream`]: open the file on
 /// the blocking pool (the safe open, checked against the build), seek, stream. A file that
 /// changed or went since the build answers 503 until the site is rebuilt with it.

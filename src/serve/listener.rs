@@ -87,14 +87,18 @@ pub(crate) async fn serve_one(
     // write path consumes the request.
     let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
     let (resp, member) = match app.desk.get().and_then(|desk| Some((desk, feedback_target(app, &req, scheme, sni)?))) {
+        // The two answers that wait (a form, a streamed file) are boxed: hyper moves this
+        // future on every request, and unboxed they made it 3 KB.
         Some((desk, target)) => {
             let label = target.1.clone();
-            (crate::serve::feedback::answer(desk, target, req, peer).await, Some(Arc::from(label)))
+            (Box::pin(crate::serve::feedback::answer(desk, target, req, peer)).await, Some(Arc::from(label)))
         }
-        None => {
-            let (resp, member) = respond(app, &req, scheme, sni);
-            (crate::serve::file::fill(resp).await, member)
-        }
+        None => match respond(app, &req, scheme, sni) {
+            (resp, member) if crate::serve::file::streams(&resp) => {
+                (Box::pin(crate::serve::file::fill(resp)).await, member)
+            }
+            answered => answered,
+        },
     };
     let elapsed = started.elapsed();
     app.metrics.record(member.as_deref(), resp.status().as_u16(), elapsed);
