@@ -23,6 +23,20 @@ pub struct Found {
     pub stream: Option<FileMeta>,
     /// Its modification time, in Unix seconds.
     pub modified: i64,
+    /// What it was when listed.
+    pub stamp: Stamp,
+    /// Not read: the caller said it knows these contents by the stamp (`bytes` is empty).
+    pub unread: bool,
+}
+
+/// What a file was when it was listed, for a caller that remembers a file's contents by
+/// it (the build cache): also its change time, which no write can leave as it was (a tool
+/// may put the size and modification time back; the kernel sets the change time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub meta: FileMeta,
+    pub ctime: i64,
+    pub ctime_nsec: i64,
 }
 
 /// What a file was when it was checked: a file opened later is served only if it is still
@@ -45,6 +59,12 @@ impl FileMeta {
             mtime: st.st_mtime,
             mtime_nsec: st.st_mtime_nsec as i64,
         }
+    }
+}
+
+impl Stamp {
+    fn of(st: &rustix::fs::Stat) -> Stamp {
+        Stamp { meta: FileMeta::of(st), ctime: st.st_ctime, ctime_nsec: st.st_ctime_nsec as i64 }
     }
 }
 
@@ -260,6 +280,19 @@ impl Folder {
     /// [`Folder::walk_within`] that leaves files over `stream_over` bytes on disk: they are
     /// found with their [`FileMeta`] and no bytes, for the streaming path.
     pub fn walk_streaming(&self, sub: &str, cap: u64, total: u64, stream_over: u64) -> (Vec<Found>, Vec<Problem>) {
+        self.walk_known(sub, cap, total, stream_over, &|_, _| false)
+    }
+
+    /// [`Folder::walk_streaming`] that does not read a file `known` says it knows by its
+    /// path (under `sub`) and [`Stamp`]: it is found `unread`, counted in `total` by its size.
+    pub fn walk_known(
+        &self,
+        sub: &str,
+        cap: u64,
+        total: u64,
+        stream_over: u64,
+        known: &dyn Fn(&str, &Stamp) -> bool,
+    ) -> (Vec<Found>, Vec<Problem>) {
         let mut read = 0u64;
         let mut found = Vec::new();
         let mut refused = Vec::new();
@@ -319,12 +352,20 @@ impl Folder {
                             bytes: Vec::new(),
                             stream: Some(FileMeta::of(&st)),
                             modified: st.st_mtime,
+                            stamp: Stamp::of(&st),
+                            unread: false,
                         });
+                    }
+                    FileType::RegularFile if known(&rel, &Stamp::of(&st)) => {
+                        read += st.st_size as u64;
+                        let (modified, stamp) = (st.st_mtime, Stamp::of(&st));
+                        found.push(Found { rel, bytes: Vec::new(), stream: None, modified, stamp, unread: true });
                     }
                     FileType::RegularFile => match read_at(&dir, &name, cap) {
                         Ok(bytes) => {
                             read += bytes.len() as u64;
-                            found.push(Found { rel, bytes, stream: None, modified: st.st_mtime });
+                            let (modified, stamp) = (st.st_mtime, Stamp::of(&st));
+                            found.push(Found { rel, bytes, stream: None, modified, stamp, unread: false });
                         }
                         Err(e) => refused.push(e.problem(&file)),
                     },

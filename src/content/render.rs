@@ -1,5 +1,6 @@
-//! Prepared responses: a body rendered once per version, with its ETag and its gzip and
-//! brotli forms computed once, so the request path only clones bytes. Also the template
+//! Prepared responses: a body rendered once per version, with its ETag and its brotli form
+//! computed once (the uncompressed and gzip forms made from it when first asked for, and
+//! kept within budgets), so the request path only clones bytes. Also the template
 //! environment that renders a site from its theme chain.
 
 use bytes::Bytes;
@@ -130,7 +131,7 @@ pub fn http_date(unix_secs: i64) -> HeaderValue {
 }
 
 impl Prepared {
-    /// Prepare `body`; compresses text types once, here, never per request.
+    /// Prepare `body`; compresses text types to brotli once, here, never per request.
     pub fn new(status: StatusCode, content_type: &str, cache: CachePolicy, body: Vec<u8>) -> Prepared {
         let hash = hash_bytes(&body);
         let compressible = is_compressible(content_type) && body.len() >= 256;

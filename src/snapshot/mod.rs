@@ -304,7 +304,8 @@ pub fn build_site(
     // The key first: files that change during the build give another key, never this one.
     let started = std::time::Instant::now();
     let Some(cache) = cache else { return build_input(&input) };
-    let key = site::cache::key(&input);
+    let kept = site::cache::read(&cache);
+    let key = site::cache::key(&input, kept.as_ref());
     // The inputs hash as when the served site was made (a rescan, a file touched, saved
     // unchanged): keep it, reading and allocating nothing.
     if let (Some(previous), Some(key)) = (previous, &key) {
@@ -312,7 +313,7 @@ pub fn build_site(
             return BuildOutcome::Built(previous.clone());
         }
     }
-    if let Some(site) = key.as_ref().and_then(|k| site::cache::load(&cache, k, &input)) {
+    if let Some(site) = key.as_ref().zip(kept.as_ref()).and_then(|(k, kept)| site::cache::load(kept, k, &input)) {
         tracing::debug!(site = %site.label, pages = site.page_count, took_ms = started.elapsed().as_millis(), "taken from the build cache");
         return BuildOutcome::Built(Arc::new(site));
     }

@@ -11,7 +11,7 @@
 //! shared ones.
 
 use super::{BuildInput, Entry, Shell, Site, StaticFile};
-use crate::content::files::{FileMeta, Folder};
+use crate::content::files::{FileMeta, Folder, Stamp};
 use crate::content::render::Prepared;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// Bumped whenever the file's layout or what a build makes changes.
-const FORMAT: &[u8] = b"cong-site-cache 3\n";
+const FORMAT: &[u8] = b"cong-site-cache 4\n";
 
 /// The SHA-256 of a build's inputs, with the two small files a site read back from the
 /// cache is configured from (so they are not read twice).
@@ -30,6 +30,58 @@ pub struct Key {
     hash: [u8; 32],
     site_toml: Option<Vec<u8>>,
     catalogue: Option<Vec<u8>>,
+    /// The files hashed whose stamps can be trusted next time (see [`Memo`]).
+    settled: Vec<(String, Stamp, [u8; 32])>,
+}
+
+/// What each input file was (its [`Stamp`]) when its contents had a SHA-256, as the cache
+/// file keeps it: the next key takes the hash of a file whose stamp is unchanged without
+/// opening it, as git's index does (a restart of 10,000 sites stats their files instead of
+/// reading them). Only a file whose modification and change times were at least
+/// [`SETTLED`] old when it was hashed is kept: a write after the hash sets the change time
+/// to a later time than the one kept, so an unchanged stamp means unchanged bytes even on
+/// file systems with coarse timestamps.
+#[derive(Debug, Default)]
+pub struct Memo(HashMap<String, (Stamp, [u8; 32])>);
+
+/// How old a file's times must be for its stamp to stand for its contents.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Memo {
+    fn knows(&self, path: &str, stamp: &Stamp) -> Option<[u8; 32]> {
+        self.0.get(path).filter(|(kept, _)| kept == stamp).map(|(_, hash)| *hash)
+    }
+}
+
+/// A cache file as read: its memo of input files, and the rest for [`load`].
+#[derive(Debug)]
+pub struct Kept {
+    buf: Bytes,
+    memo: Memo,
+    /// Where the built site begins in `buf`.
+    site_at: usize,
+}
+
+/// The cache file at `path`, if there is one that reads back as such (another format, a
+/// damaged file: `None`, the site is built).
+pub fn read(path: &Path) -> Option<Kept> {
+    let buf = Bytes::from(std::fs::read(path).ok()?);
+    let mut r = Reader { buf: buf.clone(), at: 0 };
+    if r.take(FORMAT.len())? != FORMAT {
+        return None;
+    }
+    r.take(32)?;
+    let count = usize::try_from(r.u64()?).ok()?;
+    let mut memo = HashMap::with_capacity(count.min(1 << 16));
+    for _ in 0..count {
+        let path = r.string()?;
+        let [dev, ino, size, mtime, mtime_nsec, ctime, ctime_nsec] = [(); 7].map(|()| r.u64());
+        let meta = FileMeta { dev: dev?, ino: ino?, size: size?, mtime: mtime? as i64, mtime_nsec: mtime_nsec? as i64 };
+        let stamp = Stamp { meta, ctime: ctime? as i64, ctime_nsec: ctime_nsec? as i64 };
+        let hash: [u8; 32] = r.take(32)?.try_into().ok()?;
+        memo.insert(path, (stamp, hash));
+    }
+    Some(Kept { buf, memo: Memo(memo), site_at: r.at })
 }
 
 impl Key {
@@ -66,9 +118,16 @@ fn part(ctx: &mut Context, bytes: &[u8]) {
 
 /// The key of what building `input` would read and depend on: every file the build reads
 /// (with the same caps; a file left on disk to be streamed by what it is, not its bytes),
-/// the refusals it would meet, and the build's context. `None` when the folder cannot be
-/// opened (the build reports why).
-pub fn key(input: &BuildInput) -> Option<Key> {
+/// the refusals it would meet, and the build's context. A file `kept`'s memo knows by its
+/// stamp is not read. `None` when the folder cannot be opened (the build reports why).
+pub fn key(input: &BuildInput, kept: Option<&Kept>) -> Option<Key> {
+    let empty = Memo::default();
+    let memo = kept.map_or(&empty, |k| &k.memo);
+    // Times at or after this are too recent for a stamp to stand for the bytes.
+    let settled_before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().saturating_sub(SETTLED.as_secs())) as i64;
+    let mut settled = Vec::new();
     let shown = super::shown_path(input.dir);
     let folder = Folder::open(input.dir, &shown).ok()?;
     let mut ctx = Context::new(&SHA256);
@@ -95,21 +154,14 @@ pub fn key(input: &BuildInput) -> Option<Key> {
             }
         });
     let budget = input.budget;
-    for (root, found, refused) in [
-        ("content", folder.walk("content", super::build::MAX_TEXT_BYTES)),
-        ("templates", folder.walk("templates", super::build::MAX_TEXT_BYTES)),
-        (
-            "static",
-            folder.walk_streaming(
-                "static",
-                budget.max_static_file_bytes,
-                budget.max_site_bytes,
-                budget.stream_static_over_bytes,
-            ),
-        ),
-    ]
-    .map(|(root, (found, refused))| (root, found, refused))
-    {
+    let text = super::build::MAX_TEXT_BYTES;
+    for (root, cap, total, stream_over) in [
+        ("content", text, u64::MAX, u64::MAX),
+        ("templates", text, u64::MAX, u64::MAX),
+        ("static", budget.max_static_file_bytes, budget.max_site_bytes, budget.stream_static_over_bytes),
+    ] {
+        let known = |rel: &str, stamp: &Stamp| memo.knows(&format!("{root}/{rel}"), stamp).is_some();
+        let (found, refused) = folder.walk_known(root, cap, total, stream_over, &known);
         part(&mut ctx, root.as_bytes());
         for f in found {
             part(&mut ctx, f.rel.as_bytes());
@@ -117,9 +169,18 @@ pub fn key(input: &BuildInput) -> Option<Key> {
             if root == "static" {
                 part(&mut ctx, &f.modified.to_le_bytes());
             }
-            match f.stream {
-                Some(m) => part(&mut ctx, format!("{m:?}").as_bytes()),
-                None => part(&mut ctx, &f.bytes),
+            if let Some(m) = f.stream {
+                part(&mut ctx, format!("{m:?}").as_bytes());
+                continue;
+            }
+            let path = format!("{root}/{}", f.rel);
+            let hash = match memo.knows(&path, &f.stamp).filter(|_| f.unread) {
+                Some(hash) => hash,
+                None => ring::digest::digest(&SHA256, &f.bytes).as_ref().try_into().expect("SHA-256 is 32 bytes"),
+            };
+            part(&mut ctx, &hash);
+            if f.stamp.meta.mtime < settled_before && f.stamp.ctime < settled_before {
+                settled.push((path, f.stamp, hash));
             }
         }
         for p in refused {
@@ -129,7 +190,7 @@ pub fn key(input: &BuildInput) -> Option<Key> {
     let digest = ctx.finish();
     let mut hash = [0; 32];
     hash.copy_from_slice(digest.as_ref());
-    Some(Key { hash, site_toml, catalogue })
+    Some(Key { hash, site_toml, catalogue, settled })
 }
 
 /// Write `site`, built from inputs of `key`, as `path` (into a temporary file renamed over
@@ -138,6 +199,17 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
     let mut w = Writer(Vec::with_capacity(64 * 1024));
     w.0.extend_from_slice(FORMAT);
     w.0.extend_from_slice(&key.hash);
+    w.u64(key.settled.len() as u64);
+    for (path, stamp, hash) in &key.settled {
+        w.str(path);
+        let m = &stamp.meta;
+        for n in
+            [m.dev, m.ino, m.size, m.mtime as u64, m.mtime_nsec as u64, stamp.ctime as u64, stamp.ctime_nsec as u64]
+        {
+            w.u64(n);
+        }
+        w.0.extend_from_slice(hash);
+    }
     w.str(&site.label);
     w.u64(site.page_count as u64);
     w.str(&serde_json::to_string(&site.warnings).unwrap_or_default());
@@ -186,16 +258,15 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The site kept at `path` when it was built from inputs of `key`; `None` otherwise (no
-/// file, another key, a file that does not read back whole). The configuration and the
-/// catalogue are parsed again from what the key read (they are small, and a build derives
-/// them the same way).
-pub fn load(path: &Path, key: &Key, input: &BuildInput) -> Option<Site> {
-    let buf = Bytes::from(std::fs::read(path).ok()?);
-    let mut r = Reader { buf: buf.clone(), at: 0 };
-    if r.take(FORMAT.len())? != FORMAT || r.take(32)? != &key.hash[..] {
+/// The site `kept` when it was built from inputs of `key`; `None` otherwise (another key,
+/// a file that does not read back whole). The configuration and the catalogue are parsed
+/// again from what the key read (they are small, and a build derives them the same way).
+pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
+    let buf = kept.buf.clone();
+    if buf.get(FORMAT.len()..FORMAT.len() + 32)? != &key.hash[..] {
         return None;
     }
+    let mut r = Reader { buf: buf.clone(), at: kept.site_at };
     let label = r.string()?;
     let page_count = usize::try_from(r.u64()?).ok()?;
     let warnings: Vec<String> = serde_json::from_str(&r.string()?).ok()?;
@@ -384,10 +455,10 @@ mod tests {
             banner: None,
         };
         let built = super::super::build(&input).unwrap();
-        let key = key(&input).unwrap();
+        let key = key(&input, None).unwrap();
         let file = dir.path().join("cache/ais.site");
         store(&file, &key, &built).unwrap();
-        let back = load(&file, &key, &input).expect("read back");
+        let back = load(&read(&file).unwrap(), &key, &input).expect("read back");
         assert_eq!(back.entries.len(), built.entries.len());
         for (url, entry) in &built.entries {
             match (entry, back.entries.get(url).unwrap_or_else(|| panic!("{url} missing"))) {
@@ -419,18 +490,66 @@ mod tests {
         // Another banner, an edit, a damaged file: misses.
         let banner = super::super::notice::Banner { html: "<aside>x</aside>".into(), archived: false };
         let with_banner = BuildInput { banner: Some(&banner), ..input };
-        assert_ne!(super::key(&with_banner).unwrap(), key);
+        assert_ne!(super::key(&with_banner, None).unwrap(), key);
         let page = site_dir.join("content/gioi-thieu.md");
         let text = std::fs::read_to_string(&page).unwrap();
         std::fs::write(&page, format!("{text}\nMột dòng mới.\n")).unwrap();
-        let edited = super::key(&input).unwrap();
+        let edited = super::key(&input, None).unwrap();
         assert_ne!(edited, key, "an edit changes the key");
-        assert!(load(&file, &edited, &input).is_none());
+        assert!(load(&read(&file).unwrap(), &edited, &input).is_none());
         std::fs::write(&page, &text).unwrap();
-        assert_eq!(super::key(&input).unwrap(), key, "the same bytes, the same key");
+        assert_eq!(super::key(&input, None).unwrap(), key, "the same bytes, the same key");
         let mut bytes = std::fs::read(&file).unwrap();
         bytes.truncate(bytes.len() - 10);
         std::fs::write(&file, &bytes).unwrap();
-        assert!(load(&file, &key, &input).is_none(), "a cut file is a miss");
+        assert!(read(&file).is_none_or(|kept| load(&kept, &key, &input).is_none()), "a cut file is a miss");
+    }
+
+    /// A file whose stamp is the one kept is taken by its kept hash, unread; a file written
+    /// since (even to the same length) is read again; a file too recent is not kept.
+    #[test]
+    fn a_file_unchanged_since_it_was_hashed_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let site_dir = dir.path().join("ais");
+        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais"), &site_dir);
+        let (themes, _) = ThemeSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
+        let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
+        let input = BuildInput {
+            dir: &site_dir,
+            themes: &themes,
+            platform: &platform,
+            scheme: "https",
+            previous: None,
+            budget: Default::default(),
+            banner: None,
+        };
+        let built = super::super::build(&input).unwrap();
+        let file = dir.path().join("cache/ais.site");
+        let fresh = key(&input, None).unwrap();
+        assert!(fresh.settled.is_empty(), "just copied: too recent to be kept");
+        std::thread::sleep(SETTLED + std::time::Duration::from_millis(1100));
+        let key = key(&input, None).unwrap();
+        assert_eq!(key, fresh);
+        let page = "content/gioi-thieu.md";
+        assert!(key.settled.iter().any(|(p, _, _)| p == page), "{:?}", key.settled);
+        store(&file, &key, &built).unwrap();
+        let kept = read(&file).unwrap();
+        assert_eq!(kept.memo.0.len(), key.settled.len());
+        assert_eq!(super::key(&input, Some(&kept)).unwrap(), key, "the same key from the memo");
+
+        // The memo is what is used: a wrong hash kept for the page gives another key.
+        let mut wrong = read(&file).unwrap();
+        wrong.memo.0.get_mut(page).unwrap().1 = [0; 32];
+        assert_ne!(super::key(&input, Some(&wrong)).unwrap(), key);
+
+        // Written since, to the same length: read again, another key (the one a fresh read gives).
+        let text = std::fs::read_to_string(site_dir.join(page)).unwrap();
+        let same_length: String = text.chars().rev().collect();
+        assert_eq!(same_length.len(), text.len());
+        std::fs::write(site_dir.join(page), &same_length).unwrap();
+        let edited = super::key(&input, Some(&kept)).unwrap();
+        assert_ne!(edited, key);
+        assert_eq!(edited, super::key(&input, None).unwrap());
+        assert!(!edited.settled.iter().any(|(p, _, _)| p == page), "just written: not kept");
     }
 }
