@@ -435,25 +435,39 @@ mod tests {
         }
     }
 
+    /// The demo's `ais` copied into a temporary folder, the demo's themes, the default platform.
+    fn demo_ais() -> (tempfile::TempDir, ThemeSet, crate::model::config::Platform) {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais"), &dir.path().join("ais"));
+        let (themes, _) = ThemeSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
+        let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
+        (dir, themes, platform)
+    }
+
+    fn input<'a>(
+        site_dir: &'a Path,
+        themes: &'a ThemeSet,
+        platform: &'a crate::model::config::Platform,
+    ) -> BuildInput<'a> {
+        BuildInput {
+            dir: site_dir,
+            themes,
+            platform,
+            scheme: "https",
+            previous: None,
+            budget: Default::default(),
+            banner: None,
+        }
+    }
+
     /// The demo's `ais` (a catalogue, static files, news) built, kept, read back: the same
     /// answers byte for byte, the theme files shared; an edit, another banner or a damaged
     /// file is a miss.
     #[test]
     fn a_kept_build_reads_back_whole_and_only_for_the_same_inputs() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, themes, platform) = demo_ais();
         let site_dir = dir.path().join("ais");
-        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais"), &site_dir);
-        let (themes, _) = ThemeSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
-        let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
-        let input = BuildInput {
-            dir: &site_dir,
-            themes: &themes,
-            platform: &platform,
-            scheme: "https",
-            previous: None,
-            budget: Default::default(),
-            banner: None,
-        };
+        let input = input(&site_dir, &themes, &platform);
         let built = super::super::build(&input).unwrap();
         let key = key(&input, None).unwrap();
         let file = dir.path().join("cache/ais.site");
@@ -509,20 +523,9 @@ mod tests {
     /// since (even to the same length) is read again; a file too recent is not kept.
     #[test]
     fn a_file_unchanged_since_it_was_hashed_is_not_read_again() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, themes, platform) = demo_ais();
         let site_dir = dir.path().join("ais");
-        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/ais"), &site_dir);
-        let (themes, _) = ThemeSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
-        let platform = crate::model::config::parse("", "t.toml", dir.path()).unwrap().platform;
-        let input = BuildInput {
-            dir: &site_dir,
-            themes: &themes,
-            platform: &platform,
-            scheme: "https",
-            previous: None,
-            budget: Default::default(),
-            banner: None,
-        };
+        let input = input(&site_dir, &themes, &platform);
         let built = super::super::build(&input).unwrap();
         let file = dir.path().join("cache/ais.site");
         let fresh = key(&input, None).unwrap();
