@@ -100,12 +100,16 @@ impl Kept {
         Kept { body, counted: None }
     }
 
-    /// `body` made for `made`, kept there when it fits in `budget`; the bytes either way.
-    fn keep(made: &std::sync::OnceLock<Kept>, budget: &'static Budget, body: Bytes) -> Bytes {
+    /// The body `held` holds, or one `make` makes, kept there when it fits in `budget`.
+    fn or_make(held: &std::sync::OnceLock<Kept>, budget: &'static Budget, make: impl FnOnce() -> Vec<u8>) -> Bytes {
+        if let Some(kept) = held.get() {
+            return kept.body.clone();
+        }
+        let body = Bytes::from(make());
         if budget.reserve(body.len()) {
             // Another request may have kept it first: then this one is dropped, giving its
             // bytes back.
-            let _ = made.set(Kept { body: body.clone(), counted: Some(budget) });
+            let _ = held.set(Kept { body: body.clone(), counted: Some(budget) });
         }
         body
     }
@@ -211,26 +215,17 @@ impl Prepared {
     /// The uncompressed body: the one held, or made from the brotli form and kept when it
     /// fits in [`IDENTITY_BUDGET`], else made for this call only.
     pub fn body(&self) -> Bytes {
-        match self.identity.get() {
-            Some(kept) => kept.body.clone(),
-            None => Kept::keep(&self.identity, &IDENTITY_KEPT, Bytes::from(self.decoded())),
-        }
+        Kept::or_make(&self.identity, &IDENTITY_KEPT, || self.decoded())
     }
 
     /// The gzip form, when the page compresses (it has a brotli form): the one kept, or
     /// made now and kept when it fits in [`GZIP_BUDGET`], else made for this call only.
     pub fn gzip(&self) -> Option<Bytes> {
         self.br.as_ref()?;
-        Some(match self.gzip.get() {
-            Some(kept) => kept.body.clone(),
-            None => {
-                let body = match self.identity.get() {
-                    Some(kept) => gzip(&kept.body),
-                    None => gzip(&self.decoded()),
-                };
-                Kept::keep(&self.gzip, &GZIP_KEPT, Bytes::from(body))
-            }
-        })
+        Some(Kept::or_make(&self.gzip, &GZIP_KEPT, || match self.held_body() {
+            Some(body) => gzip(body),
+            None => gzip(&self.decoded()),
+        }))
     }
 
     /// The uncompressed bytes decoded from the brotli form, kept nowhere.
@@ -523,12 +518,12 @@ mod tests {
         // that brotli compresses and gzip does not, too slow for a unit test).
         static SMALL: Budget = Budget::new(100);
         let (a, b) = (std::sync::OnceLock::new(), std::sync::OnceLock::new());
-        assert_eq!(Kept::keep(&a, &SMALL, Bytes::from(vec![1; 60])).len(), 60);
-        assert_eq!(Kept::keep(&b, &SMALL, Bytes::from(vec![2; 60])).len(), 60);
+        assert_eq!(Kept::or_make(&a, &SMALL, || vec![1; 60]).len(), 60);
+        assert_eq!(Kept::or_make(&b, &SMALL, || vec![2; 60]).len(), 60);
         assert!(a.get().is_some() && b.get().is_none(), "the second does not fit");
         drop(a);
         assert_eq!(SMALL.kept.load(std::sync::atomic::Ordering::Relaxed), 0, "given back");
-        assert!(Kept::keep(&b, &SMALL, Bytes::from(vec![2; 60])).len() == 60 && b.get().is_some());
+        assert!(Kept::or_make(&b, &SMALL, || vec![2; 60]).len() == 60 && b.get().is_some());
     }
 
     fn gunzip(gz: &[u8]) -> Vec<u8> {
