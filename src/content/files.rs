@@ -21,9 +21,7 @@ pub struct Found {
     pub bytes: Vec<u8>,
     /// Set for a file too large to hold in memory: what it was when checked.
     pub stream: Option<FileMeta>,
-    /// Its modification time, in Unix seconds.
-    pub modified: i64,
-    /// What it was when listed.
+    /// What it was when listed (its modification time in Unix seconds: `stamp.meta.mtime`).
     pub stamp: Stamp,
     /// Not read: the caller said it knows these contents by the stamp (`bytes` is empty).
     pub unread: bool,
@@ -334,6 +332,7 @@ impl Folder {
                     Ok(st) => (FileType::from_raw_mode(st.st_mode), st),
                     Err(_) => continue, // gone since the listing
                 };
+                let stamp = Stamp::of(&st);
                 match kind {
                     FileType::Symlink => refused.push(ReadError::Link.problem(&file)),
                     FileType::Directory => match open_dir(Some(&dir), Path::new(&name)) {
@@ -347,25 +346,17 @@ impl Folder {
                     FileType::RegularFile if st.st_size as u64 > stream_over => {
                         // Checked again, by inode, when it is opened to be served.
                         read += st.st_size as u64;
-                        found.push(Found {
-                            rel,
-                            bytes: Vec::new(),
-                            stream: Some(FileMeta::of(&st)),
-                            modified: st.st_mtime,
-                            stamp: Stamp::of(&st),
-                            unread: false,
-                        });
+                        let stream = Some(stamp.meta);
+                        found.push(Found { rel, bytes: Vec::new(), stream, stamp, unread: false });
                     }
-                    FileType::RegularFile if known(&rel, &Stamp::of(&st)) => {
+                    FileType::RegularFile if known(&rel, &stamp) => {
                         read += st.st_size as u64;
-                        let (modified, stamp) = (st.st_mtime, Stamp::of(&st));
-                        found.push(Found { rel, bytes: Vec::new(), stream: None, modified, stamp, unread: true });
+                        found.push(Found { rel, bytes: Vec::new(), stream: None, stamp, unread: true });
                     }
                     FileType::RegularFile => match read_at(&dir, &name, cap) {
                         Ok(bytes) => {
                             read += bytes.len() as u64;
-                            let (modified, stamp) = (st.st_mtime, Stamp::of(&st));
-                            found.push(Found { rel, bytes, stream: None, modified, stamp, unread: false });
+                            found.push(Found { rel, bytes, stream: None, stamp, unread: false });
                         }
                         Err(e) => refused.push(e.problem(&file)),
                     },

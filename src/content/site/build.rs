@@ -744,7 +744,7 @@ fn add_static(
                 };
                 entries.insert(url, Entry::File(Arc::new(file)));
             }
-            None => add(url, f.bytes, Some(f.modified), entries),
+            None => add(url, f.bytes, Some(f.stamp.meta.mtime), entries),
         }
     }
 }

@@ -75,9 +75,7 @@ pub fn read(path: &Path) -> Option<Kept> {
     let mut memo = HashMap::with_capacity(count.min(1 << 16));
     for _ in 0..count {
         let path = r.string()?;
-        let [dev, ino, size, mtime, mtime_nsec, ctime, ctime_nsec] = [(); 7].map(|()| r.u64());
-        let meta = FileMeta { dev: dev?, ino: ino?, size: size?, mtime: mtime? as i64, mtime_nsec: mtime_nsec? as i64 };
-        let stamp = Stamp { meta, ctime: ctime? as i64, ctime_nsec: ctime_nsec? as i64 };
+        let stamp = Stamp { meta: r.meta()?, ctime: r.u64()? as i64, ctime_nsec: r.u64()? as i64 };
         let hash: [u8; 32] = r.take(32)?.try_into().ok()?;
         memo.insert(path, (stamp, hash));
     }
@@ -160,23 +158,25 @@ pub fn key(input: &BuildInput, kept: Option<&Kept>) -> Option<Key> {
         ("templates", text, u64::MAX, u64::MAX),
         ("static", budget.max_static_file_bytes, budget.max_site_bytes, budget.stream_static_over_bytes),
     ] {
-        let known = |rel: &str, stamp: &Stamp| memo.knows(&format!("{root}/{rel}"), stamp).is_some();
-        let (found, refused) = folder.walk_known(root, cap, total, stream_over, &known);
+        let (found, refused) = folder.walk_known(root, cap, total, stream_over, &|rel, stamp| {
+            memo.knows(&format!("{root}/{rel}"), stamp).is_some()
+        });
         part(&mut ctx, root.as_bytes());
         for f in found {
             part(&mut ctx, f.rel.as_bytes());
             // A static file's time is its Last-Modified; pages do not show theirs.
             if root == "static" {
-                part(&mut ctx, &f.modified.to_le_bytes());
+                part(&mut ctx, &f.stamp.meta.mtime.to_le_bytes());
             }
             if let Some(m) = f.stream {
                 part(&mut ctx, format!("{m:?}").as_bytes());
                 continue;
             }
             let path = format!("{root}/{}", f.rel);
-            let hash = match memo.knows(&path, &f.stamp).filter(|_| f.unread) {
-                Some(hash) => hash,
-                None => ring::digest::digest(&SHA256, &f.bytes).as_ref().try_into().expect("SHA-256 is 32 bytes"),
+            // An unread file is one the memo knows (by this very stamp).
+            let hash = match f.unread {
+                true => memo.knows(&path, &f.stamp)?,
+                false => ring::digest::digest(&SHA256, &f.bytes).as_ref().try_into().expect("SHA-256 is 32 bytes"),
             };
             part(&mut ctx, &hash);
             if f.stamp.meta.mtime < settled_before && f.stamp.ctime < settled_before {
@@ -202,12 +202,9 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
     w.u64(key.settled.len() as u64);
     for (path, stamp, hash) in &key.settled {
         w.str(path);
-        let m = &stamp.meta;
-        for n in
-            [m.dev, m.ino, m.size, m.mtime as u64, m.mtime_nsec as u64, stamp.ctime as u64, stamp.ctime_nsec as u64]
-        {
-            w.u64(n);
-        }
+        w.meta(&stamp.meta);
+        w.u64(stamp.ctime as u64);
+        w.u64(stamp.ctime_nsec as u64);
         w.0.extend_from_slice(hash);
     }
     w.str(&site.label);
@@ -241,10 +238,7 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
                 w.u8(2);
                 w.str(&f.dir.to_string_lossy());
                 w.str(&f.rel);
-                let m = &f.meta;
-                for n in [m.dev, m.ino, m.size, m.mtime as u64, m.mtime_nsec as u64] {
-                    w.u64(n);
-                }
+                w.meta(&f.meta);
                 w.bytes(f.content_type.as_bytes());
                 w.bytes(f.etag.as_bytes());
             }
@@ -289,8 +283,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
             2 => {
                 let dir = std::path::PathBuf::from(r.string()?);
                 let rel = r.string()?;
-                let (dev, ino, size, mtime, mtime_nsec) = (r.u64()?, r.u64()?, r.u64()?, r.u64()?, r.u64()?);
-                let meta = FileMeta { dev, ino, size, mtime: mtime as i64, mtime_nsec: mtime_nsec as i64 };
+                let meta = r.meta()?;
                 let content_type = HeaderValue::from_maybe_shared(r.slice()?).ok()?;
                 let etag = HeaderValue::from_maybe_shared(r.slice()?).ok()?;
                 Entry::File(Arc::new(StaticFile { dir, rel, meta, content_type, etag }))
@@ -333,6 +326,12 @@ impl Writer {
 
     fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
+    }
+
+    fn meta(&mut self, m: &FileMeta) {
+        for n in [m.dev, m.ino, m.size, m.mtime as u64, m.mtime_nsec as u64] {
+            self.u64(n);
+        }
     }
 
     fn opt(&mut self, b: Option<&[u8]>) {
@@ -387,6 +386,11 @@ impl Reader {
         let start = self.at;
         self.take(n)?;
         Some(self.buf.slice(start..start + n))
+    }
+
+    fn meta(&mut self) -> Option<FileMeta> {
+        let (dev, ino, size, mtime, mtime_nsec) = (self.u64()?, self.u64()?, self.u64()?, self.u64()?, self.u64()?);
+        Some(FileMeta { dev, ino, size, mtime: mtime as i64, mtime_nsec: mtime_nsec as i64 })
     }
 
     fn string(&mut self) -> Option<String> {
