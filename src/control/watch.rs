@@ -230,6 +230,11 @@ fn mask() -> WatchFlags {
         | WatchFlags::ONLYDIR
 }
 
+/// A hidden name (`.git`): never content, so a folder of that name is not watched.
+fn hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
+}
+
 /// One inotify instance watching folder trees: a watch per folder (inotify is not
 /// recursive), added again under a folder created or moved in, dropped with a folder gone.
 struct Tree {
@@ -290,8 +295,7 @@ impl Tree {
             }
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
-                let hidden = entry.file_name().as_encoded_bytes().starts_with(b".");
-                if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if !hidden(&entry.file_name()) && entry.file_type().is_ok_and(|t| t.is_dir()) {
                     stack.push(entry.path());
                 }
             }
@@ -358,8 +362,7 @@ impl Tree {
                 if flags.contains(ReadFlags::MOVED_FROM) {
                     self.remove(&path);
                 }
-                let hidden = path.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
-                if flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO) && !hidden {
+                if flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO) && !path.file_name().is_some_and(hidden) {
                     if let Err(e) = self.add(&path, false) {
                         seen.push(Seen::Lost(format!("cannot watch {} ({e})", path.display())));
                     }
