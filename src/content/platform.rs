@@ -7,6 +7,7 @@ use crate::content::site::Entry;
 use crate::content::theme::ThemeSet;
 use crate::model::config::Platform;
 use crate::model::member::{Member, Membership, Status, Window};
+use crate::model::FastMap;
 use http::StatusCode;
 use minijinja::context;
 use serde::Serialize;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct PlatformPages {
     /// What the apex (`mic.gov.vn`, `www.mic.gov.vn`) serves: `/`, `/_theme/…`, `/robots.txt`.
-    pub apex: HashMap<String, Entry>,
+    pub apex: FastMap<String, Entry>,
     pub bad_request: Arc<Prepared>,
     /// Unknown host or pending member: shows nothing of any member.
     pub not_found: Arc<Prepared>,
@@ -28,7 +29,7 @@ pub struct PlatformPages {
     pub method_not_allowed: Arc<Prepared>,
     /// Label → its announced maintenance window and the 503 page stating the time of
     /// return, for members with a window not over yet.
-    pub maintenance: HashMap<String, (Window, Arc<Prepared>)>,
+    pub maintenance: FastMap<String, (Window, Arc<Prepared>)>,
 }
 
 #[derive(Serialize)]
@@ -85,7 +86,7 @@ impl PlatformPages {
             .get_template("directory.html")
             .and_then(|t| t.render(context! { platform => platform, members => listed, now_year => crate::content::site::content::Date::today().year }))
             .map_err(|e| render::template_error(&e, &paths, "directory.html").to_string())?;
-        let mut apex = HashMap::new();
+        let mut apex = FastMap::default();
         apex.insert(
             "/".to_string(),
             Entry::Page(Arc::new(Prepared::html(StatusCode::OK, CachePolicy::Page, directory))),
@@ -103,7 +104,7 @@ impl PlatformPages {
             b"User-agent: *\nAllow: /\n".to_vec(),
         );
         apex.insert("/robots.txt".into(), Entry::Page(Arc::new(robots)));
-        let mut maintenance = HashMap::new();
+        let mut maintenance = FastMap::default();
         for m in members.iter().filter(|m| m.status == Status::Active) {
             let Some(w) = &m.maintenance else { continue };
             let (from, until) = (crate::model::time::display_vn(w.from), crate::model::time::display_vn(w.until));

@@ -37,18 +37,20 @@ pub fn normalize_host(raw: &str) -> Result<Cow<'_, str>, HostError> {
         }
     };
     let host = host.strip_suffix('.').unwrap_or(host);
-    // One trailing dot is the root; a second would be an empty label.
-    if host.is_empty() || host.len() > 253 || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+    // One trailing dot is the root; a second would be an empty label, as would a leading
+    // dot or two in a row. One pass over the bytes (every request comes this way).
+    let (mut previous, mut upper) = (b'.', false);
+    for b in host.bytes() {
+        if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && previous != b'.')) {
+            return Err(HostError::Malformed);
+        }
+        upper |= b.is_ascii_uppercase();
+        previous = b;
+    }
+    if host.is_empty() || host.len() > 253 || previous == b'.' {
         return Err(HostError::Malformed);
     }
-    if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
-        return Err(HostError::Malformed);
-    }
-    let host: Cow<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(host.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(host)
-    };
+    let host: Cow<str> = if upper { Cow::Owned(host.to_ascii_lowercase()) } else { Cow::Borrowed(host) };
     Ok(match host {
         Cow::Borrowed(h) => Cow::Borrowed(strip_localhost(h)),
         Cow::Owned(h) => Cow::Owned(strip_localhost(&h).to_string()),
@@ -91,6 +93,7 @@ mod tests {
             ("a/b", HostError::Malformed),
             ("[::1", HostError::Malformed),
             (".", HostError::Malformed),
+            (".ais.mic.gov.vn", HostError::Malformed),
             ("ais.mic.gov.vn%00", HostError::Malformed),
             // Found by fuzz/fuzz_targets/host.rs: two trailing dots left one in the result.
             ("0..:80", HostError::Malformed),

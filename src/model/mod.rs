@@ -15,6 +15,12 @@ pub mod slug;
 pub mod submission;
 pub mod time;
 
+/// The maps the request path looks hosts, sites and paths up in: std's `HashMap` with
+/// foldhash's per-process seeded hasher, several times faster than SipHash on short keys.
+/// Their keys come from the registry and the content, never from requests (a request only
+/// looks up), so the weaker resistance to crafted collisions costs nothing here.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// `n` and the noun in the right number: `1 page`, `2 pages`, `0 problems`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

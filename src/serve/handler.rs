@@ -297,7 +297,7 @@ fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, met
 
 /// Decode the path and look it up in a site's entries.
 fn answer_path<B>(
-    entries: &std::collections::HashMap<String, Entry>,
+    entries: &crate::model::FastMap<String, Entry>,
     not_found: Option<&std::sync::Arc<Prepared>>,
     snap: &Snapshot,
     req: &Request<B>,
@@ -326,9 +326,11 @@ fn with_query(path: &str, query: Option<&str>) -> String {
     }
 }
 
-/// The host a request names, or `None` when missing or ambiguous (two Host headers).
-/// HTTP/2 names the host in `:authority` (the URI), Host optional. HTTP/1.1 needs exactly
-/// one valid Host header even in absolute-form, whose authority then wins (RFC 9112 3.2).
+/// The host a request names, as given (see [`normalize_host`]), or `None` when missing or
+/// ambiguous (two Host headers). HTTP/2 names the host in `:authority` (the URI), Host
+/// optional. HTTP/1.1 needs exactly one Host header even in absolute-form, whose authority
+/// then wins (RFC 9112 3.2); that header must then be valid too. Otherwise the one name
+/// returned is checked where it is normalised.
 pub(crate) fn request_host<B>(req: &Request<B>) -> Option<&str> {
     let mut hosts = req.headers().get_all(header::HOST).iter();
     let first = hosts.next();
@@ -340,8 +342,10 @@ pub(crate) fn request_host<B>(req: &Request<B>) -> Option<&str> {
     if req.version() >= http::Version::HTTP_2 {
         return authority.or(header);
     }
-    let header = header.filter(|h| normalize_host(h).is_ok())?;
-    Some(authority.unwrap_or(header))
+    match authority {
+        Some(authority) => header.filter(|h| normalize_host(h).is_ok()).map(|_| authority),
+        None => header,
+    }
 }
 
 /// Percent-decode a request path; `None` for anything that could climb out of a site:
@@ -349,6 +353,13 @@ pub(crate) fn request_host<B>(req: &Request<B>) -> Option<&str> {
 pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.starts_with('/') {
         return None;
+    }
+    // One pass over the bytes for what nearly every path is: nothing encoded, no backslash
+    // or NUL, no segment starting with a dot.
+    let plain = raw.as_bytes().windows(2).all(|w| !matches!(w, [b'%' | b'\\' | 0, _] | [b'/', b'.']))
+        && !matches!(raw.as_bytes().last(), Some(b'%' | b'\\' | 0));
+    if plain {
+        return Some(Cow::Borrowed(raw));
     }
     let decoded: Cow<str> = if raw.contains('%') {
         percent_encoding::percent_decode_str(raw).decode_utf8().ok()?
@@ -571,6 +582,9 @@ mod tests {
             ("/static/a%20b.txt", "/static/a b.txt"),
             ("/%252e%252e/x", "/%2e%2e/x"),
             ("/a..b/", "/a..b/"),
+            ("/.well-known/security.txt", "/.well-known/security.txt"),
+            ("/a/..b", "/a/..b"),
+            ("/100%", "/100%"),
         ];
         for (raw, want) in ok {
             assert_eq!(decode_path(raw).as_deref(), Some(want), "{raw}");
@@ -584,6 +598,9 @@ mod tests {
             "/a\\..\\b",
             "/a%5c..%5cb",
             "/x%00",
+            "/x\\",
+            "/a/..",
+            "/a/.",
             "/./x",
             "relative",
             "/%ff",

@@ -10,7 +10,6 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -46,10 +45,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             // Idle and first-request deadlines, as on plain HTTP (see `limits`).
             let (io, seen) = GuardedIo::new(tls, &app.live.config.limits);
             let service = service_fn(move |req: Request<Incoming>| {
-                let (app, sni) = (app.clone(), sni.clone());
-                seen.answer(req.version(), async move {
-                    Ok::<_, Infallible>(serve_one(&app, req, Scheme::Https, sni.as_deref(), peer).await)
-                })
+                seen.answer(req.version(), serve_one(&app, req, Scheme::Https, sni.as_deref(), peer))
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = watcher.watch(conn).await;

@@ -75,37 +75,77 @@ pub(crate) fn respond(
 
 /// Answer one request: the write path's pages (`feedback`) on a served site or the apex,
 /// everything else through [`respond`]; then count it and write its access-log line.
-pub(crate) async fn serve_one(
-    app: &App,
+///
+/// A page from the snapshot (nearly every request) is answered here, before hyper polls:
+/// the request is dropped at once, so hyper's read buffer is free again when it looks for
+/// the connection's next bytes (held, it would copy the buffer on every request). Only the
+/// two answers that wait (a form, a streamed file) become a boxed future.
+pub(crate) fn serve_one(
+    app: &Arc<App>,
     req: Request<Incoming>,
     scheme: Scheme,
     sni: Option<&str>,
     peer: std::net::IpAddr,
-) -> Response<Body> {
+) -> Answer {
     let started = std::time::Instant::now();
     // Kept only when the access log is on: cheap clones (shared bytes), taken before the
     // write path consumes the request.
     let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
-    let (resp, member) = match app.desk.get().and_then(|desk| Some((desk, feedback_target(app, &req, scheme, sni)?))) {
-        // The two answers that wait (a form, a streamed file) are boxed: hyper moves this
-        // future on every request, and unboxed they made it 3 KB.
-        Some((desk, target)) => {
-            let label = target.1.clone();
-            (Box::pin(crate::serve::feedback::answer(desk, target, req, peer)).await, Some(Arc::from(label)))
-        }
-        None => match respond(app, &req, scheme, sni) {
-            (resp, member) if crate::serve::file::streams(&resp) => {
-                (Box::pin(crate::serve::file::fill(resp)).await, member)
-            }
-            answered => answered,
-        },
-    };
+    if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &req, scheme, sni)) {
+        let (app, member) = (app.clone(), Some(Arc::from(target.1.as_str())));
+        return Answer::Waiting(Box::pin(async move {
+            let desk = app.desk.get().expect("a desk once set stays set");
+            let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
+            done(&app, resp, member, started, seen)
+        }));
+    }
+    let (resp, member) = respond(app, &req, scheme, sni);
+    drop(req);
+    if crate::serve::file::streams(&resp) {
+        let app = app.clone();
+        return Answer::Waiting(Box::pin(async move {
+            let resp = crate::serve::file::fill(resp).await;
+            done(&app, resp, member, started, seen)
+        }));
+    }
+    Answer::Ready(Some(done(app, resp, member, started, seen)))
+}
+
+/// Count an answered request and write its access-log line.
+fn done(
+    app: &App,
+    resp: Response<Body>,
+    member: Option<Arc<str>>,
+    started: std::time::Instant,
+    seen: Option<Seen>,
+) -> Response<Body> {
     let elapsed = started.elapsed();
     app.metrics.record(member.as_deref(), resp.status().as_u16(), elapsed);
     if let Some(seen) = seen {
         seen.log(&resp, member.as_deref(), elapsed);
     }
     resp
+}
+
+/// The answer to one request, as hyper's service wants it: ready at once, or waiting on a
+/// form's write or a file's open.
+#[allow(clippy::large_enum_variant)] // the ready answer is nearly every one; boxing it would allocate each time
+pub(crate) enum Answer {
+    Ready(Option<Response<Body>>),
+    Waiting(std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + Send>>),
+}
+
+impl std::future::Future for Answer {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Ready(resp) => {
+                std::task::Poll::Ready(Ok(resp.take().expect("an answer is polled to the end once")))
+            }
+            Answer::Waiting(fut) => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 /// What the access log says about a request, kept from before it was answered.
@@ -185,11 +225,7 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
         // Idle and first-request deadlines on the socket itself (see `limits`).
         let (stream, seen) = GuardedIo::new(stream, &limits);
         let service = service_fn(move |req: Request<Incoming>| {
-            let app = app.clone();
-            seen.answer(
-                req.version(),
-                async move { Ok::<_, Infallible>(serve_one(&app, req, scheme, None, peer).await) },
-            )
+            seen.answer(req.version(), serve_one(&app, req, scheme, None, peer))
         });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {

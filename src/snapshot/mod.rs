@@ -17,6 +17,7 @@ use crate::model::dossier::Dossier;
 use crate::model::escape::Escaped;
 use crate::model::member::{Member, Status};
 use crate::model::problem::Problem;
+use crate::model::FastMap;
 use crate::snapshot::routes::RouteTable;
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -28,7 +29,7 @@ pub struct Snapshot {
     /// Shared with the previous snapshot while the members are the same.
     pub routes: Arc<RouteTable>,
     /// Label → site, only for members whose site built.
-    pub sites: HashMap<String, Arc<Site>>,
+    pub sites: FastMap<String, Arc<Site>>,
     pub pages: Arc<PlatformPages>,
     pub members: Vec<Member>,
     /// Label → problems of a site folder that is not served (or served at its last good version).

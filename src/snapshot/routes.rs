@@ -2,7 +2,7 @@
 //! table built from the members (the registry feeds it; the request path never asks it).
 
 use crate::model::member::{Member, Membership, Status};
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::sync::Arc;
 
 /// What a host answers.
@@ -42,14 +42,14 @@ impl Route {
 /// Exact host → route, built once per registry change.
 #[derive(Debug, Default, Clone)]
 pub struct RouteTable {
-    hosts: HashMap<String, Route>,
+    hosts: FastMap<String, Route>,
 }
 
 impl RouteTable {
     /// Build the table for `members` under `zone`. The first member to claim a host keeps it
     /// (the registry's uniqueness makes a clash impossible; site-folder demos may clash).
     pub fn build(zone: &str, members: &[Member]) -> RouteTable {
-        let mut hosts = HashMap::new();
+        let mut hosts = FastMap::default();
         hosts.insert(zone.to_string(), Route::Apex);
         hosts.insert(format!("www.{zone}"), Route::Apex);
         for m in members {

@@ -11,6 +11,7 @@ use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::theme::ThemeSet;
 use crate::model::config::{Budget, Platform};
 use crate::model::problem::Problem;
+use crate::model::FastMap;
 use http::StatusCode;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
@@ -155,7 +156,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         env: &env,
         paths: &paths,
         items: &items,
-        entries: HashMap::new(),
+        entries: FastMap::default(),
         problems: Vec::new(),
         page_count: 0,
         aliases: Vec::new(),
@@ -251,7 +252,7 @@ fn read_services(folder: &files::Folder, shown: &str, problems: &mut Vec<Problem
 
 /// Every link and image of every page that leads nowhere: run once the site holds all it
 /// serves, so a link to a page placed later, or to a static file, is found.
-fn check_links(items: &[Item], entries: &HashMap<String, Entry>) -> Vec<Problem> {
+fn check_links(items: &[Item], entries: &FastMap<String, Entry>) -> Vec<Problem> {
     let mut lints = Vec::new();
     for item in items {
         let folder_url = if item.section.is_empty() { "/".to_string() } else { format!("/{}/", item.section) };
@@ -314,7 +315,7 @@ struct Renderer<'a> {
     env: &'a Environment<'static>,
     paths: &'a HashMap<String, String>,
     items: &'a [Item],
-    entries: HashMap<String, Entry>,
+    entries: FastMap<String, Entry>,
     problems: Vec<Problem>,
     page_count: usize,
     /// (old path, new path, file): added after every page, never over one.
@@ -700,12 +701,12 @@ fn add_static(
     input: &BuildInput,
     folder: &files::Folder,
     config: &SiteConfig,
-    entries: &mut HashMap<String, Entry>,
+    entries: &mut FastMap<String, Entry>,
     warnings: &mut Vec<String>,
 ) {
     // A site's own files carry their modification time (`Last-Modified`); theme files
     // are served by their ETag alone.
-    let add = |url: String, bytes: Vec<u8>, modified: Option<i64>, entries: &mut HashMap<String, Entry>| {
+    let add = |url: String, bytes: Vec<u8>, modified: Option<i64>, entries: &mut FastMap<String, Entry>| {
         let prev = input.previous.and_then(|p| match p.entries.get(&url) {
             Some(Entry::Page(p)) => Some(p),
             _ => None,

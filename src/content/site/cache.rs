@@ -274,7 +274,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
         super::build::config_and_services(input, key.site_toml.as_deref()?, key.catalogue.as_deref())?;
     let theme: HashMap<String, Arc<Prepared>> = input.themes.static_prepared(&config.theme).into_iter().collect();
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut entries = HashMap::with_capacity(count);
+    let mut entries = crate::model::FastMap::with_capacity_and_hasher(count, Default::default());
     for _ in 0..count {
         let url = r.string()?;
         let entry = match r.u8()? {

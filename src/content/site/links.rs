@@ -6,8 +6,8 @@
 
 use super::Entry;
 use crate::model::problem::Problem;
+use crate::model::FastMap;
 use ammonia::url::Url;
-use std::collections::HashMap;
 
 /// A link or image in a page whose address has no scheme: a path of the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn resolve(page_url: &str, target: &str) -> Option<String> {
 
 /// Whether a request for `path` gets an answer: an entry of the site (or one at `path/`,
 /// which the request path redirects to), or a page of the platform.
-pub fn served(path: &str, entries: &HashMap<String, Entry>) -> bool {
+pub fn served(path: &str, entries: &FastMap<String, Entry>) -> bool {
     entries.contains_key(path)
         || (!path.ends_with('/') && entries.contains_key(&format!("{path}/")))
         || PLATFORM_PATHS.contains(&path)
@@ -62,7 +62,7 @@ pub fn check(
     page_url: &str,
     folder_url: &str,
     links: &[Link],
-    entries: &HashMap<String, Entry>,
+    entries: &FastMap<String, Entry>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for link in links {
@@ -95,7 +95,7 @@ pub fn check(
 /// A served page the editor most likely meant: the link to a content file (`hoi-nghi.md`,
 /// resolved from the folder the file is in) or to a name before it became a slug
 /// (`/tin-tuc/Hội nghị/`), as the page's URL.
-fn suggestion(page_url: &str, folder_url: &str, target: &str, entries: &HashMap<String, Entry>) -> Option<String> {
+fn suggestion(page_url: &str, folder_url: &str, target: &str, entries: &FastMap<String, Entry>) -> Option<String> {
     let (base, target) = match target.split(['?', '#']).next().unwrap_or(target).strip_suffix(".md") {
         Some(stem) => (folder_url, stem),
         None => (page_url, target),
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn served_paths_pass_and_the_rest_is_reported_with_a_guess() {
-        let entries: HashMap<String, Entry> = ["/", "/gioi-thieu/", "/tin-tuc/", "/tin-tuc/hoi-nghi/", "/static/a.png"]
+        let entries: FastMap<String, Entry> = ["/", "/gioi-thieu/", "/tin-tuc/", "/tin-tuc/hoi-nghi/", "/static/a.png"]
             .into_iter()
             .map(|p| (p.to_string(), page()))
             .collect();

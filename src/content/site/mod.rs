@@ -16,7 +16,7 @@ pub mod services;
 pub use build::{build, open_config, BuildInput};
 
 use crate::content::render::Prepared;
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ pub struct Site {
     pub label: String,
     pub config: config::SiteConfig,
     /// Path (decoded, starting with `/`) → entry.
-    pub entries: HashMap<String, Entry>,
+    pub entries: FastMap<String, Entry>,
     /// The site's own themed 404 page.
     pub not_found: Arc<Prepared>,
     /// Problems that did not stop the site (a refused link, a skipped file).
