@@ -145,6 +145,67 @@ async fn alpn_offers_h2_and_http1() {
     running.stop().await;
 }
 
+/// Many streams at once on one HTTP/2 connection over TLS, where answers are written out
+/// together (`serve::cork`): every page arrives whole and the same as over HTTP/1.1, and a
+/// file larger than the write buffer and than the client's flow-control window too.
+#[tokio::test]
+async fn many_streams_on_one_http2_tls_connection_arrive_whole() {
+    use http_body_util::{BodyExt, Full};
+    let env = Env::new("tlsh2many", Tenants::Copy);
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    std::fs::write(env.tenants.join("ais/static/files/bao-cao.pdf"), &big).unwrap();
+    add_config(&env, "[https]\ntls = \"internal\"\n");
+    let running = launch(&env, Ports::bind().await).await;
+    let ca = roots(&std::fs::read(env.dir.path().join("certs/_ca/ca.pem")).unwrap());
+    let (addr, host) = (running.https_addr.unwrap(), "ais.mic.gov.vn");
+    let paths = ["/", "/gioi-thieu/", "/lien-he/", "/tin-tuc/", "/sitemap.xml", "/static/files/bao-cao.pdf"];
+    let mut want = Vec::new();
+    for path in paths {
+        let resp = https_get(addr, host, path, &ca).await;
+        assert_eq!(resp.status, 200, "{path} over HTTP/1.1");
+        want.push(resp.body);
+    }
+    assert!(want[5] == big, "the file's bytes over HTTP/1.1");
+
+    // Well under any timer of client or server: a frame held back in the write buffer would
+    // only leave when one fires.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let tls = connect(addr, host, &ca, &[b"h2"]).await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let handshake =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tls));
+    let (sender, conn) = tokio::time::timeout_at(deadline, handshake).await.expect("h2 handshake within 5 s").unwrap();
+    tokio::spawn(conn);
+    // Four rounds of every path, all in flight at once.
+    let tasks: Vec<_> = (0..4 * paths.len())
+        .map(|i| {
+            let (mut sender, path) = (sender.clone(), paths[i % paths.len()]);
+            tokio::spawn(async move {
+                let req =
+                    http::Request::get(format!("https://{host}{path}")).body(Full::new(bytes::Bytes::new())).unwrap();
+                let resp = sender.send_request(req).await.expect("h2 response");
+                let (status, version) = (resp.status().as_u16(), resp.version());
+                let body = resp.into_body().collect().await.expect("h2 body").to_bytes();
+                (i % paths.len(), status, version, body)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (which, status, version, body) =
+            tokio::time::timeout_at(deadline, task).await.expect("every answer within 5 s").unwrap();
+        assert_eq!((status, version), (200, http::Version::HTTP_2), "{}", paths[which]);
+        assert!(
+            body[..] == want[which][..],
+            "{}: the same bytes as over HTTP/1.1 ({} bytes)",
+            paths[which],
+            body.len()
+        );
+    }
+    // The connection is still open: a stop's GOAWAY must leave at once too, or the stop
+    // waits for the drain timeout.
+    tokio::time::timeout(Duration::from_secs(5), running.stop()).await.expect("stopped within 5 s");
+}
+
 #[tokio::test]
 async fn a_renewed_certificate_is_served_without_dropping_open_connections() {
     let (env, running, ca) = internal("tlsrenew").await;

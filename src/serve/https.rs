@@ -3,6 +3,7 @@
 //! TLS-ALPN-01 validation connections (`acme-tls/1`) end after the handshake.
 
 use crate::model::host::normalize_host;
+use crate::serve::cork::{cork, Uncorking};
 use crate::serve::handler::Scheme;
 use crate::serve::limits::GuardedIo;
 use crate::serve::listener::{accept_loop, http_builder, serve_one, App};
@@ -42,13 +43,16 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             }
             let sni: Option<Arc<str>> =
                 conn.server_name().and_then(|s| normalize_host(s).ok()).map(|s| Arc::from(s.as_ref()));
+            // HTTP/2: what one poll writes leaves in one write (see `cork`).
+            let h2 = conn.alpn_protocol() == Some(b"h2");
+            let (tls, corked) = cork(tls, h2);
             // Idle and first-request deadlines, as on plain HTTP (see `limits`).
             let (io, seen) = GuardedIo::new(tls, &app.live.config.limits);
             let service = service_fn(move |req: Request<Incoming>| {
                 seen.answer(req.version(), serve_one(&app, req, Scheme::Https, sni.as_deref(), peer))
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
-            let _ = watcher.watch(conn).await;
+            let _ = Uncorking::new(watcher.watch(conn), corked).await;
             drop(permit);
         });
     })

@@ -9,7 +9,7 @@ use crate::snapshot::Live;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
@@ -32,8 +32,8 @@ pub struct App {
 }
 
 /// The HTTP protocol settings for public listeners, from `[limits]`.
-pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+pub fn http_builder(limits: &Limits) -> auto::Builder<StreamsInline> {
+    let mut builder = auto::Builder::new(StreamsInline);
     builder
         .http1()
         // No `header_read_timeout`: `limits::GuardedIo` keeps that deadline without a timer
@@ -55,6 +55,30 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         // timeout in `limits::GuardedIo` closes dead peers instead.
         .keep_alive_interval(None);
     builder
+}
+
+/// How hyper runs an HTTP/2 stream's answer: polled once at once, inside the connection's
+/// task, and spawned as a task of its own only when it has to wait (a form, a streamed
+/// file). A page from the snapshot is ready at the first poll, so its frames are queued
+/// while the connection is still reading the streams that came with it, and go out
+/// together in one write; spawned, every answer woke the connection for a write of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamsInline;
+
+impl<F> hyper::rt::Executor<F> for StreamsInline
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        let mut fut = Box::pin(fut);
+        // No waker yet: a stream that waits is polled again by its own task, which
+        // registers the real one.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if fut.as_mut().poll(&mut cx).is_pending() {
+            tokio::spawn(fut);
+        }
+    }
 }
 
 /// Answer one request from the snapshot; `sni`: the TLS server name of an HTTPS

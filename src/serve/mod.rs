@@ -5,6 +5,7 @@
 //! streaming a large static file (`file`), opened on the blocking pool after the handler's
 //! steps.
 
+pub mod cork;
 pub mod feedback;
 pub mod file;
 pub mod form;
