@@ -1,19 +1,20 @@
 //! Request counters by member and status and a histogram of response times, rendered in
 //! the Prometheus text format.
-//! The hot path takes a read lock, finds the member by `&str` (no allocation) and bumps
-//! an atomic; only a member seen for the first time takes the write lock.
+//! The hot path touches only its own thread's shard: its lock (taken by no other thread but
+//! a render), the member's counters found by `&str` (no allocation) and the histogram. With
+//! one shared set, every request moved the same cache lines between the cores.
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// The statuses counted one by one; anything else counts under its class (`2xx`, ...).
 const STATUSES: [u16; 14] = [200, 201, 301, 304, 400, 401, 404, 405, 410, 413, 421, 431, 500, 503];
 
 /// One member's counters: one slot per known status, then one per class 1xx..5xx.
 #[derive(Debug, Default)]
-struct Counters([AtomicU64; STATUSES.len() + 5]);
+struct Counters([u64; STATUSES.len() + 5]);
 
 impl Counters {
     fn slot(status: u16) -> usize {
@@ -31,14 +32,36 @@ impl Counters {
 /// Upper bounds of the response-time histogram, in seconds.
 const DURATION_BOUNDS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
+/// How many shards: threads beyond this share them (still correct, a little slower).
+const SHARDS: usize = 16;
+
+/// One thread's share of the counters, on cache lines of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(Mutex<Tally>);
+
+#[derive(Debug, Default)]
+struct Tally {
+    requests: FastMap<String, Counters>,
+    /// Responses by the first bound they fit under; the last slot is `+Inf`.
+    durations: [u64; DURATION_BOUNDS.len() + 1],
+    /// The sum of response times, in microseconds.
+    duration_sum_us: u64,
+}
+
 /// Counters shared by every listener.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: RwLock<HashMap<String, Counters>>,
-    /// Responses by the first bound they fit under; the last slot is `+Inf`.
-    durations: [AtomicU64; DURATION_BOUNDS.len() + 1],
-    /// The sum of response times, in microseconds.
-    duration_sum_us: AtomicU64,
+    shards: [Shard; SHARDS],
+}
+
+/// This thread's shard: threads take the next one when they first count.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
 }
 
 impl Metrics {
@@ -47,56 +70,75 @@ impl Metrics {
     pub fn record(&self, member: Option<&str>, status: u16, took: std::time::Duration) {
         let secs = took.as_secs_f64();
         let bucket = DURATION_BOUNDS.iter().position(|b| secs <= *b).unwrap_or(DURATION_BOUNDS.len());
-        self.durations[bucket].fetch_add(1, Ordering::Relaxed);
-        self.duration_sum_us.fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
         let member = member.unwrap_or("-");
         let slot = Counters::slot(status);
-        {
-            let map = self.requests.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = map.get(member) {
-                c.0[slot].fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+        let mut tally = self.shards[shard_index()].0.lock().unwrap_or_else(|p| p.into_inner());
+        tally.durations[bucket] += 1;
+        tally.duration_sum_us =
+            tally.duration_sum_us.saturating_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        match tally.requests.get_mut(member) {
+            Some(c) => c.0[slot] += 1,
+            None => tally.requests.entry(member.to_string()).or_default().0[slot] += 1,
         }
-        let mut map = self.requests.write().unwrap_or_else(|p| p.into_inner());
-        map.entry(member.to_string()).or_default().0[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every shard's counters added up: by member (sorted) and the histogram.
+    fn total(&self) -> (std::collections::BTreeMap<String, Counters>, Tally) {
+        let mut members = std::collections::BTreeMap::<String, Counters>::new();
+        let mut sum = Tally::default();
+        for shard in &self.shards {
+            let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
+            for (member, counters) in &tally.requests {
+                let into = members.entry(member.clone()).or_default();
+                for (a, b) in into.0.iter_mut().zip(counters.0) {
+                    *a += b;
+                }
+            }
+            for (a, b) in sum.durations.iter_mut().zip(tally.durations) {
+                *a += b;
+            }
+            sum.duration_sum_us = sum.duration_sum_us.saturating_add(tally.duration_sum_us);
+        }
+        (members, sum)
     }
 
     /// The counter for one pair, for tests and status pages.
     pub fn get(&self, member: &str, status: u16) -> u64 {
-        let map = self.requests.read().unwrap_or_else(|p| p.into_inner());
-        map.get(member).map_or(0, |c| c.0[Counters::slot(status)].load(Ordering::Relaxed))
+        let slot = Counters::slot(status);
+        self.shards
+            .iter()
+            .map(|shard| {
+                let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
+                tally.requests.get(member).map_or(0, |c| c.0[slot])
+            })
+            .sum()
     }
 
     /// Prometheus exposition text; `extra` is appended (gauges owned by others).
     pub fn render(&self, extra: &str) -> String {
-        let map = self.requests.read().unwrap_or_else(|p| p.into_inner());
-        let mut members: Vec<&String> = map.keys().collect();
-        members.sort();
+        let (members, tally) = self.total();
         let mut out = String::from(
             "# HELP cong_requests_total Responses sent, by member and HTTP status.\n# TYPE cong_requests_total counter\n",
         );
-        for member in members {
-            for (slot, count) in map[member].0.iter().enumerate() {
-                let count = count.load(Ordering::Relaxed);
-                if count > 0 {
+        for (member, counters) in &members {
+            for (slot, count) in counters.0.iter().enumerate() {
+                if *count > 0 {
                     let status = Counters::label(slot);
                     let _ = writeln!(out, "cong_requests_total{{member=\"{member}\",status=\"{status}\"}} {count}");
                 }
             }
         }
-        drop(map);
         out.push_str(
             "# HELP cong_request_duration_seconds Time until a response's head was ready.\n\
              # TYPE cong_request_duration_seconds histogram\n",
         );
         let mut cumulative = 0;
-        for (slot, count) in self.durations.iter().enumerate() {
-            cumulative += count.load(Ordering::Relaxed);
+        for (slot, count) in tally.durations.iter().enumerate() {
+            cumulative += count;
             let le = DURATION_BOUNDS.get(slot).map_or_else(|| "+Inf".to_string(), ToString::to_string);
             let _ = writeln!(out, "cong_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
         }
-        let sum = self.duration_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let sum = tally.duration_sum_us as f64 / 1e6;
         let _ =
             writeln!(out, "cong_request_duration_seconds_sum {sum}\ncong_request_duration_seconds_count {cumulative}");
         let _ = writeln!(
@@ -134,5 +176,27 @@ mod tests {
         assert!(text.contains("cong_request_duration_seconds_sum 9.033\n"), "{text}");
         assert!(text.contains("cong_request_duration_seconds_count 4\n"), "{text}");
         assert!(text.contains("cong_build_info{version=\""), "{text}");
+    }
+
+    /// Counts made on many threads (each its own shard, some sharing one) add up.
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let m = Metrics::default();
+        std::thread::scope(|s| {
+            for _ in 0..(SHARDS + 4) {
+                s.spawn(|| {
+                    for _ in 0..100 {
+                        m.record(Some("vnnic"), 200, std::time::Duration::from_micros(100));
+                        m.record(None, 503, std::time::Duration::from_millis(2));
+                    }
+                });
+            }
+        });
+        let n = (SHARDS + 4) as u64 * 100;
+        assert_eq!((m.get("vnnic", 200), m.get("-", 503)), (n, n));
+        let text = m.render("");
+        assert!(text.contains(&format!("cong_requests_total{{member=\"vnnic\",status=\"200\"}} {n}\n")), "{text}");
+        assert!(text.contains(&format!("cong_request_duration_seconds_count {}\n", 2 * n)), "{text}");
+        assert!(text.contains(&format!("cong_request_duration_seconds_bucket{{le=\"0.0005\"}} {n}\n")), "{text}");
     }
 }
