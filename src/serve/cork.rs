@@ -96,6 +96,8 @@ impl<T: AsyncWrite + Unpin> Corked<T> {
         };
         self.buf.drain(..written);
         if self.buf.is_empty() {
+            // Given back: an idle connection holds no buffer (there may be thousands).
+            self.buf = Vec::new();
             if let Some(shared) = &self.shared {
                 shared.uncork.store(false, Ordering::Relaxed);
             }
@@ -279,6 +281,20 @@ mod tests {
         let mut got = [0u8; 3];
         peer.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"now");
+    }
+
+    /// Once written out, the buffer is given back: idle connections hold none.
+    #[tokio::test]
+    async fn a_drained_buffer_is_given_back() {
+        let (ours, mut peer) = tokio::io::duplex(1 << 20);
+        let (mut io, _handle) = cork(ours, true);
+        io.write_all(&[1u8; 50_000]).await.unwrap();
+        assert!(io.buf.capacity() >= 50_000, "held until the poll ends");
+        io.shutdown().await.unwrap();
+        assert_eq!(io.buf.capacity(), 0);
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), 50_000);
     }
 
     /// Past the cap, writes go out without waiting for the poll to end.
