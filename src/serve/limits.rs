@@ -228,12 +228,16 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
         self.inner.is_write_vectored()
     }
 
+    // A flush or a shutdown writes too (what `cork` held back, what TLS holds): one that
+    // cannot progress gives up on the same clock as a write.
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let r = Pin::new(&mut self.inner).poll_flush(cx);
+        self.wrote(cx, r.map_ok(|()| 0)).map_ok(|_| ())
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let r = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.wrote(cx, r.map_ok(|()| 0)).map_ok(|_| ())
     }
 }
 
@@ -446,5 +450,26 @@ mod tests {
         let _answering = seen.begin(http::Version::HTTP_11);
         let err = tokio::time::timeout(Duration::from_secs(10), io.write_all(&[0u8; 64])).await;
         assert_eq!(err.expect("the write gives up").unwrap_err().kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// HTTP/2 over TLS writes into `cork`'s buffer and waits in the flush: a peer that stops
+    /// reading fails the flush as it fails a write.
+    #[tokio::test]
+    async fn a_peer_that_stops_reading_fails_the_flush() {
+        let (_client, server) = tokio::io::duplex(16);
+        let (corked, handle) = crate::serve::cork::cork(server, true);
+        let (mut io, seen) = GuardedIo::new(corked, &limits(1, 1));
+        let task = crate::serve::cork::Uncorking::new(
+            async move {
+                let _answering = seen.begin(http::Version::HTTP_2);
+                io.write_all(&[0u8; 64]).await.expect("held in the buffer");
+                io.flush().await.expect("put off until the next poll");
+                tokio::task::yield_now().await;
+                io.flush().await
+            },
+            handle,
+        );
+        let err = tokio::time::timeout(Duration::from_secs(10), task).await;
+        assert_eq!(err.expect("the flush gives up").unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
 }

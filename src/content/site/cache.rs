@@ -284,8 +284,8 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
                 let dir = std::path::PathBuf::from(r.string()?);
                 let rel = r.string()?;
                 let meta = r.meta()?;
-                let content_type = HeaderValue::from_maybe_shared(r.slice()?).ok()?;
-                let etag = HeaderValue::from_maybe_shared(r.slice()?).ok()?;
+                let content_type = r.value()?;
+                let etag = r.value()?;
                 Entry::File(Arc::new(StaticFile { dir, rel, meta, content_type, etag }))
             }
             3 => Entry::Page(theme.get(&url)?.clone()),
@@ -405,14 +405,19 @@ impl Reader {
         }
     }
 
+    /// A header value, not sharing the buffer (see [`crate::content::render::header_value`]).
+    fn value(&mut self) -> Option<HeaderValue> {
+        crate::content::render::header_value(&self.slice()?)
+    }
+
     fn prepared(&mut self) -> Option<Prepared> {
         let status = StatusCode::from_u16(u16::try_from(self.u64()?).ok()?).ok()?;
-        let content_type = HeaderValue::from_maybe_shared(self.slice()?).ok()?;
-        let cache_control = HeaderValue::from_maybe_shared(self.slice()?).ok()?;
-        let etag = HeaderValue::from_maybe_shared(self.slice()?).ok()?;
+        let content_type = self.value()?;
+        let cache_control = self.value()?;
+        let etag = self.value()?;
         let hash = self.u64()?;
         let last_modified = match self.opt()? {
-            Some(b) => Some(HeaderValue::from_maybe_shared(b).ok()?),
+            Some(b) => Some(crate::content::render::header_value(&b)?),
             None => None,
         };
         let len = self.u64()?;
