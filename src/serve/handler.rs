@@ -65,11 +65,11 @@ const ACME_CHALLENGE: &str = "/.well-known/acme-challenge/";
 
 /// Answer one request from `snap` on the connection `ctx` (a bare [`Scheme`] will do).
 /// Returns the response and the member it concerned.
-pub fn handle<'a, B>(
-    snap: &Snapshot,
+pub fn handle<'a, 's, B>(
+    snap: &'s Snapshot,
     req: &Request<B>,
     ctx: impl Into<Ctx<'a>>,
-) -> (Response<Body>, Option<std::sync::Arc<str>>) {
+) -> (Response<Body>, Option<&'s std::sync::Arc<str>>) {
     let ctx = ctx.into();
     let (mut resp, label) = steps(snap, req, &ctx);
     if ctx.scheme == Scheme::Https {
@@ -78,7 +78,7 @@ pub fn handle<'a, B>(
     (resp, label)
 }
 
-fn steps<B>(snap: &Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Option<std::sync::Arc<str>>) {
+fn steps<'s, B>(snap: &'s Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Option<&'s std::sync::Arc<str>>) {
     let scheme = ctx.scheme;
     // 1. Liveness answers on every host.
     if req.uri().path() == "/healthz" {
@@ -101,7 +101,7 @@ fn steps<B>(snap: &Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Op
     let Some(route) = snap.routes.lookup(&host) else {
         return (prepared(&snap.pages.not_found, req.headers(), req.method()), None);
     };
-    let label = route.label().cloned();
+    let label = route.label();
     // 6. Plain HTTP for a name with a certificate: 301 to HTTPS, path and query kept.
     if let Some(resp) = to_https(ctx, &host, req) {
         return (resp, label);

@@ -83,18 +83,18 @@ where
 
 /// Answer one request from the snapshot; `sni`: the TLS server name of an HTTPS
 /// connection. Also says which member answered (for the metrics and the access log).
-pub(crate) fn respond(
+pub(crate) fn respond<'s>(
     app: &App,
+    snap: &'s crate::snapshot::Snapshot,
     req: &Request<Incoming>,
     scheme: Scheme,
     sni: Option<&str>,
-) -> (Response<Body>, Option<Arc<str>>) {
+) -> (Response<Body>, Option<&'s Arc<str>>) {
     if let Some(resp) = crate::serve::limits::refuse_large_body(req.headers(), app.live.config.limits.max_body_bytes) {
         return (resp, None);
     }
-    let snap = app.live.snapshot();
     let ctx = handler::Ctx { scheme, sni, certs: Some(&app.certs) };
-    handler::handle(&snap, req, ctx)
+    handler::handle(snap, req, ctx)
 }
 
 /// Answer one request: the write path's pages (`feedback`) on a served site or the apex,
@@ -116,37 +116,41 @@ pub(crate) fn serve_one(
     // write path consumes the request.
     let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
     if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &req, scheme, sni)) {
-        let (app, member) = (app.clone(), Some(Arc::from(target.1.as_str())));
-        return Answer::Waiting(Box::pin(async move {
-            let desk = app.desk.get().expect("a desk once set stays set");
-            let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
-            done(&app, resp, member, started, seen)
-        }));
-    }
-    let (resp, member) = respond(app, &req, scheme, sni);
-    drop(req);
-    if crate::serve::file::streams(&resp) {
         let app = app.clone();
         return Answer::Waiting(Box::pin(async move {
-            let resp = crate::serve::file::fill(resp).await;
-            done(&app, resp, member, started, seen)
+            let desk = app.desk.get().expect("a desk once set stays set");
+            let member = target.1.clone();
+            let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
+            done(&app, resp, Some(&member), started, seen)
         }));
     }
-    Answer::Ready(Some(done(app, resp, member, started, seen)))
+    // The member is borrowed from the snapshot, held until the request is counted: a clone
+    // of its name would add to a count both cores write when they serve the same member.
+    let snap = app.live.snapshot();
+    let (resp, member) = respond(app, &snap, &req, scheme, sni);
+    drop(req);
+    if crate::serve::file::streams(&resp) {
+        let (app, member) = (app.clone(), member.cloned());
+        return Answer::Waiting(Box::pin(async move {
+            let resp = crate::serve::file::fill(resp).await;
+            done(&app, resp, member.as_deref(), started, seen)
+        }));
+    }
+    Answer::Ready(Some(done(app, resp, member.map(|m| &**m), started, seen)))
 }
 
 /// Count an answered request and write its access-log line.
 fn done(
     app: &App,
     resp: Response<Body>,
-    member: Option<Arc<str>>,
+    member: Option<&str>,
     started: std::time::Instant,
     seen: Option<Seen>,
 ) -> Response<Body> {
     let elapsed = started.elapsed();
-    app.metrics.record(member.as_deref(), resp.status().as_u16(), elapsed);
+    app.metrics.record(member, resp.status().as_u16(), elapsed);
     if let Some(seen) = seen {
-        seen.log(&resp, member.as_deref(), elapsed);
+        seen.log(&resp, member, elapsed);
     }
     resp
 }
