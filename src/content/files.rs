@@ -23,8 +23,9 @@ pub struct Found {
     pub stream: Option<FileMeta>,
     /// What it was when listed (its modification time in Unix seconds: `stamp.meta.mtime`).
     pub stamp: Stamp,
-    /// Not read: the caller said it knows these contents by the stamp (`bytes` is empty).
-    pub unread: bool,
+    /// Not read: the caller knows these contents by the stamp, and this is what it said it
+    /// knows them as (their hash; `bytes` is empty).
+    pub known: Option<[u8; 32]>,
 }
 
 /// What a file was when it was listed, for a caller that remembers a file's contents by
@@ -278,18 +279,19 @@ impl Folder {
     /// [`Folder::walk_within`] that leaves files over `stream_over` bytes on disk: they are
     /// found with their [`FileMeta`] and no bytes, for the streaming path.
     pub fn walk_streaming(&self, sub: &str, cap: u64, total: u64, stream_over: u64) -> (Vec<Found>, Vec<Problem>) {
-        self.walk_known(sub, cap, total, stream_over, &|_, _| false)
+        self.walk_known(sub, cap, total, stream_over, &|_, _| None)
     }
 
-    /// [`Folder::walk_streaming`] that does not read a file `known` says it knows by its
-    /// path (under `sub`) and [`Stamp`]: it is found `unread`, counted in `total` by its size.
+    /// [`Folder::walk_streaming`] that does not read a file `known` knows by its path (under
+    /// `sub`) and [`Stamp`]: it is found with what `known` gave for it (its contents' hash),
+    /// counted in `total` by its size.
     pub fn walk_known(
         &self,
         sub: &str,
         cap: u64,
         total: u64,
         stream_over: u64,
-        known: &dyn Fn(&str, &Stamp) -> bool,
+        known: &dyn Fn(&str, &Stamp) -> Option<[u8; 32]>,
     ) -> (Vec<Found>, Vec<Problem>) {
         let mut read = 0u64;
         let mut found = Vec::new();
@@ -347,19 +349,23 @@ impl Folder {
                         // Checked again, by inode, when it is opened to be served.
                         read += st.st_size as u64;
                         let stream = Some(stamp.meta);
-                        found.push(Found { rel, bytes: Vec::new(), stream, stamp, unread: false });
+                        found.push(Found { rel, bytes: Vec::new(), stream, stamp, known: None });
                     }
-                    FileType::RegularFile if known(&rel, &stamp) => {
-                        read += st.st_size as u64;
-                        found.push(Found { rel, bytes: Vec::new(), stream: None, stamp, unread: true });
+                    FileType::RegularFile => {
+                        let known = known(&rel, &stamp);
+                        let bytes = match known {
+                            Some(_) => Vec::new(),
+                            None => match read_at(&dir, &name, cap) {
+                                Ok(bytes) => bytes,
+                                Err(e) => {
+                                    refused.push(e.problem(&file));
+                                    continue;
+                                }
+                            },
+                        };
+                        read += if known.is_some() { st.st_size as u64 } else { bytes.len() as u64 };
+                        found.push(Found { rel, bytes, stream: None, stamp, known });
                     }
-                    FileType::RegularFile => match read_at(&dir, &name, cap) {
-                        Ok(bytes) => {
-                            read += bytes.len() as u64;
-                            found.push(Found { rel, bytes, stream: None, stamp, unread: false });
-                        }
-                        Err(e) => refused.push(e.problem(&file)),
-                    },
                     _ => refused.push(ReadError::NotFile.problem(&file)),
                 }
             }

@@ -75,7 +75,7 @@ pub fn read(path: &Path) -> Option<Kept> {
     let mut memo = HashMap::with_capacity(count.min(1 << 16));
     for _ in 0..count {
         let path = r.string()?;
-        let stamp = Stamp { meta: r.meta()?, ctime: r.u64()? as i64, ctime_nsec: r.u64()? as i64 };
+        let stamp = r.stamp()?;
         let hash: [u8; 32] = r.take(32)?.try_into().ok()?;
         memo.insert(path, (stamp, hash));
     }
@@ -158,9 +158,8 @@ pub fn key(input: &BuildInput, kept: Option<&Kept>) -> Option<Key> {
         ("templates", text, u64::MAX, u64::MAX),
         ("static", budget.max_static_file_bytes, budget.max_site_bytes, budget.stream_static_over_bytes),
     ] {
-        let (found, refused) = folder.walk_known(root, cap, total, stream_over, &|rel, stamp| {
-            memo.knows(&format!("{root}/{rel}"), stamp).is_some()
-        });
+        let (found, refused) =
+            folder.walk_known(root, cap, total, stream_over, &|rel, stamp| memo.knows(&format!("{root}/{rel}"), stamp));
         part(&mut ctx, root.as_bytes());
         for f in found {
             part(&mut ctx, f.rel.as_bytes());
@@ -172,15 +171,13 @@ pub fn key(input: &BuildInput, kept: Option<&Kept>) -> Option<Key> {
                 part(&mut ctx, format!("{m:?}").as_bytes());
                 continue;
             }
-            let path = format!("{root}/{}", f.rel);
-            // An unread file is one the memo knows (by this very stamp).
-            let hash = match f.unread {
-                true => memo.knows(&path, &f.stamp)?,
-                false => ring::digest::digest(&SHA256, &f.bytes).as_ref().try_into().expect("SHA-256 is 32 bytes"),
-            };
+            // An unread file is one the memo knows by this very stamp, with its hash.
+            let hash = f.known.unwrap_or_else(|| {
+                ring::digest::digest(&SHA256, &f.bytes).as_ref().try_into().expect("SHA-256 is 32 bytes")
+            });
             part(&mut ctx, &hash);
             if f.stamp.meta.mtime < settled_before && f.stamp.ctime < settled_before {
-                settled.push((path, f.stamp, hash));
+                settled.push((format!("{root}/{}", f.rel), f.stamp, hash));
             }
         }
         for p in refused {
@@ -202,9 +199,7 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
     w.u64(key.settled.len() as u64);
     for (path, stamp, hash) in &key.settled {
         w.str(path);
-        w.meta(&stamp.meta);
-        w.u64(stamp.ctime as u64);
-        w.u64(stamp.ctime_nsec as u64);
+        w.stamp(stamp);
         w.0.extend_from_slice(hash);
     }
     w.str(&site.label);
@@ -256,11 +251,10 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
 /// a file that does not read back whole). The configuration and the catalogue are parsed
 /// again from what the key read (they are small, and a build derives them the same way).
 pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
-    let buf = kept.buf.clone();
-    if buf.get(FORMAT.len()..FORMAT.len() + 32)? != &key.hash[..] {
+    if kept.buf.get(FORMAT.len()..FORMAT.len() + 32)? != &key.hash[..] {
         return None;
     }
-    let mut r = Reader { buf: buf.clone(), at: kept.site_at };
+    let mut r = Reader { buf: kept.buf.clone(), at: kept.site_at };
     let label = r.string()?;
     let page_count = usize::try_from(r.u64()?).ok()?;
     let warnings: Vec<String> = serde_json::from_str(&r.string()?).ok()?;
@@ -293,7 +287,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
         };
         entries.insert(url, entry);
     }
-    (r.at == buf.len()).then_some(())?;
+    (r.at == kept.buf.len()).then_some(())?;
     Some(Site {
         label,
         config,
@@ -332,6 +326,12 @@ impl Writer {
         for n in [m.dev, m.ino, m.size, m.mtime as u64, m.mtime_nsec as u64] {
             self.u64(n);
         }
+    }
+
+    fn stamp(&mut self, s: &Stamp) {
+        self.meta(&s.meta);
+        self.u64(s.ctime as u64);
+        self.u64(s.ctime_nsec as u64);
     }
 
     fn opt(&mut self, b: Option<&[u8]>) {
@@ -391,6 +391,10 @@ impl Reader {
     fn meta(&mut self) -> Option<FileMeta> {
         let (dev, ino, size, mtime, mtime_nsec) = (self.u64()?, self.u64()?, self.u64()?, self.u64()?, self.u64()?);
         Some(FileMeta { dev, ino, size, mtime: mtime as i64, mtime_nsec: mtime_nsec as i64 })
+    }
+
+    fn stamp(&mut self) -> Option<Stamp> {
+        Some(Stamp { meta: self.meta()?, ctime: self.u64()? as i64, ctime_nsec: self.u64()? as i64 })
     }
 
     fn string(&mut self) -> Option<String> {
