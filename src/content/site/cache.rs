@@ -302,6 +302,36 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
     })
 }
 
+/// A header value of a page or file read back: one of the values most of them share as a
+/// static value, whose clone per request touches no reference count, or else a copy of its
+/// own. (A value sliced out of a site's build-cache buffer shared that buffer's count with
+/// every page of the site: each request added to it and took from it several times, on a
+/// cache line both cores wrote while they served the same site.)
+fn header_value(text: &[u8]) -> Option<HeaderValue> {
+    const SHARED: [&str; 16] = [
+        "text/html; charset=utf-8",
+        "text/css; charset=utf-8",
+        "text/javascript; charset=utf-8",
+        "text/plain; charset=utf-8",
+        "application/xml; charset=utf-8",
+        "application/json",
+        "application/pdf",
+        "application/octet-stream",
+        "image/svg+xml",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/x-icon",
+        "public, max-age=60, must-revalidate",
+        "public, max-age=86400",
+        "no-store",
+    ];
+    match SHARED.iter().find(|s| s.as_bytes() == text) {
+        Some(known) => Some(HeaderValue::from_static(known)),
+        None => HeaderValue::from_bytes(text).ok(),
+    }
+}
+
 struct Writer(Vec<u8>);
 
 impl Writer {
@@ -409,9 +439,9 @@ impl Reader {
         }
     }
 
-    /// A header value, not sharing the buffer (see [`crate::content::render::header_value`]).
+    /// A header value, not sharing the buffer (see [`header_value`]).
     fn value(&mut self) -> Option<HeaderValue> {
-        crate::content::render::header_value(&self.slice()?)
+        header_value(&self.slice()?)
     }
 
     fn prepared(&mut self) -> Option<Prepared> {
@@ -421,7 +451,7 @@ impl Reader {
         let etag = self.value()?;
         let hash = self.u64()?;
         let last_modified = match self.opt()? {
-            Some(b) => Some(crate::content::render::header_value(&b)?),
+            Some(b) => Some(header_value(&b)?),
             None => None,
         };
         let len = self.u64()?;
@@ -567,5 +597,16 @@ mod tests {
         assert_ne!(edited, key);
         assert_eq!(edited, super::key(&input, None).unwrap());
         assert!(!edited.settled.iter().any(|(p, _, _)| p == page), "just written: not kept");
+    }
+
+    #[test]
+    fn header_values_keep_their_bytes() {
+        for text in ["text/html; charset=utf-8", "no-store", "application/vnd.rar", "\"a1b2c3\""] {
+            let copy = text.as_bytes().to_vec();
+            let value = header_value(&copy).expect("a valid value");
+            assert_eq!(value.as_bytes(), text.as_bytes());
+            assert_ne!(value.as_bytes().as_ptr(), copy.as_ptr(), "{text}: not a view of the buffer it was read from");
+        }
+        assert!(header_value(b"bad\nvalue").is_none());
     }
 }
