@@ -115,7 +115,11 @@ pub(crate) fn serve_one(
     // Kept only when the access log is on: cheap clones (shared bytes), taken before the
     // write path consumes the request.
     let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
-    if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &req, scheme, sni)) {
+    // One snapshot for the request; the member is borrowed from it until the request is
+    // counted (a clone of its name would add to a count both cores write when they serve
+    // the same member).
+    let snap = app.live.snapshot();
+    if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &snap, &req, scheme, sni)) {
         let app = app.clone();
         return Answer::Waiting(Box::pin(async move {
             let desk = app.desk.get().expect("a desk once set stays set");
@@ -124,9 +128,6 @@ pub(crate) fn serve_one(
             done(&app, resp, Some(&member), started, seen)
         }));
     }
-    // The member is borrowed from the snapshot, held until the request is counted: a clone
-    // of its name would add to a count both cores write when they serve the same member.
-    let snap = app.live.snapshot();
     let (resp, member) = respond(app, &snap, &req, scheme, sni);
     drop(req);
     if crate::serve::file::streams(&resp) {
@@ -136,7 +137,7 @@ pub(crate) fn serve_one(
             done(&app, resp, member.as_deref(), started, seen)
         }));
     }
-    Answer::Ready(Some(done(app, resp, member.map(|m| &**m), started, seen)))
+    Answer::Ready(std::future::ready(done(app, resp, member.map(|m| &**m), started, seen)))
 }
 
 /// Count an answered request and write its access-log line.
@@ -159,7 +160,7 @@ fn done(
 /// form's write or a file's open.
 #[allow(clippy::large_enum_variant)] // the ready answer is nearly every one; boxing it would allocate each time
 pub(crate) enum Answer {
-    Ready(Option<Response<Body>>),
+    Ready(std::future::Ready<Response<Body>>),
     Waiting(std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + Send>>),
 }
 
@@ -168,9 +169,7 @@ impl std::future::Future for Answer {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
         match self.get_mut() {
-            Answer::Ready(resp) => {
-                std::task::Poll::Ready(Ok(resp.take().expect("an answer is polled to the end once")))
-            }
+            Answer::Ready(resp) => std::pin::Pin::new(resp).poll(cx).map(Ok),
             Answer::Waiting(fut) => fut.as_mut().poll(cx).map(Ok),
         }
     }
@@ -224,6 +223,7 @@ impl Seen {
 /// plain-HTTP name redirected to HTTPS, not a misdirected HTTPS request.
 fn feedback_target(
     app: &App,
+    snap: &crate::snapshot::Snapshot,
     req: &Request<Incoming>,
     scheme: Scheme,
     sni: Option<&str>,
@@ -238,9 +238,8 @@ fn feedback_target(
         Scheme::Https if sni != Some(&*host) => return None,
         _ => {}
     }
-    let snap = app.live.snapshot();
     let zone_label = app.live.config.platform.zone.split('.').next().unwrap_or("mic").to_string();
-    crate::serve::feedback::target(&snap, &host, path, &zone_label)
+    crate::serve::feedback::target(snap, &host, path, &zone_label)
 }
 
 /// Accept connections on `listener` until `shutdown` turns true, then drain.
