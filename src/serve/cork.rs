@@ -131,18 +131,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Corked<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Corked<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if self.shared.is_none() {
-            return Pin::new(&mut self.inner).poll_write(cx, data);
-        }
-        if self.uncorking() || self.buf.len() + data.len() > CAP {
-            std::task::ready!(self.drain(cx))?;
-        }
-        if data.len() > CAP {
-            return Pin::new(&mut self.inner).poll_write(cx, data);
-        }
-        self.buf.extend_from_slice(data);
-        Poll::Ready(Ok(data.len()))
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[io::IoSlice::new(data)])
     }
 
     fn poll_write_vectored(
