@@ -194,13 +194,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
 
 impl<T: AsyncWrite + Unpin> GuardedIo<T> {
     fn wrote(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-        match r {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.last = Instant::now();
-                }
-                Poll::Ready(Ok(n))
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 {
+                self.last = Instant::now();
             }
+        }
+        self.give_up_when_stalled(cx, r)
+    }
+
+    /// A write, flush or shutdown that cannot progress past the deadline fails. (A flush or
+    /// a shutdown writes too: what `cork` held back, what TLS holds.)
+    fn give_up_when_stalled<R>(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        match r {
             Poll::Pending if self.expired(cx) => {
                 Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the peer stopped reading")))
             }
@@ -228,16 +233,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
         self.inner.is_write_vectored()
     }
 
-    // A flush or a shutdown writes too (what `cork` held back, what TLS holds): one that
-    // cannot progress gives up on the same clock as a write.
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let r = Pin::new(&mut self.inner).poll_flush(cx);
-        self.wrote(cx, r.map_ok(|()| 0)).map_ok(|_| ())
+        self.give_up_when_stalled(cx, r)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let r = Pin::new(&mut self.inner).poll_shutdown(cx);
-        self.wrote(cx, r.map_ok(|()| 0)).map_ok(|_| ())
+        self.give_up_when_stalled(cx, r)
     }
 }
 
