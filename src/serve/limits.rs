@@ -13,7 +13,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -154,24 +154,42 @@ impl<T> GuardedIo<T> {
         }
     }
 
-    /// Has the deadline passed? Registers the waker when it has not.
+    /// Has the deadline passed? Registers the waker when it has not. The clock is read only
+    /// when the timer has fired or would fire too late; on a busy connection (the deadline
+    /// only moves later) it is not read at all.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
             let Some(deadline) = self.deadline() else {
                 return false;
             };
+            let on_time = !self.timer.is_elapsed() && self.timer.deadline() <= deadline;
+            if on_time && self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
             let now = Instant::now();
             if now >= deadline {
                 return true;
             }
-            if self.timer.is_elapsed() || self.timer.deadline() > deadline {
-                self.timer.as_mut().reset(deadline.min(now + self.head_timeout));
-            }
+            self.timer.as_mut().reset(deadline.min(now + self.head_timeout));
             if self.timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
         }
     }
+}
+
+/// The monotonic clock as of its last tick (a few milliseconds), for the times bytes moved:
+/// read on every read and write, where the precise clock cost more than the rest of the
+/// bookkeeping, and plenty for deadlines counted in seconds.
+fn coarse_now() -> Instant {
+    static START: OnceLock<(Instant, Duration)> = OnceLock::new();
+    let (start, coarse_start) = *START.get_or_init(|| (Instant::now(), coarse_clock()));
+    start + coarse_clock().saturating_sub(coarse_start)
+}
+
+fn coarse_clock() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec as u32)
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
@@ -180,7 +198,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    self.read_at(Instant::now());
+                    self.read_at(coarse_now());
                 }
                 Poll::Ready(Ok(()))
             }
@@ -196,7 +214,7 @@ impl<T: AsyncWrite + Unpin> GuardedIo<T> {
     fn wrote(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
         if let Poll::Ready(Ok(n)) = r {
             if n > 0 {
-                self.last = Instant::now();
+                self.last = coarse_now();
             }
         }
         self.give_up_when_stalled(cx, r)
