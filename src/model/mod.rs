@@ -8,6 +8,7 @@ pub mod config;
 pub mod dossier;
 pub mod escape;
 pub mod host;
+pub mod label;
 pub mod member;
 pub mod naming;
 pub mod problem;

@@ -102,7 +102,7 @@ pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Opti
     let page = PAGES.iter().find(|(p, _)| *p == path)?.1;
     match snap.routes.lookup(host)? {
         Route::Site { label } => {
-            let site = snap.sites.get(&**label)?;
+            let site = snap.site(label)?;
             if crate::serve::handler::in_maintenance(snap, label).is_some() {
                 return None;
             }

@@ -69,7 +69,7 @@ pub fn handle<'a, 's, B>(
     snap: &'s Snapshot,
     req: &Request<B>,
     ctx: impl Into<Ctx<'a>>,
-) -> (Response<Body>, Option<&'s std::sync::Arc<str>>) {
+) -> (Response<Body>, Option<&'s crate::model::label::Label>) {
     let ctx = ctx.into();
     let (mut resp, label) = steps(snap, req, &ctx);
     if ctx.scheme == Scheme::Https {
@@ -78,7 +78,11 @@ pub fn handle<'a, 's, B>(
     (resp, label)
 }
 
-fn steps<'s, B>(snap: &'s Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Option<&'s std::sync::Arc<str>>) {
+fn steps<'s, B>(
+    snap: &'s Snapshot,
+    req: &Request<B>,
+    ctx: &Ctx,
+) -> (Response<Body>, Option<&'s crate::model::label::Label>) {
     let scheme = ctx.scheme;
     // 1. Liveness answers on every host.
     if req.uri().path() == "/healthz" {
@@ -110,7 +114,7 @@ fn steps<'s, B>(snap: &'s Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Bo
     // suspended, archived) says so whatever the method.
     let serves_nothing = match route {
         Route::Pending { .. } | Route::Suspended { .. } => true,
-        Route::Archived { label } => !snap.sites.contains_key(&**label),
+        Route::Archived { label } => snap.site(label).is_none(),
         _ => false,
     };
     if req.method() != Method::GET && req.method() != Method::HEAD && !serves_nothing {
@@ -173,7 +177,7 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     let (headers, method) = (req.headers(), req.method());
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     match route {
-        Route::Site { label } => match snap.sites.get(&**label) {
+        Route::Site { label } => match snap.site(label) {
             Some(site) => match in_maintenance(snap, label) {
                 Some((wait, page)) => {
                     let mut resp = prepared(page, headers, method);
@@ -208,7 +212,7 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
         }
         // The record as it was when archived, read-only and not to be indexed; 410 where
         // nothing was ever built.
-        Route::Archived { label } => match snap.sites.get(&**label) {
+        Route::Archived { label } => match snap.site(label) {
             Some(site) => {
                 let mut resp = answer_path(&site.entries, Some(&site.not_found), snap, req);
                 resp.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));

@@ -2,6 +2,7 @@
 //! request to the handler with the current snapshot, and shut down gracefully.
 
 use crate::model::config::Limits;
+use crate::model::label::Label;
 use crate::serve::handler::{self, Body, Scheme};
 use crate::serve::limits::GuardedIo;
 use crate::serve::metrics::Metrics;
@@ -89,7 +90,7 @@ pub(crate) fn respond<'s>(
     req: &Request<Incoming>,
     scheme: Scheme,
     sni: Option<&str>,
-) -> (Response<Body>, Option<&'s Arc<str>>) {
+) -> (Response<Body>, Option<&'s Label>) {
     if let Some(resp) = crate::serve::limits::refuse_large_body(req.headers(), app.live.config.limits.max_body_bytes) {
         return (resp, None);
     }
@@ -123,7 +124,8 @@ pub(crate) fn serve_one(
         let app = app.clone();
         return Answer::Waiting(Box::pin(async move {
             let desk = app.desk.get().expect("a desk once set stays set");
-            let member = target.1.clone();
+            // A form is rare: its member's number is looked up here, not carried.
+            let member = Label::intern(&target.1);
             let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
             done(&app, resp, Some(&member), started, seen)
         }));
@@ -134,24 +136,24 @@ pub(crate) fn serve_one(
         let (app, member) = (app.clone(), member.cloned());
         return Answer::Waiting(Box::pin(async move {
             let resp = crate::serve::file::fill(resp).await;
-            done(&app, resp, member.as_deref(), started, seen)
+            done(&app, resp, member.as_ref(), started, seen)
         }));
     }
-    Answer::Ready(std::future::ready(done(app, resp, member.map(|m| &**m), started, seen)))
+    Answer::Ready(std::future::ready(done(app, resp, member, started, seen)))
 }
 
 /// Count an answered request and write its access-log line.
 fn done(
     app: &App,
     resp: Response<Body>,
-    member: Option<&str>,
+    member: Option<&Label>,
     started: std::time::Instant,
     seen: Option<Seen>,
 ) -> Response<Body> {
     let elapsed = started.elapsed();
     app.metrics.record(member, resp.status().as_u16(), elapsed);
     if let Some(seen) = seen {
-        seen.log(&resp, member, elapsed);
+        seen.log(&resp, member.map(|m| &**m), elapsed);
     }
     resp
 }

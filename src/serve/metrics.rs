@@ -1,10 +1,11 @@
 //! Request counters by member and status and a histogram of response times, rendered in
 //! the Prometheus text format.
 //! The hot path touches only its own thread's shard: its lock (taken by no other thread but
-//! a render), the member's counters found by `&str` (no allocation) and the histogram. With
-//! one shared set, every request moved the same cache lines between the cores.
+//! a render), the member's counters found by its label's number (an index, no hashing) and
+//! the histogram. With one shared set, every request moved the same cache lines between the
+//! cores.
 
-use crate::model::FastMap;
+use crate::model::label::Label;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -13,7 +14,7 @@ use std::sync::Mutex;
 const STATUSES: [u16; 14] = [200, 201, 301, 304, 400, 401, 404, 405, 410, 413, 421, 431, 500, 503];
 
 /// One member's counters: one slot per known status, then one per class 1xx..5xx.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Counters([u64; STATUSES.len() + 5]);
 
 impl Counters {
@@ -42,7 +43,10 @@ struct Shard(Mutex<Tally>);
 
 #[derive(Debug, Default)]
 struct Tally {
-    requests: FastMap<String, Counters>,
+    /// By [`Label::id`]; grown when a member of a higher number is first counted.
+    members: Vec<Counters>,
+    /// Requests that concerned no member (apex, unknown host, health).
+    no_member: Counters,
     /// Responses by the first bound they fit under; the last slot is `+Inf`.
     durations: [u64; DURATION_BOUNDS.len() + 1],
     /// The sum of response times, in microseconds.
@@ -67,29 +71,39 @@ fn shard_index() -> usize {
 impl Metrics {
     /// Count one response for `member` (`-` for none: apex, unknown host, health) that
     /// took `took` until its head was ready.
-    pub fn record(&self, member: Option<&str>, status: u16, took: std::time::Duration) {
+    pub fn record(&self, member: Option<&Label>, status: u16, took: std::time::Duration) {
         let secs = took.as_secs_f64();
         let bucket = DURATION_BOUNDS.iter().position(|b| secs <= *b).unwrap_or(DURATION_BOUNDS.len());
-        let member = member.unwrap_or("-");
         let slot = Counters::slot(status);
         let mut tally = self.shards[shard_index()].0.lock().unwrap_or_else(|p| p.into_inner());
         tally.durations[bucket] += 1;
         tally.duration_sum_us =
             tally.duration_sum_us.saturating_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
-        match tally.requests.get_mut(member) {
-            Some(c) => c.0[slot] += 1,
-            None => tally.requests.entry(member.to_string()).or_default().0[slot] += 1,
-        }
+        let counters = match member {
+            Some(label) => {
+                if tally.members.len() <= label.id() {
+                    tally.members.resize(label.id() + 1, Counters::default());
+                }
+                &mut tally.members[label.id()]
+            }
+            None => &mut tally.no_member,
+        };
+        counters.0[slot] += 1;
     }
 
     /// Every shard's counters added up: by member (sorted) and the histogram.
     fn total(&self) -> (std::collections::BTreeMap<String, Counters>, Tally) {
         let mut members = std::collections::BTreeMap::<String, Counters>::new();
         let mut sum = Tally::default();
+        let texts = Label::all();
         for shard in &self.shards {
             let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
-            for (member, counters) in &tally.requests {
-                let into = members.entry(member.clone()).or_default();
+            let named = tally.members.iter().enumerate().filter_map(|(id, c)| Some((texts.get(id)?.to_string(), c)));
+            for (member, counters) in named.chain(std::iter::once(("-".to_string(), &tally.no_member))) {
+                if counters.0.iter().all(|n| *n == 0) {
+                    continue;
+                }
+                let into = members.entry(member).or_default();
                 for (a, b) in into.0.iter_mut().zip(counters.0) {
                     *a += b;
                 }
@@ -102,14 +116,19 @@ impl Metrics {
         (members, sum)
     }
 
-    /// The counter for one pair, for tests and status pages.
+    /// The counter for one pair (`-` for no member), for tests and status pages.
     pub fn get(&self, member: &str, status: u16) -> u64 {
         let slot = Counters::slot(status);
+        let id = (member != "-").then(|| Label::intern(member).id());
         self.shards
             .iter()
             .map(|shard| {
                 let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
-                tally.requests.get(member).map_or(0, |c| c.0[slot])
+                let counters = match id {
+                    Some(id) => tally.members.get(id),
+                    None => Some(&tally.no_member),
+                };
+                counters.map_or(0, |c| c.0[slot])
             })
             .sum()
     }
@@ -159,10 +178,10 @@ mod tests {
     fn counts_and_renders() {
         let m = Metrics::default();
         let ms = std::time::Duration::from_millis;
-        m.record(Some("ais"), 200, ms(0));
-        m.record(Some("ais"), 200, ms(3));
+        m.record(Some(&"ais".into()), 200, ms(0));
+        m.record(Some(&"ais".into()), 200, ms(3));
         m.record(None, 404, ms(30));
-        m.record(Some("ais"), 418, ms(9000));
+        m.record(Some(&"ais".into()), 418, ms(9000));
         assert_eq!(m.get("ais", 200), 2);
         assert_eq!(m.get("ais", 404), 0);
         let text = m.render("");
@@ -182,11 +201,12 @@ mod tests {
     #[test]
     fn counts_from_many_threads_add_up() {
         let m = Metrics::default();
+        let vnnic = Label::intern("vnnic");
         std::thread::scope(|s| {
             for _ in 0..(SHARDS + 4) {
                 s.spawn(|| {
                     for _ in 0..100 {
-                        m.record(Some("vnnic"), 200, std::time::Duration::from_micros(100));
+                        m.record(Some(&vnnic), 200, std::time::Duration::from_micros(100));
                         m.record(None, 503, std::time::Duration::from_millis(2));
                     }
                 });

@@ -15,6 +15,7 @@ use crate::content::theme::ThemeSet;
 use crate::model::config::{Config, Platform, TlsMode};
 use crate::model::dossier::Dossier;
 use crate::model::escape::Escaped;
+use crate::model::label::Label;
 use crate::model::member::{Member, Status};
 use crate::model::problem::Problem;
 use crate::model::FastMap;
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub routes: Arc<RouteTable>,
     /// Label → site, only for members whose site built.
     pub sites: FastMap<String, Arc<Site>>,
+    /// The same sites by [`Label::id`], for the request path ([`Snapshot::site`]).
+    sites_by_label: Vec<Option<Arc<Site>>>,
     pub pages: Arc<PlatformPages>,
     pub members: Vec<Member>,
     /// Label → problems of a site folder that is not served (or served at its last good version).
@@ -49,6 +52,14 @@ pub struct Snapshot {
     pub dossiers: Arc<BTreeMap<String, Arc<SiteDossiers>>>,
     /// Every active unit's online public services, for the apex's `/dich-vu-cong/`.
     pub services: Arc<Vec<Listed>>,
+}
+
+impl Snapshot {
+    /// The built site of the member a route names: an index, not a hash lookup.
+    #[inline]
+    pub fn site(&self, label: &Label) -> Option<&Arc<Site>> {
+        self.sites_by_label.get(label.id())?.as_ref()
+    }
 }
 
 /// One site's published dossiers, by code.
@@ -392,9 +403,18 @@ pub fn assemble(
         Some(p) if same_members => p.routes.clone(),
         _ => Arc::new(RouteTable::build(&config.platform.zone, &sources.members)),
     };
+    let mut sites_by_label = Vec::new();
+    for (label, site) in &sources.sites {
+        let id = Label::intern(label).id();
+        if sites_by_label.len() <= id {
+            sites_by_label.resize(id + 1, None);
+        }
+        sites_by_label[id] = Some(site.clone());
+    }
     Ok(Snapshot {
         routes,
         sites: sources.sites.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        sites_by_label,
         pages,
         members: sources.members.clone(),
         site_errors: sources.site_errors.clone(),

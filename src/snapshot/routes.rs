@@ -1,6 +1,7 @@
 //! Host → member: normalise the request's host, then one exact lookup in an immutable
 //! table built from the members (the registry feeds it; the request path never asks it).
 
+use crate::model::label::Label;
 use crate::model::member::{Member, Membership, Status};
 use crate::model::FastMap;
 use std::sync::Arc;
@@ -9,24 +10,24 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// Serve this member's site.
-    Site { label: Arc<str> },
+    Site { label: Label },
     /// Another name of a served member: 301 to its canonical host.
-    Canonical { label: Arc<str>, host: Arc<str> },
+    Canonical { label: Label, host: Arc<str> },
     /// An independent member's fourth-level name: 301 to its own site (`https://own-domain`).
-    External { label: Arc<str>, base: Arc<str> },
+    External { label: Label, base: Arc<str> },
     /// Registered, not live yet (or nowhere to send it): neutral 404.
-    Pending { label: Arc<str> },
+    Pending { label: Label },
     /// 503 maintenance page with Retry-After.
-    Suspended { label: Arc<str> },
+    Suspended { label: Label },
     /// The site as it was when archived, read-only, not indexed (410 where none was built).
-    Archived { label: Arc<str> },
+    Archived { label: Label },
     /// The zone itself and `www.`: the directory of member portals.
     Apex,
 }
 
 impl Route {
     /// The member a route belongs to, for metrics and logs.
-    pub fn label(&self) -> Option<&Arc<str>> {
+    pub fn label(&self) -> Option<&Label> {
         match self {
             Route::Site { label }
             | Route::Canonical { label, .. }
@@ -53,7 +54,7 @@ impl RouteTable {
         hosts.insert(zone.to_string(), Route::Apex);
         hosts.insert(format!("www.{zone}"), Route::Apex);
         for m in members {
-            let label: Arc<str> = Arc::from(m.names.label.as_str());
+            let label = Label::intern(&m.names.label);
             let fourth = m.fourth_level(zone);
             for (host, route) in routes_of(m, &label, &fourth) {
                 hosts.entry(host).or_insert(route);
@@ -77,7 +78,7 @@ impl RouteTable {
 }
 
 /// Every (host, route) pair a member contributes.
-fn routes_of(m: &Member, label: &Arc<str>, fourth: &str) -> Vec<(String, Route)> {
+fn routes_of(m: &Member, label: &Label, fourth: &str) -> Vec<(String, Route)> {
     let n = &m.names;
     let names: Vec<&str> = std::iter::once(fourth)
         .chain(n.own_domains.iter().map(String::as_str))

@@ -1,0 +1,98 @@
+//! A member's label as the routes carry it: its text, and a number that stays the same for
+//! the life of the process. The request path finds a member's site and counters by that
+//! number (an index) instead of hashing the text and comparing it with a key stored
+//! elsewhere in memory: with thousands of members each of those is a cache miss.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+/// One member's label, interned: the same text always has the same [`Label::id`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Label {
+    text: Arc<str>,
+    id: u32,
+}
+
+/// Every label interned so far, by text and by number. Only the control side interns
+/// (building routes and snapshots); the request path only reads a label's fields.
+#[derive(Default)]
+struct Interned {
+    by_text: super::FastMap<Arc<str>, u32>,
+    by_id: Vec<Arc<str>>,
+}
+
+static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
+
+impl Label {
+    /// The label for `text`, numbered on first sight. Members come and go rarely, and a
+    /// label once seen keeps its number, so the table only grows by new labels.
+    pub fn intern(text: &str) -> Label {
+        let mut guard = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+        let interned = guard.get_or_insert_with(Interned::default);
+        if let Some((text, id)) = interned.by_text.get_key_value(text) {
+            return Label { text: text.clone(), id: *id };
+        }
+        let id = u32::try_from(interned.by_id.len()).expect("fewer than 2^32 member labels");
+        let text: Arc<str> = Arc::from(text);
+        interned.by_text.insert(text.clone(), id);
+        interned.by_id.push(text.clone());
+        Label { text, id }
+    }
+
+    /// The label's number: small, dense, from 0 (an index into per-member tables).
+    #[inline]
+    pub fn id(&self) -> usize {
+        self.id as usize
+    }
+
+    /// The text of every label interned so far, indexed by [`Label::id`].
+    pub fn all() -> Vec<Arc<str>> {
+        let guard = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map_or_else(Vec::new, |i| i.by_id.clone())
+    }
+}
+
+impl Deref for Label {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<&str> for Label {
+    fn from(text: &str) -> Label {
+        Label::intern(text)
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text, f)
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_text_has_the_same_number_and_back() {
+        let a = Label::intern("label-test-ais");
+        let b = Label::intern("label-test-vnnic");
+        assert_ne!(a.id(), b.id());
+        assert_eq!(Label::intern("label-test-ais"), a);
+        assert_eq!(Label::from("label-test-vnnic").id(), b.id());
+        assert_eq!(Label::all().get(a.id()).map(|t| &**t), Some("label-test-ais"));
+        assert_eq!(&*b, "label-test-vnnic");
+        assert_eq!(format!("{a} {a:?}"), "label-test-ais \"label-test-ais\"");
+    }
+}
