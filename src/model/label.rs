@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// One member's label, interned: the same text always has the same [`Label::id`].
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -14,22 +14,22 @@ pub struct Label {
     id: u32,
 }
 
-/// Every label interned so far, by text and by number. Only the control side interns
-/// (building routes and snapshots); the request path only reads a label's fields.
+/// Every label interned so far, by text and by number. The control side interns, building
+/// routes and snapshots; the request path reads a label's fields, and takes this lock only
+/// to count a form's answer (rare, and held for one lookup).
 #[derive(Default)]
 struct Interned {
     by_text: super::FastMap<Arc<str>, u32>,
     by_id: Vec<Arc<str>>,
 }
 
-static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
+static INTERNED: LazyLock<Mutex<Interned>> = LazyLock::new(Mutex::default);
 
 impl Label {
     /// The label for `text`, numbered on first sight. Members come and go rarely, and a
     /// label once seen keeps its number, so the table only grows by new labels.
     pub fn intern(text: &str) -> Label {
-        let mut guard = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
-        let interned = guard.get_or_insert_with(Interned::default);
+        let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((text, id)) = interned.by_text.get_key_value(text) {
             return Label { text: text.clone(), id: *id };
         }
@@ -48,8 +48,7 @@ impl Label {
 
     /// The text of every label interned so far, indexed by [`Label::id`].
     pub fn all() -> Vec<Arc<str>> {
-        let guard = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map_or_else(Vec::new, |i| i.by_id.clone())
+        INTERNED.lock().unwrap_or_else(|p| p.into_inner()).by_id.clone()
     }
 }
 

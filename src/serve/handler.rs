@@ -5,6 +5,7 @@
 use crate::content::render::Prepared;
 use crate::content::site::{services, Entry};
 use crate::model::host::normalize_host;
+use crate::model::label::Label;
 use crate::serve::range;
 use crate::snapshot::certs::Certs;
 use crate::snapshot::routes::Route;
@@ -69,7 +70,7 @@ pub fn handle<'a, 's, B>(
     snap: &'s Snapshot,
     req: &Request<B>,
     ctx: impl Into<Ctx<'a>>,
-) -> (Response<Body>, Option<&'s crate::model::label::Label>) {
+) -> (Response<Body>, Option<&'s Label>) {
     let ctx = ctx.into();
     let (mut resp, label) = steps(snap, req, &ctx);
     if ctx.scheme == Scheme::Https {
@@ -78,11 +79,7 @@ pub fn handle<'a, 's, B>(
     (resp, label)
 }
 
-fn steps<'s, B>(
-    snap: &'s Snapshot,
-    req: &Request<B>,
-    ctx: &Ctx,
-) -> (Response<Body>, Option<&'s crate::model::label::Label>) {
+fn steps<'s, B>(snap: &'s Snapshot, req: &Request<B>, ctx: &Ctx) -> (Response<Body>, Option<&'s Label>) {
     let scheme = ctx.scheme;
     // 1. Liveness answers on every host.
     if req.uri().path() == "/healthz" {
