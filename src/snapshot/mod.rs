@@ -404,8 +404,9 @@ pub fn assemble(
         _ => Arc::new(RouteTable::build(&config.platform.zone, &sources.members)),
     };
     let mut sites_by_label = Vec::new();
-    for (label, site) in &sources.sites {
-        let id = Label::intern(label).id();
+    let labels = Label::intern_all(sources.sites.keys().map(String::as_str));
+    for (label, site) in labels.iter().zip(sources.sites.values()) {
+        let id = label.id();
         if sites_by_label.len() <= id {
             sites_by_label.resize(id + 1, None);
         }

@@ -53,8 +53,8 @@ impl RouteTable {
         let mut hosts = FastMap::default();
         hosts.insert(zone.to_string(), Route::Apex);
         hosts.insert(format!("www.{zone}"), Route::Apex);
-        for m in members {
-            let label = Label::intern(&m.names.label);
+        let labels = Label::intern_all(members.iter().map(|m| m.names.label.as_str()));
+        for (m, label) in members.iter().zip(labels) {
             let fourth = m.fourth_level(zone);
             for (host, route) in routes_of(m, &label, &fourth) {
                 hosts.entry(host).or_insert(route);
