@@ -98,12 +98,10 @@ impl Metrics {
         let texts = Label::all();
         for shard in &self.shards {
             let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
-            let named = tally.members.iter().enumerate().filter_map(|(id, c)| Some((texts.get(id)?.to_string(), c)));
-            for (member, counters) in named.chain(std::iter::once(("-".to_string(), &tally.no_member))) {
-                if counters.0.iter().all(|n| *n == 0) {
-                    continue;
-                }
-                let into = members.entry(member).or_default();
+            let named = tally.members.iter().enumerate().filter_map(|(id, c)| Some((&**texts.get(id)?, c)));
+            let counted = named.chain([("-", &tally.no_member)]).filter(|(_, c)| c.0.iter().any(|n| *n > 0));
+            for (member, counters) in counted {
+                let into = members.entry(member.to_string()).or_default();
                 for (a, b) in into.0.iter_mut().zip(counters.0) {
                     *a += b;
                 }
@@ -119,7 +117,14 @@ impl Metrics {
     /// The counter for one pair (`-` for no member), for tests and status pages.
     pub fn get(&self, member: &str, status: u16) -> u64 {
         let slot = Counters::slot(status);
-        let id = (member != "-").then(|| Label::intern(member).id());
+        let id = match member {
+            "-" => None,
+            // Never counted under a label nobody has used: nothing to add up.
+            named => match Label::find(named) {
+                Some(label) => Some(label.id()),
+                None => return 0,
+            },
+        };
         self.shards
             .iter()
             .map(|shard| {
