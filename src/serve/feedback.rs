@@ -7,6 +7,7 @@
 //! path never comes here.
 
 use crate::content::render::html_escape;
+use crate::model::label::Label;
 use crate::serve::form::field;
 use crate::serve::handler::{full, Body};
 use crate::snapshot::routes::Route;
@@ -98,7 +99,7 @@ const PAGES: [(&str, Page); 4] = [
 /// The page of `path` on a host whose route serves content (a member's built site, or the
 /// apex), with the label its codes carry; `None` for everything else, which the handler
 /// answers as for GET.
-pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Option<(Page, String, String)> {
+pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Option<(Page, Label, String)> {
     let page = PAGES.iter().find(|(p, _)| *p == path)?.1;
     match snap.routes.lookup(host)? {
         Route::Site { label } => {
@@ -106,9 +107,9 @@ pub fn target(snap: &Snapshot, host: &str, path: &str, zone_label: &str) -> Opti
             if crate::serve::handler::in_maintenance(snap, label).is_some() {
                 return None;
             }
-            Some((page, label.to_string(), site.config.names.name_vi.clone()))
+            Some((page, label.clone(), site.config.names.name_vi.clone()))
         }
-        Route::Apex => Some((page, zone_label.to_string(), snap.platform.name_vi.clone())),
+        Route::Apex => Some((page, Label::intern(zone_label), snap.platform.name_vi.clone())),
         _ => None,
     }
 }
@@ -198,7 +199,7 @@ fn first_use(nonce: &str, now: u64) -> bool {
 /// Answer a request for one of the write path's pages.
 pub async fn answer<B>(
     desk: &Desk,
-    (which, site, site_name): (Page, String, String),
+    (which, site, site_name): (Page, Label, String),
     req: Request<B>,
     client: IpAddr,
 ) -> Response<Body>
@@ -219,11 +220,11 @@ where
             let status =
                 if code.is_empty() { None } else { desk.ask(|tx| Job::Lookup(code.clone(), tx)).await.flatten() };
             // Another site's code is not shown here.
-            let status = status.filter(|s| s.site == site);
+            let status = status.filter(|s| s.site == *site);
             lookup_page(&site_name, &code, status.as_ref())
         }
         (Page::Answers, &Method::GET) | (Page::Answers, &Method::HEAD) => {
-            let answers = desk.ask(|tx| Job::Answers(site.clone(), tx)).await.unwrap_or_default();
+            let answers = desk.ask(|tx| Job::Answers(site.to_string(), tx)).await.unwrap_or_default();
             answers_page(&site_name, &answers)
         }
         (Page::Rate, &Method::POST) => {
@@ -241,7 +242,7 @@ where
             }
             let day = crate::model::time::Date::at_vn(now).iso();
             let key = crate::store::secrets::sha256_hex(format!("{client}|{site}|{path}|{day}").as_bytes());
-            let _ = desk.jobs.send(Job::Rate(site.clone(), path, useful == "yes", key)).await;
+            let _ = desk.jobs.send(Job::Rate(site.to_string(), path, useful == "yes", key)).await;
             let mut resp = Response::new(full(Bytes::new()));
             *resp.status_mut() = StatusCode::NO_CONTENT;
             resp

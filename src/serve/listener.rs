@@ -124,8 +124,7 @@ pub(crate) fn serve_one(
         let app = app.clone();
         return Answer::Waiting(Box::pin(async move {
             let desk = app.desk.get().expect("a desk once set stays set");
-            // A form is rare: its member's number is looked up here, not carried.
-            let member = Label::intern(&target.1);
+            let member = target.1.clone();
             let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
             done(&app, resp, Some(&member), started, seen)
         }));
@@ -229,7 +228,7 @@ fn feedback_target(
     req: &Request<Incoming>,
     scheme: Scheme,
     sni: Option<&str>,
-) -> Option<(crate::serve::feedback::Page, String, String)> {
+) -> Option<(crate::serve::feedback::Page, Label, String)> {
     let path = req.uri().path();
     if !(path.starts_with("/hoi-dap/") || path == "/_danh-gia") {
         return None;
