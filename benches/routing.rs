@@ -63,6 +63,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("handler_cached_page_br", |b| {
         b.iter(|| cong::serve::handler::handle(&snap, black_box(&req), cong::serve::handler::Scheme::Http))
     });
+    // As scripts/bench asks (wrk, no Accept-Encoding): the identity body.
+    let plain = http::Request::builder().uri("/tin-tuc/").header("host", "ais.mic.gov.vn").body(()).unwrap();
+    c.bench_function("handler_cached_page_identity", |b| {
+        b.iter(|| cong::serve::handler::handle(&snap, black_box(&plain), cong::serve::handler::Scheme::Http))
+    });
 }
 
 criterion_group!(benches, bench);
