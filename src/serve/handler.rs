@@ -376,9 +376,12 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
 /// Send a prepared response: 304 when the client's ETag matches, else the best encoding.
 /// Each encoding has its own strong ETag (`"<hash>"`, `"<hash>-br"`, `"<hash>-gz"`), as
 /// RFC 9110 wants of different representations; any of them revalidates. The headers go
-/// straight into a map sized for all of them (the hot path: no builder, one allocation).
+/// straight into a map sized for them (the hot path: no builder, one allocation).
 pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<Body> {
-    let mut h = HeaderMap::with_capacity(16);
+    // Room for the most a page's answer carries (twelve: type, cache, Vary, ranges, ETag,
+    // length, coding, HSTS and the four security headers) and no more: an entry is about a
+    // hundred bytes, and the map was twice this, half of it allocated and never written.
+    let mut h = HeaderMap::with_capacity(12);
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
     let coding = choose_encoding(p, headers);
