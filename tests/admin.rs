@@ -306,6 +306,21 @@ async fn name_check_status_and_metrics() {
         .collect();
     sites.sort();
     assert_eq!(sites, demo_labels(), "every demo site is loaded: {status}");
+    // The short form for a platform of thousands of members: only what needs someone.
+    let problems = api.get_json("/api/status?only=problems", 200).await;
+    assert_eq!(problems["sites_built"], status["sites_built"], "the counts stay whole: {problems}");
+    let listed = problems["sites"].as_array().unwrap_or_else(|| panic!("no sites array: {problems}"));
+    assert!(listed.len() < sites.len(), "clean demo sites are left out: {problems}");
+    for site in listed {
+        let clean = site["warnings"].as_array().is_some_and(Vec::is_empty)
+            && site["lints"].as_array().is_some_and(Vec::is_empty)
+            && site["error"].is_null();
+        assert!(!clean, "a site without a problem is listed: {site}");
+    }
+    let wrong = api.call("GET", "/api/status?only=everything", "").await;
+    assert_eq!(wrong.status, 400, "{}", wrong.text());
+    let error: serde_json::Value = serde_json::from_str(&wrong.text()).expect("a JSON error");
+    assert_eq!(error["error"]["field"], "only", "the error names the parameter: {error}");
 
     for _ in 0..3 {
         assert_eq!(get(running.http_addr, "ais.mic.gov.vn", "/").await.status, 200);

@@ -96,6 +96,9 @@ impl Admin {
                 .body(crate::serve::handler::full(Bytes::from(body)))
                 .expect("valid response");
         }
+        if req.uri().path().trim_end_matches('/') == "/api/status" && req.method() == Method::GET {
+            return self.status_off_workers(req.uri().query().unwrap_or("")).await;
+        }
         match self.route(req, &user).await {
             Ok((status, value)) => json_response(status, &value),
             Err(e) => error_response(e),
@@ -278,7 +281,6 @@ impl Admin {
             }
             (Method::GET, ["api", "names", "check"]) => self.check_name(&query).await,
             (Method::GET, ["api", "audit"]) => self.audit(&query).await,
-            (Method::GET, ["api", "status"]) => Ok((StatusCode::OK, self.status())),
             (Method::GET, ["api", "dns"]) => self.dns_report().await,
             (Method::POST, ["api", "dns", "check"]) => self.dns_check(&query).await,
             (_, ["api", ..]) | (_, ["metrics"]) => Err(ApiError(
@@ -381,9 +383,44 @@ impl Admin {
     }
 
     /// Loaded sites, reload errors, members by status.
-    fn status(&self) -> Value {
+    /// `GET /api/status`, made and written out on a blocking thread: with thousands of
+    /// members it reads a certificate record per name and writes a megabyte of JSON, which
+    /// on a runtime worker would hold up the public requests queued behind it.
+    /// `?only=problems` lists only the sites and certificates that need someone.
+    async fn status_off_workers(self: Arc<Self>, query: &str) -> Response<Body> {
+        let only_problems = match parse_query(query).get("only").map(String::as_str) {
+            None | Some("") => false,
+            Some("problems") => true,
+            Some(_) => return error_response(bad_param("only", "\"problems\" (or left out, for everything)")),
+        };
+        let made =
+            tokio::task::spawn_blocking(move || json_response(StatusCode::OK, &self.status(only_problems))).await;
+        made.unwrap_or_else(|e| {
+            error_response(ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("status: {e}"), None))
+        })
+    }
+
+    /// The platform's state; `only_problems`: of the sites and certificates, only those with
+    /// an error, a warning or a finding, and the names not valid (the counts stay whole).
+    fn status(&self, only_problems: bool) -> Value {
         let snap = self.live.snapshot();
-        let sites: Vec<Value> = snap.sites.values().map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "lints": s.lints, "error": snap.site_errors.get(&s.label) })).collect();
+        let sites: Vec<Value> = snap
+            .sites
+            .values()
+            .filter(|s| {
+                !only_problems
+                    || !s.warnings.is_empty()
+                    || !s.lints.is_empty()
+                    || snap.site_errors.contains_key(&s.label)
+            })
+            .map(|s| json!({ "label": s.label, "pages": s.page_count, "warnings": s.warnings, "lints": s.lints, "error": snap.site_errors.get(&s.label) }))
+            .collect();
+        let mut certificates = self.certificates();
+        if only_problems {
+            if let Some(Value::Array(names)) = certificates.get_mut("names") {
+                names.retain(|row| !matches!(row.get("status").and_then(Value::as_str), Some("valid" | "not_served")));
+            }
+        }
         json!({
             "generation": snap.generation,
             // While the server starts, the sites not built yet (they answer 503 meanwhile).
@@ -395,7 +432,7 @@ impl Admin {
             "sites": sites,
             "site_errors": snap.site_errors,
             "theme_errors": snap.theme_errors,
-            "certificates": self.certificates(),
+            "certificates": certificates,
             "dns": self.dns.last().map(|r| json!({ "checked_at": r.checked_at, "summary": r.summary, "running": self.dns.is_running() })),
         })
     }

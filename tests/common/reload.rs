@@ -111,14 +111,16 @@ impl Fixture {
 
     /// `GET /api/status` of the admin API, as JSON.
     pub async fn status(&self) -> serde_json::Value {
+        self.status_at("/api/status").await
+    }
+
+    /// `GET path` of the admin API (`/api/status` with a query), as JSON.
+    async fn status_at(&self, path: &str) -> serde_json::Value {
         let (_, token) = admin_token();
         let mut conn = Conn::open(self.admin).await.expect("connect to the admin API");
         let auth = format!("Bearer {token}");
-        let resp = conn
-            .request("127.0.0.1", "/api/status", &[("authorization", &auth)])
-            .await
-            .expect("GET /api/status answers");
-        assert_eq!(resp.status, 200, "GET /api/status: {}", resp.body);
+        let resp = conn.request("127.0.0.1", path, &[("authorization", &auth)]).await.expect("GET /api/status answers");
+        assert_eq!(resp.status, 200, "GET {path}: {}", resp.body);
         serde_json::from_str(&resp.body).expect("GET /api/status is JSON")
     }
 
@@ -171,6 +173,14 @@ impl Fixture {
             }
         })
         .await;
+        // The short form (`?only=problems`) keeps a served site with an error in its list.
+        let lists = |v: &serde_json::Value| {
+            v["sites"]
+                .as_array()
+                .is_some_and(|sites| sites.iter().any(|s| s["label"] == label && !s["error"].is_null()))
+        };
+        let (full, brief) = (self.status().await, self.status_at("/api/status?only=problems").await);
+        assert_eq!(lists(&brief), lists(&full), "{label} in ?only=problems: {brief}\nin full: {full}");
     }
 
     /// Run the real `cong` binary with this fixture's config, from its folder (so messages

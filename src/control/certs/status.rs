@@ -40,7 +40,9 @@ pub fn rows(store: &Store, wanted: &[String]) -> Vec<CertStatus> {
     names.extend(store.names());
     names.sort();
     names.dedup();
-    names.iter().map(|n| row(store, n, wanted.contains(n))).collect()
+    // A set: with 10,000 members a scan of the list per name was 50 million comparisons.
+    let wanted: std::collections::HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    names.iter().map(|n| row(store, n, wanted.contains(n.as_str()))).collect()
 }
 
 /// The row of one name.
