@@ -375,51 +375,58 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
 
 /// Send a prepared response: 304 when the client's ETag matches, else the best encoding.
 /// Each encoding has its own strong ETag (`"<hash>"`, `"<hash>-br"`, `"<hash>-gz"`), as
-/// RFC 9110 wants of different representations; any of them revalidates. The headers go
-/// straight into a map sized for them (the hot path: no builder, one allocation).
+/// RFC 9110 wants of different representations; any of them revalidates. The whole page,
+/// nearly every answer, starts from a [`head`] kept for its shape.
 pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<Body> {
-    // Room for the most a page's answer carries (twelve: type, cache, Vary, ranges, ETag,
-    // length, coding, HSTS and the four security headers) and no more: an entry is about a
-    // hundred bytes, and the map was twice this, half of it allocated and never written.
+    let coding = choose_encoding(p, headers);
+    // What nearly every request gets: the whole page, no validator matched, no range.
+    let revalidated = |p: &Prepared| {
+        etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m))
+    };
+    if p.status != StatusCode::OK
+        || (!revalidated(p) && matches!(range::asked(headers, &p.etag, p.len), range::Asked::Whole))
+    {
+        return whole(p, coding, method);
+    }
+    // A 304 or a range of a 200: rare, made header by header. Room for the most such an
+    // answer carries (type, cache, Vary, ranges, Last-Modified, ETag, Content-Range, length,
+    // HSTS and the four security headers).
     let mut h = HeaderMap::with_capacity(12);
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
-    let coding = choose_encoding(p, headers);
     if p.br.is_some() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    if p.status == StatusCode::OK {
-        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        if let Some(modified) = &p.last_modified {
-            h.insert(header::LAST_MODIFIED, modified.clone());
-        }
-        if etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m)) {
-            h.insert(header::ETAG, variant_etag(p, coding));
-            return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
-        }
-        // A range is a slice of the identity body (PDF readers, video players).
-        let len = p.len;
-        match range::asked(headers, &p.etag, len) {
-            range::Asked::Whole => {}
-            range::Asked::Part { start, end } => {
-                h.insert(header::ETAG, p.etag.clone());
-                h.insert(header::CONTENT_RANGE, number_value(format!("bytes {start}-{end}/{len}")));
-                h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
-                let slice =
-                    if method == Method::HEAD { Bytes::new() } else { p.body().slice(start as usize..=end as usize) };
-                return with_headers(StatusCode::PARTIAL_CONTENT, h, slice);
-            }
-            range::Asked::Unsatisfiable => {
-                h.insert(header::CONTENT_RANGE, number_value(format!("bytes */{len}")));
-                h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
-                return with_headers(StatusCode::RANGE_NOT_SATISFIABLE, h, Bytes::new());
-            }
-        }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(modified) = &p.last_modified {
+        h.insert(header::LAST_MODIFIED, modified.clone());
+    }
+    if revalidated(p) {
         h.insert(header::ETAG, variant_etag(p, coding));
+        return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
     }
-    if let Some(coding) = coding {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    // A range is a slice of the identity body (PDF readers, video players).
+    let len = p.len;
+    match range::asked(headers, &p.etag, len) {
+        range::Asked::Whole => whole(p, coding, method),
+        range::Asked::Part { start, end } => {
+            h.insert(header::ETAG, p.etag.clone());
+            h.insert(header::CONTENT_RANGE, number_value(format!("bytes {start}-{end}/{len}")));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
+            let slice =
+                if method == Method::HEAD { Bytes::new() } else { p.body().slice(start as usize..=end as usize) };
+            with_headers(StatusCode::PARTIAL_CONTENT, h, slice)
+        }
+        range::Asked::Unsatisfiable => {
+            h.insert(header::CONTENT_RANGE, number_value(format!("bytes */{len}")));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+            with_headers(StatusCode::RANGE_NOT_SATISFIABLE, h, Bytes::new())
+        }
     }
+}
+
+/// The whole page in `coding`: its [`head`] with the validator and the length.
+fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body> {
     // A coding is chosen only for a page that has a brotli form, so a gzip one too (made on
     // demand: a HEAD asks for its length as well).
     let body = match coding {
@@ -428,9 +435,69 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
         None if method == Method::HEAD => Bytes::new(),
         None => p.body(),
     };
+    let mut h = head(p, coding);
+    if p.status == StatusCode::OK {
+        h.insert(header::ETAG, variant_etag(p, coding));
+        if let Some(modified) = &p.last_modified {
+            h.insert(header::LAST_MODIFIED, modified.clone());
+        }
+    }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
     let body = if method == Method::HEAD { Bytes::new() } else { body };
-    with_headers(p.status, h, body)
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = p.status;
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// The headers a whole answer of `p` in `coding` carries whatever else was asked: type,
+/// cache policy, `Vary` when it has a compressed form, `Accept-Ranges` on a 200, the
+/// coding, and the [`security_headers`]; with places for the ETag (on a 200) and the
+/// length, which the caller fills. Pages share a handful of such heads (HTML pages in br,
+/// style sheets, images...): each thread makes each once and clones it per answer, which
+/// copies the entries where inserting them one by one hashed each name and moved the
+/// others aside (a third of the request path's instructions).
+fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
+    /// Past this many shapes a thread makes the rest afresh each time.
+    const KEPT: usize = 32;
+    let same = |a: &HeaderValue, b: &HeaderValue| std::ptr::eq(a.as_bytes(), b.as_bytes()) || a == b;
+    let key = (p.status == StatusCode::OK, p.br.is_some(), coding.map(Coding::name));
+    HEADS.with_borrow_mut(|heads| {
+        let kept =
+            heads.iter().find(|(k, ct, cc, _)| *k == key && same(ct, &p.content_type) && same(cc, &p.cache_control));
+        if let Some((_, _, _, h)) = kept {
+            return h.clone();
+        }
+        let (ok, vary, coding) = key;
+        let mut h = HeaderMap::with_capacity(12);
+        h.insert(header::CONTENT_TYPE, p.content_type.clone());
+        h.insert(header::CACHE_CONTROL, p.cache_control.clone());
+        if vary {
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        if ok {
+            h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            h.insert(header::ETAG, HeaderValue::from_static("\"\""));
+        }
+        if let Some(coding) = coding {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        security_headers(&mut h);
+        if heads.len() < KEPT {
+            heads.push((key, p.content_type.clone(), p.cache_control.clone(), h.clone()));
+        }
+        h
+    })
+}
+
+/// A [`head`]'s shape: a 200, has a compressed form, the coding; the type; the cache policy.
+type HeadKey = (bool, bool, Option<&'static str>);
+
+thread_local! {
+    /// Each thread's [`head`]s: no lock on the request path.
+    static HEADS: std::cell::RefCell<Vec<(HeadKey, HeaderValue, HeaderValue, HeaderMap)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A header value made of ASCII digits, spaces and punctuation (`Content-Range`).
@@ -577,6 +644,61 @@ pub fn security_headers(h: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Heads are kept per shape and cloned: every shape must still get exactly its own
+    /// headers, with its own ETag and length in the places kept for them, whichever shape
+    /// this thread answered before.
+    #[test]
+    fn each_shape_of_answer_gets_its_own_headers() {
+        use crate::content::render::CachePolicy;
+        let text = "Đơn vị thực hiện chức năng tham mưu, quản lý nhà nước. ".repeat(40);
+        let page = Prepared::html(StatusCode::OK, CachePolicy::Page, text.clone());
+        let missing = Prepared::html(StatusCode::NOT_FOUND, CachePolicy::NoStore, text);
+        let style = Prepared::new(StatusCode::OK, "text/css", CachePolicy::Asset, b"a{}".to_vec());
+        let mut br = HeaderMap::new();
+        br.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        let plain = HeaderMap::new();
+        let names = |r: &Response<Body>| {
+            let mut n: Vec<String> = r.headers().keys().map(|k| k.to_string()).collect();
+            n.sort_unstable();
+            n
+        };
+        for _ in 0..2 {
+            let r = prepared(&page, &br, &Method::GET);
+            assert_eq!(r.headers()["content-encoding"], "br");
+            assert_eq!(r.headers()["content-length"], page.br.as_ref().unwrap().len().to_string().as_str());
+            assert_eq!(r.headers()["etag"], variant_etag(&page, Some(Coding::Br)));
+            assert_eq!(r.headers()["vary"], "accept-encoding");
+            let r = prepared(&page, &plain, &Method::GET);
+            assert!(r.headers().get("content-encoding").is_none(), "{:?}", r.headers());
+            assert_eq!(r.headers()["content-length"], page.len.to_string().as_str());
+            assert_eq!(r.headers()["etag"], page.etag);
+            let r = prepared(&missing, &plain, &Method::GET);
+            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            assert_eq!(r.headers()["content-length"], missing.len.to_string().as_str());
+            assert!(r.headers().get("etag").is_none() && r.headers().get("accept-ranges").is_none());
+            let r = prepared(&style, &br, &Method::HEAD);
+            assert_eq!(r.headers()["content-type"], "text/css");
+            assert_eq!(r.headers()["cache-control"], "public, max-age=86400");
+            assert_eq!(r.headers()["content-length"], "3", "a HEAD says the length of what a GET gets");
+            assert_eq!(
+                names(&r),
+                [
+                    "accept-ranges",
+                    "cache-control",
+                    "content-length",
+                    "content-security-policy",
+                    "content-type",
+                    "etag",
+                    "referrer-policy",
+                    "x-content-type-options",
+                    "x-frame-options"
+                ],
+                "too small to compress: no Vary, no coding"
+            );
+        }
+    }
 
     #[test]
     fn path_decoding_table() {
