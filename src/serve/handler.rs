@@ -379,50 +379,59 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
 /// nearly every answer, starts from a [`head`] kept for its shape.
 pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<Body> {
     let coding = choose_encoding(p, headers);
-    // What nearly every request gets: the whole page, no validator matched, no range.
-    let revalidated = |p: &Prepared| {
-        etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m))
-    };
-    if p.status != StatusCode::OK
-        || (!revalidated(p) && matches!(range::asked(headers, &p.etag, p.len), range::Asked::Whole))
-    {
-        return whole(p, coding, method);
+    if p.status == StatusCode::OK {
+        // A 304 or a range: rare, made from the page's base headers one by one.
+        let dated = || {
+            let mut h = base(p);
+            if let Some(modified) = &p.last_modified {
+                h.insert(header::LAST_MODIFIED, modified.clone());
+            }
+            h
+        };
+        if etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m)) {
+            let mut h = dated();
+            h.insert(header::ETAG, variant_etag(p, coding));
+            return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
+        }
+        // A range is a slice of the identity body (PDF readers, video players).
+        let len = p.len;
+        match range::asked(headers, &p.etag, len) {
+            range::Asked::Whole => {}
+            range::Asked::Part { start, end } => {
+                let mut h = dated();
+                h.insert(header::ETAG, p.etag.clone());
+                h.insert(header::CONTENT_RANGE, number_value(format!("bytes {start}-{end}/{len}")));
+                h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
+                let slice =
+                    if method == Method::HEAD { Bytes::new() } else { p.body().slice(start as usize..=end as usize) };
+                return with_headers(StatusCode::PARTIAL_CONTENT, h, slice);
+            }
+            range::Asked::Unsatisfiable => {
+                let mut h = dated();
+                h.insert(header::CONTENT_RANGE, number_value(format!("bytes */{len}")));
+                h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+                return with_headers(StatusCode::RANGE_NOT_SATISFIABLE, h, Bytes::new());
+            }
+        }
     }
-    // A 304 or a range of a 200: rare, made header by header. Room for the most such an
-    // answer carries (type, cache, Vary, ranges, Last-Modified, ETag, Content-Range, length,
-    // HSTS and the four security headers).
+    whole(p, coding, method)
+}
+
+/// The headers every answer of `p` starts with: type, cache policy, `Vary` when it has a
+/// compressed form, `Accept-Ranges` on a 200. In a map with room for the most an answer
+/// carries (those, Last-Modified, ETag, Content-Range or the coding, the length, HSTS and
+/// the four security headers).
+fn base(p: &Prepared) -> HeaderMap {
     let mut h = HeaderMap::with_capacity(12);
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
     if p.br.is_some() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(modified) = &p.last_modified {
-        h.insert(header::LAST_MODIFIED, modified.clone());
+    if p.status == StatusCode::OK {
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     }
-    if revalidated(p) {
-        h.insert(header::ETAG, variant_etag(p, coding));
-        return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
-    }
-    // A range is a slice of the identity body (PDF readers, video players).
-    let len = p.len;
-    match range::asked(headers, &p.etag, len) {
-        range::Asked::Whole => whole(p, coding, method),
-        range::Asked::Part { start, end } => {
-            h.insert(header::ETAG, p.etag.clone());
-            h.insert(header::CONTENT_RANGE, number_value(format!("bytes {start}-{end}/{len}")));
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
-            let slice =
-                if method == Method::HEAD { Bytes::new() } else { p.body().slice(start as usize..=end as usize) };
-            with_headers(StatusCode::PARTIAL_CONTENT, h, slice)
-        }
-        range::Asked::Unsatisfiable => {
-            h.insert(header::CONTENT_RANGE, number_value(format!("bytes */{len}")));
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
-            with_headers(StatusCode::RANGE_NOT_SATISFIABLE, h, Bytes::new())
-        }
-    }
+    h
 }
 
 /// The whole page in `coding`: its [`head`] with the validator and the length.
@@ -444,16 +453,12 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
     let body = if method == Method::HEAD { Bytes::new() } else { body };
-    let mut resp = Response::new(full(body));
-    *resp.status_mut() = p.status;
-    *resp.headers_mut() = h;
-    resp
+    response(p.status, h, body)
 }
 
-/// The headers a whole answer of `p` in `coding` carries whatever else was asked: type,
-/// cache policy, `Vary` when it has a compressed form, `Accept-Ranges` on a 200, the
-/// coding, and the [`security_headers`]; with places for the ETag (on a 200) and the
-/// length, which the caller fills. Pages share a handful of such heads (HTML pages in br,
+/// The headers a whole answer of `p` in `coding` carries whatever else was asked: its
+/// [`base`], the coding and the [`security_headers`], with places for the ETag (on a 200)
+/// and the length, which the caller fills. Pages share a handful of such heads (HTML pages in br,
 /// style sheets, images...): each thread makes each once and clones it per answer, which
 /// copies the entries where inserting them one by one hashed each name and moved the
 /// others aside (a third of the request path's instructions).
@@ -468,19 +473,12 @@ fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
         if let Some((_, _, _, h)) = kept {
             return h.clone();
         }
-        let (ok, vary, coding) = key;
-        let mut h = HeaderMap::with_capacity(12);
-        h.insert(header::CONTENT_TYPE, p.content_type.clone());
-        h.insert(header::CACHE_CONTROL, p.cache_control.clone());
-        if vary {
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        if ok {
-            h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        let mut h = base(p);
+        if p.status == StatusCode::OK {
             h.insert(header::ETAG, HeaderValue::from_static("\"\""));
         }
         if let Some(coding) = coding {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
         }
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         security_headers(&mut h);
@@ -508,6 +506,11 @@ fn number_value(text: String) -> HeaderValue {
 /// A response of `status` with `headers` plus the ones every response carries.
 fn with_headers(status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Response<Body> {
     security_headers(&mut headers);
+    response(status, headers, body)
+}
+
+/// A response of `status` with exactly `headers`.
+fn response(status: StatusCode, headers: HeaderMap, body: Bytes) -> Response<Body> {
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
