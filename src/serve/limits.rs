@@ -7,7 +7,7 @@
 use crate::model::config::Limits;
 use crate::serve::handler::{security_headers, Body};
 use bytes::Bytes;
-use http::header::{self, HeaderMap};
+use http::header;
 use http::{Response, StatusCode};
 use std::future::Future;
 use std::io;
@@ -264,9 +264,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
 
 /// A public portal takes no request bodies: one declared larger than `max` bytes gets 413
 /// and the connection is closed without reading it. Smaller bodies are never read either
-/// (the handler answers GET/HEAD and refuses the rest with 405).
-pub fn refuse_large_body(headers: &HeaderMap, max: u64) -> Option<Response<Body>> {
-    let declared = headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse::<u64>().ok()?;
+/// (the handler answers GET/HEAD and refuses the rest with 405). A request that says it has
+/// no body (every GET a browser sends) is let through without reading its headers.
+pub fn refuse_large_body<B: hyper::body::Body>(req: &http::Request<B>, max: u64) -> Option<Response<Body>> {
+    if req.body().is_end_stream() {
+        return None;
+    }
+    let declared = req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse::<u64>().ok()?;
     if declared <= max {
         return None;
     }
@@ -330,12 +334,13 @@ mod tests {
 
     #[test]
     fn only_declared_bodies_over_the_limit_are_refused() {
-        let mut h = HeaderMap::new();
-        assert!(refuse_large_body(&h, 10).is_none(), "no body");
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
-        assert!(refuse_large_body(&h, 10).is_none(), "at the limit");
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("11"));
-        let resp = refuse_large_body(&h, 10).expect("over the limit");
+        // A body still to come, as hyper hands over a request that declared one.
+        let mut req = http::Request::new(http_body_util::Full::new(Bytes::from_static(b"x")));
+        assert!(refuse_large_body(&req, 10).is_none(), "no body");
+        req.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+        assert!(refuse_large_body(&req, 10).is_none(), "at the limit");
+        req.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from_static("11"));
+        let resp = refuse_large_body(&req, 10).expect("over the limit");
         assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(resp.headers()[header::CONNECTION], "close");
         assert_eq!(resp.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");

@@ -91,12 +91,7 @@ pub(crate) fn respond<'s>(
     scheme: Scheme,
     sni: Option<&str>,
 ) -> (Response<Body>, Option<&'s Label>) {
-    // A request that says it has no body (every GET a browser sends) has none to refuse.
-    let max_body = app.live.config.limits.max_body_bytes;
-    if let Some(resp) = (!hyper::body::Body::is_end_stream(req.body()))
-        .then(|| crate::serve::limits::refuse_large_body(req.headers(), max_body))
-        .flatten()
-    {
+    if let Some(resp) = crate::serve::limits::refuse_large_body(req, app.live.config.limits.max_body_bytes) {
         return (resp, None);
     }
     let ctx = handler::Ctx { scheme, sni, certs: Some(&app.certs) };
