@@ -96,11 +96,13 @@ impl Admin {
                 .body(crate::serve::handler::full(Bytes::from(body)))
                 .expect("valid response");
         }
-        if req.uri().path().trim_end_matches('/') == "/api/status" && req.method() == Method::GET {
-            return self.status_off_workers(req.uri().query().unwrap_or("")).await;
-        }
         match self.route(req, &user).await {
-            Ok((status, value)) => json_response(status, &value),
+            // Written out on a blocking thread: an answer about thousands of members is a
+            // megabyte of JSON, which on a runtime worker would hold up the public requests
+            // queued behind it.
+            Ok((status, value)) => tokio::task::spawn_blocking(move || json_response(status, &value))
+                .await
+                .unwrap_or_else(|e| error_response(internal(e))),
             Err(e) => error_response(e),
         }
     }
@@ -127,7 +129,7 @@ impl Admin {
         self.with_registry(move |r| Ok(r.user_for_token(&given)?)).await
     }
 
-    async fn route<B>(&self, req: Request<B>, user: &User) -> ApiResult
+    async fn route<B>(self: &Arc<Self>, req: Request<B>, user: &User) -> ApiResult
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -281,6 +283,7 @@ impl Admin {
             }
             (Method::GET, ["api", "names", "check"]) => self.check_name(&query).await,
             (Method::GET, ["api", "audit"]) => self.audit(&query).await,
+            (Method::GET, ["api", "status"]) => self.status(&query).await,
             (Method::GET, ["api", "dns"]) => self.dns_report().await,
             (Method::POST, ["api", "dns", "check"]) => self.dns_check(&query).await,
             (_, ["api", ..]) | (_, ["metrics"]) => Err(ApiError(
@@ -298,10 +301,7 @@ impl Admin {
         &self,
         f: impl FnOnce(&mut Registry) -> Result<T, AdmitError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        crate::store::registry::off_workers(&self.registry, f)
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?
-            .map_err(admit_error)
+        crate::store::registry::off_workers(&self.registry, f).await.map_err(internal)?.map_err(admit_error)
     }
 
     async fn list(&self, query: &HashMap<String, String>) -> ApiResult {
@@ -383,26 +383,23 @@ impl Admin {
     }
 
     /// Loaded sites, reload errors, members by status.
-    /// `GET /api/status`, made and written out on a blocking thread: with thousands of
-    /// members it reads a certificate record per name and writes a megabyte of JSON, which
-    /// on a runtime worker would hold up the public requests queued behind it.
-    /// `?only=problems` lists only the sites and certificates that need someone.
-    async fn status_off_workers(self: Arc<Self>, query: &str) -> Response<Body> {
-        let only_problems = match parse_query(query).get("only").map(String::as_str) {
+    /// `GET /api/status`, made on a blocking thread: with thousands of members it reads a
+    /// certificate record per name. `?only=problems` lists only the sites and certificates
+    /// that need someone.
+    async fn status(self: &Arc<Self>, query: &HashMap<String, String>) -> ApiResult {
+        let only_problems = match query.get("only").map(String::as_str) {
             None | Some("") => false,
             Some("problems") => true,
-            Some(_) => return error_response(bad_param("only", "\"problems\" (or left out, for everything)")),
+            Some(_) => return Err(bad_param("only", "\"problems\" (or left out, for everything)")),
         };
-        let made =
-            tokio::task::spawn_blocking(move || json_response(StatusCode::OK, &self.status(only_problems))).await;
-        made.unwrap_or_else(|e| {
-            error_response(ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("status: {e}"), None))
-        })
+        let admin = self.clone();
+        let value = tokio::task::spawn_blocking(move || admin.state(only_problems)).await.map_err(internal)?;
+        Ok((StatusCode::OK, value))
     }
 
     /// The platform's state; `only_problems`: of the sites and certificates, only those with
     /// an error, a warning or a finding, and the names not valid (the counts stay whole).
-    fn status(&self, only_problems: bool) -> Value {
+    fn state(&self, only_problems: bool) -> Value {
         let snap = self.live.snapshot();
         let sites: Vec<Value> = snap
             .sites
@@ -557,10 +554,7 @@ impl Admin {
         &self,
         f: impl FnOnce(&mut Registry) -> Result<T, ContentError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        crate::store::registry::off_workers(&self.registry, f)
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?
-            .map_err(content_error)
+        crate::store::registry::off_workers(&self.registry, f).await.map_err(internal)?.map_err(content_error)
     }
 
     async fn changes(&self, label: &str, user: &User) -> ApiResult {
@@ -924,7 +918,7 @@ impl Admin {
             services::announce(r, &calendar, &a, &actor, crate::model::time::now_secs() as i64)
         })
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
+        .map_err(internal)?;
         let window = announced.map_err(service_error)?;
         self.refresh().await;
         Ok((StatusCode::CREATED, json!({ "label": crate::model::host::normalize_name(label), "maintenance": window })))
@@ -965,7 +959,7 @@ impl Admin {
             Ok::<_, ServiceError>((dossier, new, all))
         })
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
+        .map_err(internal)?;
         let (dossier, new, all) = pushed.map_err(service_error)?;
         let site = crate::model::host::normalize_name(label);
         let mut changed = std::collections::BTreeMap::new();
@@ -1067,6 +1061,11 @@ fn admit_error(e: AdmitError) -> ApiError {
 
 fn not_found() -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/admin-api.md)".into(), None)
+}
+
+/// A failure of ours (a thread that panicked, a store that broke): 500.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None)
 }
 
 pub(crate) fn bad_param(field: &str, expected: &str) -> ApiError {
