@@ -25,35 +25,38 @@ pub fn normalize_host(raw: &str) -> Result<Cow<'_, str>, HostError> {
     if raw.is_empty() {
         return Err(HostError::Missing);
     }
-    let host = if let Some(rest) = raw.strip_prefix('[') {
+    if let Some(rest) = raw.strip_prefix('[') {
         // An IPv6 literal: valid, but never a member's name.
         let end = rest.find(']').ok_or(HostError::Malformed)?;
         return Ok(Cow::Owned(format!("[{}]", &rest[..end].to_ascii_lowercase())));
-    } else {
-        match raw.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            Some(_) => return Err(HostError::Malformed),
-            None => raw,
+    }
+    // One pass over the bytes (every request comes this way): the name up to a `:port`,
+    // checked as it goes. A dot may not start it or follow another (an empty label).
+    let bytes = raw.as_bytes();
+    let (mut previous, mut upper, mut end) = (b'.', false, bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {}
+            b'A'..=b'Z' => upper = true,
+            b'.' if previous != b'.' => {}
+            b':' if bytes[i + 1..].iter().all(u8::is_ascii_digit) => {
+                end = i;
+                break;
+            }
+            _ => return Err(HostError::Malformed),
         }
-    };
-    let host = host.strip_suffix('.').unwrap_or(host);
-    // One trailing dot is the root; a second would be an empty label, as would a leading
-    // dot or two in a row. One pass over the bytes (every request comes this way).
-    let (mut previous, mut upper) = (b'.', false);
-    for b in host.bytes() {
-        if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && previous != b'.')) {
-            return Err(HostError::Malformed);
-        }
-        upper |= b.is_ascii_uppercase();
         previous = b;
     }
-    if host.is_empty() || host.len() > 253 || previous == b'.' {
+    // One trailing dot is the root; a second would have been an empty label above.
+    let host = &raw[..end];
+    let host = host.strip_suffix('.').unwrap_or(host);
+    if host.is_empty() || host.len() > 253 {
         return Err(HostError::Malformed);
     }
-    let host: Cow<str> = if upper { Cow::Owned(host.to_ascii_lowercase()) } else { Cow::Borrowed(host) };
-    Ok(match host {
-        Cow::Borrowed(h) => Cow::Borrowed(strip_localhost(h)),
-        Cow::Owned(h) => Cow::Owned(strip_localhost(&h).to_string()),
+    Ok(if upper {
+        Cow::Owned(strip_localhost(&host.to_ascii_lowercase()).to_string())
+    } else {
+        Cow::Borrowed(strip_localhost(host))
     })
 }
 

@@ -88,7 +88,7 @@ pub async fn fill(mut resp: Response<Body>) -> Response<Body> {
             return unavailable(&e.to_string());
         }
     }
-    *resp.body_mut() = http_body_util::Either::Right(FileBody { file, remaining: stream.len });
+    *resp.body_mut() = http_body_util::Either::Right(Box::new(FileBody { file, remaining: stream.len }));
     resp
 }
 

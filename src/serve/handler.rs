@@ -18,7 +18,9 @@ use std::borrow::Cow;
 
 /// The response body type of every listener.
 /// A response body: prepared bytes, or a large static file streamed from disk.
-pub type Body = http_body_util::Either<Full<Bytes>, crate::serve::file::FileBody>;
+/// (The file is boxed: every answer is moved through a few calls on its way to hyper, and
+/// nearly every one is prepared bytes, which would otherwise carry a file's room.)
+pub type Body = http_body_util::Either<Full<Bytes>, Box<crate::serve::file::FileBody>>;
 
 /// A body of prepared bytes.
 pub fn full(bytes: Bytes) -> Body {
@@ -357,8 +359,13 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
     }
     // One pass over the bytes for what nearly every path is: nothing encoded, no backslash
     // or NUL, no segment starting with a dot.
-    let plain = raw.as_bytes().windows(2).all(|w| !matches!(w, [b'%' | b'\\' | 0, _] | [b'/', b'.']))
-        && !matches!(raw.as_bytes().last(), Some(b'%' | b'\\' | 0));
+    let mut previous = 0;
+    let plain = raw.bytes().all(|b| {
+        // Encoded, a backslash or NUL, or a segment that starts with a dot.
+        let odd = matches!(b, b'%' | b'\\' | 0) || (previous == b'/' && b == b'.');
+        previous = b;
+        !odd
+    });
     if plain {
         return Some(Cow::Borrowed(raw));
     }
@@ -378,8 +385,9 @@ pub fn decode_path(raw: &str) -> Option<Cow<'_, str>> {
 /// RFC 9110 wants of different representations; any of them revalidates. The whole page,
 /// nearly every answer, starts from a [`head`] kept for its shape.
 pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<Body> {
-    let coding = choose_encoding(p, headers);
-    if p.status == StatusCode::OK {
+    let asks = Asks::of(headers);
+    let coding = choose_encoding(p, asks.accept_encoding);
+    if p.status == StatusCode::OK && asks.validates {
         // A 304 or a range: rare, made from the page's base headers one by one.
         let dated = || {
             let mut h = base(p);
@@ -423,6 +431,11 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
 /// the four security headers).
 fn base(p: &Prepared) -> HeaderMap {
     let mut h = HeaderMap::with_capacity(12);
+    add_base(&mut h, p);
+    h
+}
+
+fn add_base(h: &mut HeaderMap, p: &Prepared) {
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
     if p.br.is_some() {
@@ -431,10 +444,10 @@ fn base(p: &Prepared) -> HeaderMap {
     if p.status == StatusCode::OK {
         h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     }
-    h
 }
 
-/// The whole page in `coding`: its [`head`] with the validator and the length.
+/// The whole page in `coding`: its [`head`] with the validator, and the length for a HEAD
+/// (for a GET, hyper writes the length of the body it sends, as cheaply as it can).
 fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body> {
     // A coding is chosen only for a page that has a brotli form, so a gzip one too (made on
     // demand: a HEAD asks for its length as well).
@@ -446,22 +459,35 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
     };
     let mut h = head(p, coding);
     if p.status == StatusCode::OK {
-        h.insert(header::ETAG, variant_etag(p, coding));
+        put_etag(&mut h, variant_etag(p, coding));
         if let Some(modified) = &p.last_modified {
             h.insert(header::LAST_MODIFIED, modified.clone());
         }
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
-    let body = if method == Method::HEAD { Bytes::new() } else { body };
+    if method == Method::HEAD {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
+        return response(p.status, h, Bytes::new());
+    }
     response(p.status, h, body)
 }
 
-/// The headers a whole answer of `p` in `coding` carries whatever else was asked: its
-/// [`base`], the coding and the [`security_headers`], with places for the ETag (on a 200)
-/// and the length, which the caller fills. Pages share a handful of such heads (HTML pages in br,
-/// style sheets, images...): each thread makes each once and clones it per answer, which
-/// copies the entries where inserting them one by one hashed each name and moved the
-/// others aside (a third of the request path's instructions).
+/// Write the ETag into the place a [`head`] of a 200 keeps for it, its first entry (found
+/// without hashing the name); inserted as usual should a head ever come without it.
+fn put_etag(h: &mut HeaderMap, etag: HeaderValue) {
+    match h.iter_mut().next() {
+        Some((name, value)) if name == header::ETAG => *value = etag,
+        _ => {
+            h.insert(header::ETAG, etag);
+        }
+    }
+}
+
+/// The headers a whole answer of `p` in `coding` carries whatever else was asked: a place
+/// for the ETag first (on a 200, filled by [`put_etag`]), its [`base`], the coding and the
+/// [`security_headers`]. Pages share a handful of such heads (HTML pages in br, style
+/// sheets, images...): each thread makes each once and clones it per answer, which copies
+/// the entries where inserting them one by one hashed each name and moved the others aside
+/// (a third of the request path's instructions).
 fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
     /// Past this many shapes a thread makes the rest afresh each time.
     const KEPT: usize = 32;
@@ -473,14 +499,14 @@ fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
         if let Some((_, _, _, h)) = kept {
             return h.clone();
         }
-        let mut h = base(p);
+        let mut h = HeaderMap::with_capacity(12);
         if p.status == StatusCode::OK {
             h.insert(header::ETAG, HeaderValue::from_static("\"\""));
         }
+        add_base(&mut h, p);
         if let Some(coding) = coding {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
         }
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         security_headers(&mut h);
         if heads.len() < KEPT {
             heads.push((key, p.content_type.clone(), p.cache_control.clone(), h.clone()));
@@ -547,11 +573,34 @@ fn variant_etag(p: &Prepared, coding: Option<Coding>) -> HeaderValue {
     HeaderValue::from_bytes(&[base, suffix].concat()).unwrap_or_else(|_| p.etag.clone())
 }
 
+/// What of a request a prepared answer depends on, found in one pass over its headers
+/// (a handful from a browser, one or two from most other clients) instead of a hashed
+/// lookup for each header that might be there.
+struct Asks<'r> {
+    accept_encoding: Option<&'r HeaderValue>,
+    /// A validator or a range: then those are read properly (rare; a revalidation).
+    validates: bool,
+}
+
+impl<'r> Asks<'r> {
+    fn of(headers: &'r HeaderMap) -> Asks<'r> {
+        let mut asks = Asks { accept_encoding: None, validates: false };
+        for (name, value) in headers {
+            match *name {
+                header::ACCEPT_ENCODING if asks.accept_encoding.is_none() => asks.accept_encoding = Some(value),
+                header::IF_NONE_MATCH | header::IF_MODIFIED_SINCE | header::RANGE => asks.validates = true,
+                _ => {}
+            }
+        }
+        asks
+    }
+}
+
 /// The coding to send `p` in: br or gzip when the page compresses (it has a brotli form)
-/// and the client takes it, else identity (`None`).
-fn choose_encoding(p: &Prepared, headers: &HeaderMap) -> Option<Coding> {
+/// and the client takes it (`accept`: the first Accept-Encoding), else identity (`None`).
+fn choose_encoding(p: &Prepared, accept: Option<&HeaderValue>) -> Option<Coding> {
     p.br.as_ref()?;
-    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok())?;
+    let accept = accept.and_then(|v| v.to_str().ok())?;
     if accepts(accept, "br") {
         Some(Coding::Br)
     } else if accepts(accept, "gzip") {
@@ -577,9 +626,6 @@ pub fn accepts(accept: &str, coding: &str) -> bool {
     star
 }
 
-/// If-None-Match with weak comparison (RFC 9110 13.1.2).
-/// If-None-Match with weak comparison (RFC 9110 13.1.2); an encoding's suffix is ignored,
-/// so a validator of any representation of this version matches.
 /// `If-Modified-Since` at or after `modified` (both HTTP dates), when the request has no
 /// `If-None-Match` (which takes precedence, RFC 9110 section 13.1.3).
 pub(crate) fn unmodified_since(headers: &HeaderMap, modified: &HeaderValue) -> bool {
@@ -593,6 +639,8 @@ pub(crate) fn unmodified_since(headers: &HeaderMap, modified: &HeaderValue) -> b
     }
 }
 
+/// If-None-Match with weak comparison (RFC 9110 13.1.2); an encoding's suffix is ignored,
+/// so a validator of any representation of this version matches.
 pub(crate) fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let want = etag.as_bytes().strip_suffix(b"\"").unwrap_or(etag.as_bytes());
     headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
@@ -666,20 +714,27 @@ mod tests {
             n.sort_unstable();
             n
         };
+        // A GET's length is the body's: hyper writes it from there, so the map has none.
+        let length = |r: &Response<Body>| {
+            use hyper::body::Body as _;
+            assert!(r.headers().get("content-length").is_none(), "{:?}", r.headers());
+            r.body().size_hint().exact()
+        };
         for _ in 0..2 {
             let r = prepared(&page, &br, &Method::GET);
             assert_eq!(r.headers()["content-encoding"], "br");
-            assert_eq!(r.headers()["content-length"], page.br.as_ref().unwrap().len().to_string().as_str());
+            assert_eq!(length(&r), Some(page.br.as_ref().unwrap().len() as u64));
             assert_eq!(r.headers()["etag"], variant_etag(&page, Some(Coding::Br)));
             assert_eq!(r.headers()["vary"], "accept-encoding");
+            assert_eq!(r.headers().get_all("etag").iter().count(), 1);
             let r = prepared(&page, &plain, &Method::GET);
             assert!(r.headers().get("content-encoding").is_none(), "{:?}", r.headers());
-            assert_eq!(r.headers()["content-length"], page.len.to_string().as_str());
+            assert_eq!(length(&r), Some(page.len));
             assert_eq!(r.headers()["etag"], page.etag);
             let r = prepared(&missing, &plain, &Method::GET);
             assert_eq!(r.status(), StatusCode::NOT_FOUND);
             assert_eq!(r.headers()["cache-control"], "no-store");
-            assert_eq!(r.headers()["content-length"], missing.len.to_string().as_str());
+            assert_eq!(length(&r), Some(missing.len));
             assert!(r.headers().get("etag").is_none() && r.headers().get("accept-ranges").is_none());
             let r = prepared(&style, &br, &Method::HEAD);
             assert_eq!(r.headers()["content-type"], "text/css");

@@ -49,7 +49,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             // Idle and first-request deadlines, as on plain HTTP (see `limits`).
             let (io, seen) = GuardedIo::new(tls, &app.live.config.limits);
             let service = service_fn(move |req: Request<Incoming>| {
-                seen.answer(req.version(), serve_one(&app, req, Scheme::Https, sni.as_deref(), peer))
+                serve_one(&app, req, Scheme::Https, sni.as_deref(), peer, &seen)
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = Uncorking::new(watcher.watch(conn), corked).await;

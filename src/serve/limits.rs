@@ -46,6 +46,9 @@ pub struct GuardedIo<T> {
     /// it was armed: a head opened later has its deadline after the timer's, so the timer is
     /// never moved on a request, only re-armed when it fires early.
     timer: Pin<Box<Sleep>>,
+    /// The waker the timer last said `Pending` to, since it was last set: it will wake that
+    /// one, so polling it again for the same is work for nothing.
+    armed: Option<std::task::Waker>,
 }
 
 /// What the connection's service tells its socket: how many requests have begun and how
@@ -76,6 +79,17 @@ impl RequestSeen {
         }
         self.0.begun.fetch_add(1, Ordering::Release);
         Answering(self.0.clone())
+    }
+
+    /// A request whose answer was ready at once (a page from the snapshot): it begins and
+    /// is answered here, without a guard to hold.
+    #[inline]
+    pub fn answered_at_once(&self, version: http::Version) {
+        if version >= http::Version::HTTP_2 {
+            self.0.multiplexed.store(true, Ordering::Relaxed);
+        }
+        self.0.begun.fetch_add(1, Ordering::Release);
+        self.0.answered.fetch_add(1, Ordering::Release);
     }
 
     /// [`RequestSeen::begin`] now, and the request counts as answered once `answer` is done.
@@ -124,6 +138,7 @@ impl<T> GuardedIo<T> {
             head: None,
             last: now,
             timer,
+            armed: None,
         };
         (io, RequestSeen(requests))
     }
@@ -163,7 +178,10 @@ impl<T> GuardedIo<T> {
                 return false;
             };
             let on_time = !self.timer.is_elapsed() && self.timer.deadline() <= deadline;
-            if on_time && self.timer.as_mut().poll(cx).is_pending() {
+            if on_time && self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return false;
+            }
+            if on_time && self.wait(cx) {
                 return false;
             }
             let now = Instant::now();
@@ -171,10 +189,22 @@ impl<T> GuardedIo<T> {
                 return true;
             }
             self.timer.as_mut().reset(deadline.min(now + self.head_timeout));
-            if self.timer.as_mut().poll(cx).is_pending() {
+            self.armed = None;
+            if self.wait(cx) {
                 return false;
             }
         }
+    }
+}
+
+impl<T> GuardedIo<T> {
+    /// Poll the timer: `true` while it has not fired, and then it wakes `cx`'s task.
+    fn wait(&mut self, cx: &mut Context<'_>) -> bool {
+        let pending = self.timer.as_mut().poll(cx).is_pending();
+        if pending && !self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            self.armed = Some(cx.waker().clone());
+        }
+        pending
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::model::config::Limits;
 use crate::model::label::Label;
 use crate::serve::handler::{self, Body, Scheme};
-use crate::serve::limits::GuardedIo;
+use crate::serve::limits::{GuardedIo, RequestSeen};
 use crate::serve::metrics::Metrics;
 use crate::snapshot::Live;
 use hyper::body::Incoming;
@@ -99,7 +99,8 @@ pub(crate) fn respond<'s>(
 }
 
 /// Answer one request: the write path's pages (`feedback`) on a served site or the apex,
-/// everything else through [`respond`]; then count it and write its access-log line.
+/// everything else through [`respond`]; then count it and write its access-log line. `seen`
+/// learns when the request began and was answered (see [`RequestSeen`]).
 ///
 /// A page from the snapshot (nearly every request) is answered here, before hyper polls:
 /// the request is dropped at once, so hyper's read buffer is free again when it looks for
@@ -111,34 +112,39 @@ pub(crate) fn serve_one(
     scheme: Scheme,
     sni: Option<&str>,
     peer: std::net::IpAddr,
+    seen: &RequestSeen,
 ) -> Answer {
     let started = std::time::Instant::now();
     // Kept only when the access log is on: cheap clones (shared bytes), taken before the
     // write path consumes the request.
-    let seen = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
+    let logged = tracing::enabled!(target: "cong::access", tracing::Level::INFO).then(|| Seen::of(&req));
+    let version = req.version();
     // One snapshot for the request; the member is borrowed from it until the request is
     // counted (a clone of its name would add to a count both cores write when they serve
     // the same member).
     let snap = app.live.snapshot();
     if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &snap, &req, scheme, sni)) {
-        let app = app.clone();
+        let (app, answering) = (app.clone(), seen.begin(version));
         return Answer::Waiting(Box::pin(async move {
             let desk = app.desk.get().expect("a desk once set stays set");
             let member = target.1.clone();
             let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
-            done(&app, resp, Some(&member), started, seen)
+            drop(answering);
+            done(&app, resp, Some(&member), started, logged)
         }));
     }
     let (resp, member) = respond(app, &snap, &req, scheme, sni);
     drop(req);
     if crate::serve::file::streams(&resp) {
-        let (app, member) = (app.clone(), member.cloned());
+        let (app, member, answering) = (app.clone(), member.cloned(), seen.begin(version));
         return Answer::Waiting(Box::pin(async move {
             let resp = crate::serve::file::fill(resp).await;
-            done(&app, resp, member.as_ref(), started, seen)
+            drop(answering);
+            done(&app, resp, member.as_ref(), started, logged)
         }));
     }
-    Answer::Ready(std::future::ready(done(app, resp, member, started, seen)))
+    seen.answered_at_once(version);
+    Answer::Ready(std::future::ready(done(app, resp, member, started, logged)))
 }
 
 /// Count an answered request and write its access-log line.
@@ -252,9 +258,7 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         // Idle and first-request deadlines on the socket itself (see `limits`).
         let (stream, seen) = GuardedIo::new(stream, &limits);
-        let service = service_fn(move |req: Request<Incoming>| {
-            seen.answer(req.version(), serve_one(&app, req, scheme, None, peer))
-        });
+        let service = service_fn(move |req: Request<Incoming>| serve_one(&app, req, scheme, None, peer, &seen));
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let _ = conn.await;
