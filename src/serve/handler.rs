@@ -447,7 +447,8 @@ fn add_base(h: &mut HeaderMap, p: &Prepared) {
 }
 
 /// The whole page in `coding`: its [`head`] with the validator, and the length for a HEAD
-/// (for a GET, hyper writes the length of the body it sends, as cheaply as it can).
+/// or an empty body (for any other GET, hyper writes the length of the body it sends, as
+/// cheaply as it can).
 fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body> {
     // A coding is chosen only for a page that has a brotli form, so a gzip one too (made on
     // demand: a HEAD asks for its length as well).
@@ -467,6 +468,10 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
     if method == Method::HEAD {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
         return response(p.status, h, Bytes::new());
+    }
+    if body.is_empty() {
+        // hyper's HTTP/2 side writes a length only for a body that has bytes.
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
     response(p.status, h, body)
 }

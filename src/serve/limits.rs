@@ -198,9 +198,12 @@ impl<T> GuardedIo<T> {
 }
 
 impl<T> GuardedIo<T> {
-    /// Poll the timer: `true` while it has not fired, and then it wakes `cx`'s task.
+    /// Poll the timer: `true` while it has not fired, and then it wakes `cx`'s task. Polled
+    /// outside tokio's budget of work per task: out of budget, a `Sleep` says `Pending`
+    /// without taking the waker, and `armed` would then promise a wake that never comes.
     fn wait(&mut self, cx: &mut Context<'_>) -> bool {
-        let pending = self.timer.as_mut().poll(cx).is_pending();
+        let timer = std::pin::pin!(tokio::task::unconstrained(self.timer.as_mut()));
+        let pending = timer.poll(cx).is_pending();
         if pending && !self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             self.armed = Some(cx.waker().clone());
         }
