@@ -451,6 +451,31 @@ mod tests {
         }
     }
 
+    /// A busy connection's task can run out of tokio's budget of work per poll; a read that
+    /// finds nothing then must still leave the timer holding the waker, or the deadline
+    /// passes without anyone noticing.
+    #[tokio::test]
+    async fn a_read_made_out_of_budget_still_closes_at_the_deadline() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut io, _seen) = GuardedIo::new(server, &limits(1, 60));
+        let mut buf = [0u8; 8];
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for _ in 0..1000 {
+            tx.send(()).unwrap();
+        }
+        let pending = std::future::poll_fn(|cx| {
+            while tokio::task::coop::has_budget_remaining() {
+                let _ = rx.poll_recv(cx);
+            }
+            let mut read = ReadBuf::new(&mut buf);
+            Poll::Ready(Pin::new(&mut io).poll_read(cx, &mut read).is_pending())
+        })
+        .await;
+        assert!(pending, "nothing to read yet");
+        let eof = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await;
+        assert_eq!(eof.expect("closed at the first-request deadline").unwrap(), 0);
+    }
+
     #[tokio::test]
     async fn without_the_idle_clock_only_the_first_request_deadline_closes() {
         let (_client, server) = tokio::io::duplex(64);
