@@ -390,7 +390,8 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     if p.status == StatusCode::OK && asks.validates {
         // A 304 or a range: rare, made from the page's base headers one by one.
         let dated = || {
-            let mut h = base(p);
+            let mut h = HeaderMap::with_capacity(12);
+            base(&mut h, p);
             if let Some(modified) = &p.last_modified {
                 h.insert(header::LAST_MODIFIED, modified.clone());
             }
@@ -425,17 +426,11 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
     whole(p, coding, method)
 }
 
-/// The headers every answer of `p` starts with: type, cache policy, `Vary` when it has a
-/// compressed form, `Accept-Ranges` on a 200. In a map with room for the most an answer
+/// The headers every answer of `p` carries: type, cache policy, `Vary` when it has a
+/// compressed form, `Accept-Ranges` on a 200. Into a map with room for the most an answer
 /// carries (those, Last-Modified, ETag, Content-Range or the coding, the length, HSTS and
-/// the four security headers).
-fn base(p: &Prepared) -> HeaderMap {
-    let mut h = HeaderMap::with_capacity(12);
-    add_base(&mut h, p);
-    h
-}
-
-fn add_base(h: &mut HeaderMap, p: &Prepared) {
+/// the four security headers: 12).
+fn base(h: &mut HeaderMap, p: &Prepared) {
     h.insert(header::CONTENT_TYPE, p.content_type.clone());
     h.insert(header::CACHE_CONTROL, p.cache_control.clone());
     if p.br.is_some() {
@@ -508,7 +503,7 @@ fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
         if p.status == StatusCode::OK {
             h.insert(header::ETAG, HeaderValue::from_static("\"\""));
         }
-        add_base(&mut h, p);
+        base(&mut h, p);
         if let Some(coding) = coding {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
         }

@@ -74,10 +74,7 @@ impl RequestSeen {
     /// A complete request head arrived; answer it while holding the returned guard.
     #[inline]
     pub fn begin(&self, version: http::Version) -> Answering {
-        if version >= http::Version::HTTP_2 {
-            self.0.multiplexed.store(true, Ordering::Relaxed);
-        }
-        self.0.begun.fetch_add(1, Ordering::Release);
+        self.start(version);
         Answering(self.0.clone())
     }
 
@@ -85,11 +82,16 @@ impl RequestSeen {
     /// is answered here, without a guard to hold.
     #[inline]
     pub fn answered_at_once(&self, version: http::Version) {
+        self.start(version);
+        self.0.answered.fetch_add(1, Ordering::Release);
+    }
+
+    #[inline]
+    fn start(&self, version: http::Version) {
         if version >= http::Version::HTTP_2 {
             self.0.multiplexed.store(true, Ordering::Relaxed);
         }
         self.0.begun.fetch_add(1, Ordering::Release);
-        self.0.answered.fetch_add(1, Ordering::Release);
     }
 
     /// [`RequestSeen::begin`] now, and the request counts as answered once `answer` is done.
@@ -178,9 +180,6 @@ impl<T> GuardedIo<T> {
                 return false;
             };
             let on_time = !self.timer.is_elapsed() && self.timer.deadline() <= deadline;
-            if on_time && self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                return false;
-            }
             if on_time && self.wait(cx) {
                 return false;
             }
@@ -195,16 +194,19 @@ impl<T> GuardedIo<T> {
             }
         }
     }
-}
 
-impl<T> GuardedIo<T> {
-    /// Poll the timer: `true` while it has not fired, and then it wakes `cx`'s task. Polled
-    /// outside tokio's budget of work per task: out of budget, a `Sleep` says `Pending`
-    /// without taking the waker, and `armed` would then promise a wake that never comes.
+    /// Wait on the timer, which has not fired since it was last set: `true` while it has
+    /// not, and then it wakes `cx`'s task. Polled once per waker: it keeps the one it was
+    /// given. Polled outside tokio's budget of work per task: out of budget, a `Sleep` says
+    /// `Pending` without taking the waker, and `armed` would then promise a wake that never
+    /// comes.
     fn wait(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return true;
+        }
         let timer = std::pin::pin!(tokio::task::unconstrained(self.timer.as_mut()));
         let pending = timer.poll(cx).is_pending();
-        if pending && !self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        if pending {
             self.armed = Some(cx.waker().clone());
         }
         pending

@@ -124,24 +124,22 @@ pub(crate) fn serve_one(
     // the same member).
     let snap = app.live.snapshot();
     if let Some(target) = app.desk.get().and_then(|_| feedback_target(app, &snap, &req, scheme, sni)) {
-        let (app, answering) = (app.clone(), seen.begin(version));
-        return Answer::Waiting(Box::pin(async move {
+        let app = app.clone();
+        return Answer::Waiting(Box::pin(seen.answer(version, async move {
             let desk = app.desk.get().expect("a desk once set stays set");
             let member = target.1.clone();
             let resp = crate::serve::feedback::answer(desk, target, req, peer).await;
-            drop(answering);
             done(&app, resp, Some(&member), started, logged)
-        }));
+        })));
     }
     let (resp, member) = respond(app, &snap, &req, scheme, sni);
     drop(req);
     if crate::serve::file::streams(&resp) {
-        let (app, member, answering) = (app.clone(), member.cloned(), seen.begin(version));
-        return Answer::Waiting(Box::pin(async move {
+        let (app, member) = (app.clone(), member.cloned());
+        return Answer::Waiting(Box::pin(seen.answer(version, async move {
             let resp = crate::serve::file::fill(resp).await;
-            drop(answering);
             done(&app, resp, member.as_ref(), started, logged)
-        }));
+        })));
     }
     seen.answered_at_once(version);
     Answer::Ready(std::future::ready(done(app, resp, member, started, logged)))
