@@ -61,7 +61,7 @@ async fn fills_submits_uploads_and_axe_fails_a_bad_page() {
     assert_eq!(browser.value("#ten").await, "Nguyễn Văn A");
     browser.upload("#tep", &file).await;
     assert!(browser.value("#tep").await.ends_with("ghi-chu.txt"), "{}", browser.value("#tep").await);
-    browser.submit("#dang-ky").await;
+    browser.submit_and_load("#dang-ky").await;
 
     assert_eq!(browser.current_url().await, format!("{base}/gui"));
     assert_eq!(browser.find_text("#ket-qua").await, "Xin chào, Nguyễn Văn A. Tệp ghi-chu.txt: nội dung thử");

@@ -464,7 +464,7 @@ async fn the_public_service_pages_work_in_a_browser_and_pass_axe() {
 
     b.goto(&format!("{base}/tra-cuu-ho-so/")).await;
     b.fill("#ma", "AIS-2611-0001").await;
-    b.submit("form.lookup").await;
+    b.submit_and_load("form.lookup").await;
     b.wait_for("dl.dossier").await;
     assert!(b.current_url().await.contains("/tra-cuu-ho-so/?ma=AIS-2611-0001"));
     assert_eq!(b.find_text("dd.outcome").await, "Đúng hạn");
@@ -479,7 +479,7 @@ async fn the_public_service_pages_work_in_a_browser_and_pass_axe() {
 
     b.goto(&format!("http://mic.gov.vn.localhost:{port}/dich-vu-cong/")).await;
     b.execute("document.querySelector('#muc-do').value = 'partial';", vec![]).await;
-    b.submit("form.filter").await;
+    b.submit_and_load("form.filter").await;
     b.wait_for("p[role=status]").await;
     assert!(b.current_url().await.contains("muc-do=partial"));
     assert!(b.text().await.contains("1 / 2 dịch vụ công"), "{}", b.text().await);

@@ -281,39 +281,18 @@ async fn here_path(b: &Browser, w: &World) -> String {
     here.split('?').next().unwrap_or_default().to_string()
 }
 
-/// Mark the current document, so that [`new_page`] can tell when another has replaced it.
-async fn mark_page(b: &Browser) {
-    b.execute("window.__congOldPage = true;", vec![]).await;
-}
-
-/// Wait (at most `limit`) until the document marked by [`mark_page`] has been
-/// replaced by another that has loaded; whether it was. A click can return before the
-/// navigation it starts has begun, so the URL alone does not tell.
-async fn new_page(b: &Browser, limit: Duration) -> bool {
-    let script = "return window.__congOldPage === undefined && document.readyState === 'complete';";
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        // Mid-navigation the script may fail: not there yet.
-        if let Ok(Value::Bool(true)) = b.client().execute(script, vec![]).await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 /// Click the link or button `css` and wait for the page it leads to.
 async fn click(b: &Browser, css: &str) {
-    mark_page(b).await;
+    b.mark_page().await;
     b.click(css).await;
-    assert!(new_page(b, PROPAGATION).await, "clicking `{css}` on {} loaded no new page", b.current_url().await);
+    assert!(b.new_page(PROPAGATION).await, "clicking `{css}` on {} loaded no new page", b.current_url().await);
 }
 
 /// Submit the form `css` (its first submit button) and wait for the page it leads to.
 async fn submit(b: &Browser, css: &str) {
-    mark_page(b).await;
+    b.mark_page().await;
     b.submit(css).await;
-    assert!(new_page(b, PROPAGATION).await, "submitting `{css}` on {} loaded no new page", b.current_url().await);
+    assert!(b.new_page(PROPAGATION).await, "submitting `{css}` on {} loaded no new page", b.current_url().await);
 }
 
 /// Fill the sign-in form on the current page with `username` and `password` and send it.
@@ -457,10 +436,10 @@ async fn sign_in_never_sends_the_browser_to_another_host() {
             b.goto(&w.url(&format!("/dang-nhap?tiep={next}"))).await;
             b.fill("#username", "lan").await;
             b.fill("#password", PASSWORD).await;
-            mark_page(&b).await;
+            b.mark_page().await;
             b.submit("form[action='/dang-nhap']").await;
             // A sign-in page loads in well under a second; the wait ends sooner when none comes.
-            let loaded = new_page(&b, Duration::from_secs(2)).await;
+            let loaded = b.new_page(Duration::from_secs(2)).await;
             let url = b.current_url().await;
             let on_admin = url.strip_prefix(&base).is_some_and(|p| p.starts_with('/') && !p.starts_with("/dang-nhap"));
             if !loaded || !on_admin {

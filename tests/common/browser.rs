@@ -222,6 +222,42 @@ impl Browser {
         self.run(&format!("click the submit button of `{form_css}`"), button.click()).await
     }
 
+    /// Submit the form `form_css` selects and wait (at most [`PAGE_TIMEOUT`]) for the page
+    /// it leads to. The click can return before the navigation it starts has begun (under
+    /// load, it did), and then the URL and the elements read are still the old page's.
+    pub async fn submit_and_load(&self, form_css: &str) {
+        self.mark_page().await;
+        self.submit(form_css).await;
+        let loaded = self.new_page(PAGE_TIMEOUT).await;
+        assert!(
+            loaded,
+            "submitting `{form_css}` on {} loaded no new page in {PAGE_TIMEOUT:?}",
+            self.current_url().await
+        );
+    }
+
+    /// Mark the current document, so that [`Browser::new_page`] can tell when another has
+    /// replaced it.
+    pub async fn mark_page(&self) {
+        self.execute("window.__congOldPage = true;", vec![]).await;
+    }
+
+    /// Wait (at most `limit`) until the document marked by [`Browser::mark_page`] has been
+    /// replaced by another that has loaded; whether it was. A click can return before the
+    /// navigation it starts has begun, so the URL alone does not tell.
+    pub async fn new_page(&self, limit: Duration) -> bool {
+        let script = "return window.__congOldPage === undefined && document.readyState === 'complete';";
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            // Mid-navigation the script may fail: not there yet.
+            if let Ok(Value::Bool(true)) = self.client.execute(script, vec![]).await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Choose the file `path` in the `<input type=file>` that `css` selects.
     pub async fn upload(&self, css: &str, path: &Path) {
         let path = path.canonicalize().unwrap_or_else(|e| panic!("upload {}: {e}", path.display()));
