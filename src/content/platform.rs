@@ -3,7 +3,7 @@
 //! pages for unknown, pending, suspended and archived names and for bad requests.
 
 use crate::content::render::{self, CachePolicy, Prepared};
-use crate::content::site::Entry;
+use crate::content::site::{Entries, Entry};
 use crate::content::theme::ThemeSet;
 use crate::model::config::Platform;
 use crate::model::member::{Member, Membership, Status, Window};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct PlatformPages {
     /// What the apex (`mic.gov.vn`, `www.mic.gov.vn`) serves: `/`, `/_theme/…`, `/robots.txt`.
-    pub apex: FastMap<String, Entry>,
+    pub apex: Entries,
     pub bad_request: Arc<Prepared>,
     /// Unknown host or pending member: shows nothing of any member.
     pub not_found: Arc<Prepared>,
@@ -86,16 +86,13 @@ impl PlatformPages {
             .get_template("directory.html")
             .and_then(|t| t.render(context! { platform => platform, members => listed, now_year => crate::content::site::content::Date::today().year }))
             .map_err(|e| render::template_error(&e, &paths, "directory.html").to_string())?;
-        let mut apex = FastMap::default();
-        apex.insert(
-            "/".to_string(),
-            Entry::Page(Arc::new(Prepared::html(StatusCode::OK, CachePolicy::Page, directory))),
-        );
+        let mut apex = Entries::default();
+        apex.insert("/".into(), Entry::Page(Arc::new(Prepared::html(StatusCode::OK, CachePolicy::Page, directory))));
         for (rel, bytes) in ThemeSet::static_files(&chain) {
             let url = format!("/_theme/{rel}");
             let prepared =
                 Prepared::new(StatusCode::OK, render::content_type_for(&url), CachePolicy::Asset, bytes.to_vec());
-            apex.insert(url, Entry::Page(Arc::new(prepared)));
+            apex.insert(url.into(), Entry::Page(Arc::new(prepared)));
         }
         let robots = Prepared::new(
             StatusCode::OK,

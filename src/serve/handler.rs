@@ -2,7 +2,7 @@
 //! request, route, HTTPS redirect, method, path, lookup, validators, encoding. Synchronous
 //! and free of I/O: it reads one snapshot and the certificate map.
 
-use crate::content::render::Prepared;
+use crate::content::render::{Prepared, Shape};
 use crate::content::site::{services, Entry};
 use crate::model::host::normalize_host;
 use crate::model::label::Label;
@@ -300,7 +300,7 @@ fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, met
 
 /// Decode the path and look it up in a site's entries.
 fn answer_path<B>(
-    entries: &crate::model::FastMap<String, Entry>,
+    entries: &crate::content::site::Entries,
     not_found: Option<&std::sync::Arc<Prepared>>,
     snap: &Snapshot,
     req: &Request<B>,
@@ -315,7 +315,7 @@ fn answer_path<B>(
         Some(Entry::Redirect(to)) => redirect(&with_query(to, req.uri().query())),
         Some(Entry::File(f)) => crate::serve::file::answer(f, headers, method),
         // `/gioi-thieu` → `/gioi-thieu/`, as static site servers do.
-        None if !path.ends_with('/') && entries.contains_key(&format!("{path}/")) => {
+        None if !path.ends_with('/') && entries.contains_key(format!("{path}/").as_str()) => {
             redirect(&with_query(&format!("{}/", req.uri().path()), req.uri().query()))
         }
         None => prepared(not_found, headers, method),
@@ -393,22 +393,23 @@ pub fn prepared(p: &Prepared, headers: &HeaderMap, method: &Method) -> Response<
             let mut h = HeaderMap::with_capacity(12);
             base(&mut h, p);
             if let Some(modified) = &p.last_modified {
-                h.insert(header::LAST_MODIFIED, modified.clone());
+                h.insert(header::LAST_MODIFIED, (**modified).clone());
             }
             h
         };
-        if etag_matches(headers, &p.etag) || p.last_modified.as_ref().is_some_and(|m| unmodified_since(headers, m)) {
+        let etag = p.etag();
+        if etag_matches(headers, &etag) || p.last_modified.as_deref().is_some_and(|m| unmodified_since(headers, m)) {
             let mut h = dated();
             h.insert(header::ETAG, variant_etag(p, coding));
             return with_headers(StatusCode::NOT_MODIFIED, h, Bytes::new());
         }
         // A range is a slice of the identity body (PDF readers, video players).
         let len = p.len;
-        match range::asked(headers, &p.etag, len) {
+        match range::asked(headers, &etag, len) {
             range::Asked::Whole => {}
             range::Asked::Part { start, end } => {
                 let mut h = dated();
-                h.insert(header::ETAG, p.etag.clone());
+                h.insert(header::ETAG, etag);
                 h.insert(header::CONTENT_RANGE, number_value(format!("bytes {start}-{end}/{len}")));
                 h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
                 let slice =
@@ -457,7 +458,7 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
     if p.status == StatusCode::OK {
         put_etag(&mut h, variant_etag(p, coding));
         if let Some(modified) = &p.last_modified {
-            h.insert(header::LAST_MODIFIED, modified.clone());
+            h.insert(header::LAST_MODIFIED, (**modified).clone());
         }
     }
     if method == Method::HEAD {
@@ -491,37 +492,43 @@ fn put_etag(h: &mut HeaderMap, etag: HeaderValue) {
 fn head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
     /// Past this many shapes a thread makes the rest afresh each time.
     const KEPT: usize = 32;
-    let same = |a: &HeaderValue, b: &HeaderValue| std::ptr::eq(a.as_bytes(), b.as_bytes()) || a == b;
-    let key = (p.status == StatusCode::OK, p.br.is_some(), coding.map(Coding::name));
+    let Some(shape) = p.shape else {
+        return fresh_head(p, coding);
+    };
+    let key = (p.status == StatusCode::OK, p.br.is_some(), coding.map(Coding::name), shape);
     HEADS.with_borrow_mut(|heads| {
-        let kept =
-            heads.iter().find(|(k, ct, cc, _)| *k == key && same(ct, &p.content_type) && same(cc, &p.cache_control));
-        if let Some((_, _, _, h)) = kept {
+        if let Some((_, h)) = heads.iter().find(|(k, _)| *k == key) {
             return h.clone();
         }
-        let mut h = HeaderMap::with_capacity(12);
-        if p.status == StatusCode::OK {
-            h.insert(header::ETAG, HeaderValue::from_static("\"\""));
-        }
-        base(&mut h, p);
-        if let Some(coding) = coding {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
-        }
-        security_headers(&mut h);
+        let h = fresh_head(p, coding);
         if heads.len() < KEPT {
-            heads.push((key, p.content_type.clone(), p.cache_control.clone(), h.clone()));
+            heads.push((key, h.clone()));
         }
         h
     })
 }
 
-/// A [`head`]'s shape: a 200, has a compressed form, the coding; the type; the cache policy.
-type HeadKey = (bool, bool, Option<&'static str>);
+/// A [`head`] made entry by entry.
+fn fresh_head(p: &Prepared, coding: Option<Coding>) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(12);
+    if p.status == StatusCode::OK {
+        h.insert(header::ETAG, HeaderValue::from_static("\"\""));
+    }
+    base(&mut h, p);
+    if let Some(coding) = coding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    }
+    security_headers(&mut h);
+    h
+}
+
+/// A [`head`]'s key: a 200, has a compressed form, the coding, the page's [`Shape`] (its
+/// type and cache policy).
+type HeadKey = (bool, bool, Option<&'static str>, Shape);
 
 thread_local! {
     /// Each thread's [`head`]s: no lock on the request path.
-    static HEADS: std::cell::RefCell<Vec<(HeadKey, HeaderValue, HeaderValue, HeaderMap)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static HEADS: std::cell::RefCell<Vec<(HeadKey, HeaderMap)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A header value made of ASCII digits, spaces and punctuation (`Content-Range`).
@@ -563,14 +570,14 @@ impl Coding {
 /// The ETag of the representation sent: the page's, with `-br` or `-gz` before the closing
 /// quote for a compressed one.
 fn variant_etag(p: &Prepared, coding: Option<Coding>) -> HeaderValue {
-    let suffix: &[u8] = match coding {
-        Some(Coding::Br) => b"-br\"",
-        Some(Coding::Gzip) => b"-gz\"",
-        None => return p.etag.clone(),
-    };
-    let base = p.etag.as_bytes();
-    let base = base.strip_suffix(b"\"").unwrap_or(base);
-    HeaderValue::from_bytes(&[base, suffix].concat()).unwrap_or_else(|_| p.etag.clone())
+    crate::content::render::etag_of(
+        p.hash,
+        match coding {
+            Some(Coding::Br) => "-br",
+            Some(Coding::Gzip) => "-gz",
+            None => "",
+        },
+    )
 }
 
 /// What of a request a prepared answer depends on, found in one pass over its headers
@@ -730,7 +737,7 @@ mod tests {
             let r = prepared(&page, &plain, &Method::GET);
             assert!(r.headers().get("content-encoding").is_none(), "{:?}", r.headers());
             assert_eq!(length(&r), Some(page.len));
-            assert_eq!(r.headers()["etag"], page.etag);
+            assert_eq!(r.headers()["etag"], page.etag());
             let r = prepared(&missing, &plain, &Method::GET);
             assert_eq!(r.status(), StatusCode::NOT_FOUND);
             assert_eq!(r.headers()["cache-control"], "no-store");
@@ -755,6 +762,21 @@ mod tests {
                 ],
                 "too small to compress: no Vary, no coding"
             );
+            // A kept head is found by the page's shape (type and cache policy), and a type
+            // outside the known ones gets a head made for it: each its own values.
+            for (content_type, cache, expected) in [
+                ("image/png", CachePolicy::Asset, "public, max-age=86400"),
+                ("image/png", CachePolicy::Page, "public, max-age=60, must-revalidate"),
+                ("text/css; charset=utf-8", CachePolicy::Asset, "public, max-age=86400"),
+                ("application/vnd.rar", CachePolicy::Asset, "public, max-age=86400"),
+                ("application/vnd.rar", CachePolicy::NoStore, "no-store"),
+            ] {
+                let p = Prepared::new(StatusCode::OK, content_type, cache, vec![1; 64]);
+                let r = prepared(&p, &br, &Method::GET);
+                assert_eq!(r.headers()["content-type"], content_type);
+                assert_eq!(r.headers()["cache-control"], expected, "{content_type}");
+                assert_eq!(r.headers()["etag"], p.etag());
+            }
         }
     }
 

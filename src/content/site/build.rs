@@ -5,7 +5,7 @@
 use super::config::SiteConfig;
 use super::content::{self, Date, Document};
 use super::place::{read_content, Item};
-use super::{shown_path, Entry, Site, SiteError};
+use super::{shown_path, Entries, Entry, Site, SiteError};
 use crate::content::files;
 use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::theme::ThemeSet;
@@ -190,7 +190,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
             CachePolicy::Page,
             css.into_bytes(),
         );
-        entries.insert(super::accent::STYLESHEET.to_string(), Entry::Page(css));
+        entries.insert(super::accent::STYLESHEET.into(), Entry::Page(css));
     }
     if input.banner.is_some() {
         let prev = input.previous.and_then(|p| match p.entries.get(super::notice::STYLESHEET) {
@@ -199,7 +199,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         });
         let css = super::notice::Banner::css().as_bytes().to_vec();
         let css = Prepared::reuse_or_new(prev, StatusCode::OK, "text/css; charset=utf-8", CachePolicy::Page, css);
-        entries.insert(super::notice::STYLESHEET.to_string(), Entry::Page(css));
+        entries.insert(super::notice::STYLESHEET.into(), Entry::Page(css));
     }
     lints.extend(check_links(&items, &entries));
     lints.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -252,7 +252,7 @@ fn read_services(folder: &files::Folder, shown: &str, problems: &mut Vec<Problem
 
 /// Every link and image of every page that leads nowhere: run once the site holds all it
 /// serves, so a link to a page placed later, or to a static file, is found.
-fn check_links(items: &[Item], entries: &FastMap<String, Entry>) -> Vec<Problem> {
+fn check_links(items: &[Item], entries: &Entries) -> Vec<Problem> {
     let mut lints = Vec::new();
     for item in items {
         let folder_url = if item.section.is_empty() { "/".to_string() } else { format!("/{}/", item.section) };
@@ -315,7 +315,7 @@ struct Renderer<'a> {
     env: &'a Environment<'static>,
     paths: &'a HashMap<String, String>,
     items: &'a [Item],
-    entries: FastMap<String, Entry>,
+    entries: Entries,
     problems: Vec<Problem>,
     page_count: usize,
     /// (old path, new path, file): added after every page, never over one.
@@ -337,7 +337,7 @@ impl Renderer<'_> {
         self.render_sections(&site, &sections);
         self.render_home(&site, &sections);
         for (alias, url, file) in std::mem::take(&mut self.aliases) {
-            match self.entries.entry(alias) {
+            match self.entries.entry(alias.into()) {
                 std::collections::hash_map::Entry::Occupied(taken) => self.problems.push(
                     Problem::in_file(&file, format!("alias \"{}\" is already a page", taken.key()))
                         .key("aliases")
@@ -416,7 +416,7 @@ impl Renderer<'_> {
                 let prev = self.previous(url);
                 let prepared =
                     Prepared::reuse_or_new(prev, StatusCode::OK, "text/html; charset=utf-8", CachePolicy::Page, html);
-                self.entries.insert(url.to_string(), Entry::Page(prepared));
+                self.entries.insert(url.into(), Entry::Page(prepared));
                 self.page_count += 1;
             }
             Err(_) if page.overflowed() => {
@@ -487,7 +487,7 @@ impl Renderer<'_> {
                 let ctx = context! { site => site, section => section, paginator => paginator, current_path => &url };
                 self.render_to(template, ctx, &url, item);
             }
-            self.entries.insert(format!("{}page/1/", item.url), Entry::Redirect(item.url.clone()));
+            self.entries.insert(format!("{}page/1/", item.url).into(), Entry::Redirect(item.url.clone()));
         }
     }
 
@@ -585,7 +585,7 @@ impl Renderer<'_> {
             CachePolicy::Page,
             html.into_bytes(),
         );
-        self.entries.insert(url.to_string(), Entry::Page(prepared));
+        self.entries.insert(url.into(), Entry::Page(prepared));
     }
 
     /// `/sitemap.xml`, `/rss.xml` (dated pages, newest first) and `/robots.txt`.
@@ -701,13 +701,13 @@ fn add_static(
     input: &BuildInput,
     folder: &files::Folder,
     config: &SiteConfig,
-    entries: &mut FastMap<String, Entry>,
+    entries: &mut Entries,
     warnings: &mut Vec<String>,
 ) {
     // A site's own files carry their modification time (`Last-Modified`); theme files
     // are served by their ETag alone.
-    let add = |url: String, bytes: Vec<u8>, modified: Option<i64>, entries: &mut FastMap<String, Entry>| {
-        let prev = input.previous.and_then(|p| match p.entries.get(&url) {
+    let add = |url: String, bytes: Vec<u8>, modified: Option<i64>, entries: &mut Entries| {
+        let prev = input.previous.and_then(|p| match p.entries.get(url.as_str()) {
             Some(Entry::Page(p)) => Some(p),
             _ => None,
         });
@@ -716,11 +716,11 @@ fn add_static(
             Some(t) => Prepared::reuse_or_new_file(prev, content_type, bytes, t),
             None => Prepared::reuse_or_new(prev, StatusCode::OK, content_type, CachePolicy::Asset, bytes),
         };
-        entries.insert(url, Entry::Page(prepared));
+        entries.insert(url.into(), Entry::Page(prepared));
     };
     // Theme files are the same bytes for every site of a theme: shared, compressed once.
     for (url, prepared) in input.themes.static_prepared(&config.theme) {
-        entries.insert(url, Entry::Page(prepared));
+        entries.insert(url.into(), Entry::Page(prepared));
     }
     let budget = input.budget;
     // Reading stops once the site's total is reached: the total check then fails the build.
@@ -743,7 +743,7 @@ fn add_static(
                     content_type: http::HeaderValue::from_static(render::content_type_for(&url)),
                     etag: http::HeaderValue::from_str(&etag).expect("hex digits and quotes"),
                 };
-                entries.insert(url, Entry::File(Arc::new(file)));
+                entries.insert(url.into(), Entry::File(Arc::new(file)));
             }
             None => add(url, f.bytes, Some(f.stamp.meta.mtime), entries),
         }

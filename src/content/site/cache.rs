@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// Bumped whenever the file's layout or what a build makes changes.
-const FORMAT: &[u8] = b"cong-site-cache 4\n";
+const FORMAT: &[u8] = b"cong-site-cache 5\n";
 
 /// The SHA-256 of a build's inputs, with the two small files a site read back from the
 /// cache is configured from (so they are not read twice).
@@ -214,7 +214,7 @@ pub fn store(path: &Path, key: &Key, site: &Site) -> std::io::Result<()> {
         }
         None => w.u8(0),
     }
-    let mut entries: Vec<(&String, &Entry)> = site.entries.iter().collect();
+    let mut entries: Vec<(&smol_str::SmolStr, &Entry)> = site.entries.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     w.u64(entries.len() as u64);
     for (url, entry) in entries {
@@ -285,7 +285,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
             3 => Entry::Page(theme.get(&url)?.clone()),
             _ => return None,
         };
-        entries.insert(url, entry);
+        entries.insert(url.into(), entry);
     }
     (r.at == kept.buf.len()).then_some(())?;
     Some(Site {
@@ -308,25 +308,8 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
 /// every page of the site: each request added to it and took from it several times, on a
 /// cache line both cores wrote while they served the same site.)
 fn header_value(text: &[u8]) -> Option<HeaderValue> {
-    const SHARED: [&str; 16] = [
-        "text/html; charset=utf-8",
-        "text/css; charset=utf-8",
-        "text/javascript; charset=utf-8",
-        "text/plain; charset=utf-8",
-        "application/xml; charset=utf-8",
-        "application/json",
-        "application/pdf",
-        "application/octet-stream",
-        "image/svg+xml",
-        "image/png",
-        "image/jpeg",
-        "image/webp",
-        "image/x-icon",
-        "public, max-age=60, must-revalidate",
-        "public, max-age=86400",
-        "no-store",
-    ];
-    match SHARED.iter().find(|s| s.as_bytes() == text) {
+    let known = crate::content::render::KNOWN_TYPES.iter().chain(&crate::content::render::CACHE_VALUES);
+    match known.into_iter().find(|s| s.as_bytes() == text) {
         Some(known) => Some(HeaderValue::from_static(known)),
         None => HeaderValue::from_bytes(text).ok(),
     }
@@ -378,9 +361,8 @@ impl Writer {
         self.u64(u64::from(p.status.as_u16()));
         self.bytes(p.content_type.as_bytes());
         self.bytes(p.cache_control.as_bytes());
-        self.bytes(p.etag.as_bytes());
         self.u64(p.hash);
-        self.opt(p.last_modified.as_ref().map(HeaderValue::as_bytes));
+        self.opt(p.last_modified.as_deref().map(HeaderValue::as_bytes));
         self.u64(p.len);
         // The uncompressed body only where it does not compress; otherwise it is made from
         // br again when asked for, as gzip is.
@@ -448,7 +430,6 @@ impl Reader {
         let status = StatusCode::from_u16(u16::try_from(self.u64()?).ok()?).ok()?;
         let content_type = self.value()?;
         let cache_control = self.value()?;
-        let etag = self.value()?;
         let hash = self.u64()?;
         let last_modified = match self.opt()? {
             Some(b) => Some(header_value(&b)?),
@@ -457,7 +438,7 @@ impl Reader {
         let len = self.u64()?;
         let body = self.opt()?;
         let br = self.opt()?;
-        Prepared::from_parts(status, content_type, cache_control, etag, hash, last_modified, (len, body), br)
+        Prepared::from_parts(status, content_type, cache_control, hash, last_modified, (len, body), br)
     }
 }
 
@@ -521,8 +502,8 @@ mod tests {
             match (entry, back.entries.get(url).unwrap_or_else(|| panic!("{url} missing"))) {
                 (Entry::Page(a), Entry::Page(b)) => {
                     assert_eq!(
-                        (a.status, &a.content_type, &a.etag, a.body()),
-                        (b.status, &b.content_type, &b.etag, b.body()),
+                        (a.status, &a.content_type, a.etag(), a.body()),
+                        (b.status, &b.content_type, b.etag(), b.body()),
                         "{url}"
                     );
                     assert_eq!(

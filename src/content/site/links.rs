@@ -4,9 +4,8 @@
 //! files, feeds, the sitemap) and the few paths the platform answers on every site. Run
 //! once every page has its URL, so a link to a page later in the walk is not missed.
 
-use super::Entry;
+use super::{Entries, Entry};
 use crate::model::problem::Problem;
-use crate::model::FastMap;
 use ammonia::url::Url;
 
 /// A link or image in a page whose address has no scheme: a path of the site.
@@ -49,21 +48,15 @@ pub fn resolve(page_url: &str, target: &str) -> Option<String> {
 
 /// Whether a request for `path` gets an answer: an entry of the site (or one at `path/`,
 /// which the request path redirects to), or a page of the platform.
-pub fn served(path: &str, entries: &FastMap<String, Entry>) -> bool {
+pub fn served(path: &str, entries: &Entries) -> bool {
     entries.contains_key(path)
-        || (!path.ends_with('/') && entries.contains_key(&format!("{path}/")))
+        || (!path.ends_with('/') && entries.contains_key(format!("{path}/").as_str()))
         || PLATFORM_PATHS.contains(&path)
 }
 
 /// Every link and image of the page `file` (served at `page_url`, its file in the folder
 /// served at `folder_url`) that leads nowhere.
-pub fn check(
-    file: &str,
-    page_url: &str,
-    folder_url: &str,
-    links: &[Link],
-    entries: &FastMap<String, Entry>,
-) -> Vec<Problem> {
+pub fn check(file: &str, page_url: &str, folder_url: &str, links: &[Link], entries: &Entries) -> Vec<Problem> {
     let mut problems = Vec::new();
     for link in links {
         let Some(path) = resolve(page_url, &link.target) else { continue };
@@ -95,7 +88,7 @@ pub fn check(
 /// A served page the editor most likely meant: the link to a content file (`hoi-nghi.md`,
 /// resolved from the folder the file is in) or to a name before it became a slug
 /// (`/tin-tuc/Hội nghị/`), as the page's URL.
-fn suggestion(page_url: &str, folder_url: &str, target: &str, entries: &FastMap<String, Entry>) -> Option<String> {
+fn suggestion(page_url: &str, folder_url: &str, target: &str, entries: &Entries) -> Option<String> {
     let (base, target) = match target.split(['?', '#']).next().unwrap_or(target).strip_suffix(".md") {
         Some(stem) => (folder_url, stem),
         None => (page_url, target),
@@ -103,7 +96,7 @@ fn suggestion(page_url: &str, folder_url: &str, target: &str, entries: &FastMap<
     let path = resolve(base, target)?;
     let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(crate::model::slug::slug).collect();
     let guess = if segments.is_empty() { "/".to_string() } else { format!("/{}/", segments.join("/")) };
-    matches!(entries.get(&guess), Some(Entry::Page(_) | Entry::Redirect(_))).then_some(guess)
+    matches!(entries.get(guess.as_str()), Some(Entry::Page(_) | Entry::Redirect(_))).then_some(guess)
 }
 
 #[cfg(test)]
@@ -134,9 +127,9 @@ mod tests {
 
     #[test]
     fn served_paths_pass_and_the_rest_is_reported_with_a_guess() {
-        let entries: FastMap<String, Entry> = ["/", "/gioi-thieu/", "/tin-tuc/", "/tin-tuc/hoi-nghi/", "/static/a.png"]
+        let entries: Entries = ["/", "/gioi-thieu/", "/tin-tuc/", "/tin-tuc/hoi-nghi/", "/static/a.png"]
             .into_iter()
-            .map(|p| (p.to_string(), page()))
+            .map(|p| (p.into(), page()))
             .collect();
         let link = |line, target: &str, image| Link { line, target: target.into(), image };
         let links = [
