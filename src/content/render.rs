@@ -48,9 +48,13 @@ pub struct Prepared {
     pub last_modified: Option<Box<HeaderValue>>,
     /// The uncompressed body's length.
     pub len: u64,
-    // Read to make a head, a 304 or a range, and by the build cache.
+    // Read to make a head, a 304 or a range, an uncompressed answer, and by the build cache.
     pub content_type: HeaderValue,
     pub cache_control: HeaderValue,
+    /// The ETag of the uncompressed body, made once: a clone is cheaper than writing it
+    /// from the hash again. A compressed form's is written from the hash ([`etag_of`]), since
+    /// reading this value's bytes would touch another place in memory.
+    etag: HeaderValue,
     /// The uncompressed body: held from the start when it does not compress, else made
     /// from the brotli form the first time a client asks for it (almost every client takes
     /// br or gzip, so most pages never hold it), and kept while such bodies fit in
@@ -189,8 +193,8 @@ impl Drop for Kept {
 
 /// The strong ETag of a body with this hash, `suffix` before its closing quote (`-br`,
 /// `-gz` for a compressed form, RFC 9110 wants each representation's own):
-/// `"<16 hex digits><suffix>"`. Written from the hash for each answer, so an answer
-/// reads no bytes of its page outside [`Prepared`]'s first cache line and its body.
+/// `"<16 hex digits><suffix>"`. A compressed answer's is written from the hash each time,
+/// so it reads no bytes of its page outside [`Prepared`]'s first cache line and its body.
 pub fn etag_of(hash: u64, suffix: &str) -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = [b'"'; 22];
@@ -286,6 +290,7 @@ impl Prepared {
             len,
             content_type,
             cache_control,
+            etag: etag_of(hash, ""),
             identity,
             gzip: std::sync::OnceLock::new(),
         }
@@ -293,7 +298,7 @@ impl Prepared {
 
     /// The strong ETag of the uncompressed body.
     pub fn etag(&self) -> HeaderValue {
-        etag_of(self.hash, "")
+        self.etag.clone()
     }
 
     /// The uncompressed body: the one held, or made from the brotli form and kept when it

@@ -570,14 +570,12 @@ impl Coding {
 /// The ETag of the representation sent: the page's, with `-br` or `-gz` before the closing
 /// quote for a compressed one.
 fn variant_etag(p: &Prepared, coding: Option<Coding>) -> HeaderValue {
-    crate::content::render::etag_of(
-        p.hash,
-        match coding {
-            Some(Coding::Br) => "-br",
-            Some(Coding::Gzip) => "-gz",
-            None => "",
-        },
-    )
+    let suffix = match coding {
+        Some(Coding::Br) => "-br",
+        Some(Coding::Gzip) => "-gz",
+        None => return p.etag(),
+    };
+    crate::content::render::etag_of(p.hash, suffix)
 }
 
 /// What of a request a prepared answer depends on, found in one pass over its headers
