@@ -167,7 +167,14 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     use anyhow::Context;
     let admin_bound = bound.admin.is_some();
     let registry_path = config.registry_path();
-    let (live, registry, admin_on) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    // Until the registry is loaded, the public port answers 503 with Retry-After: 1 on a
+    // second handle of the same socket, instead of holding the connections it accepts.
+    let (loaded, loading) = watch::channel(false);
+    let http = bound.http.into_std()?;
+    let interim = TcpListener::from_std(http.try_clone()?)?;
+    let http = TcpListener::from_std(http)?;
+    tokio::spawn(crate::serve::listener::answer_starting(interim, config.limits.clone(), loading));
+    let load = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
         // The registry just opened says whether any user could sign in (see `admin_wanted`).
         let admin_on = admin_bound && (has_admin_token(&config) || registry.has_users()?);
@@ -199,11 +206,13 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         let registry: Shared = Arc::new(std::sync::Mutex::new(registry));
         Ok((Arc::new(live), registry, admin_on))
     })
-    .await
-    .context("loading the sites and the registry")?
-    .with_context(|| format!("registry {}", registry_path.display()))?;
+    .await;
+    loaded.send_replace(true);
+    let (live, registry, admin_on) = load
+        .context("loading the sites and the registry")?
+        .with_context(|| format!("registry {}", registry_path.display()))?;
     let starting = !live.snapshot().pending.is_empty();
-    let mut running = Running::start(live.clone(), bound.http)?;
+    let mut running = Running::start(live.clone(), http)?;
     if starting {
         // The first builds, on the publisher's pool; `ready` turns true when all are done.
         let (ready, publisher) = (running.ready.clone(), running.publisher.clone());

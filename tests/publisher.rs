@@ -163,6 +163,74 @@ async fn a_start_answers_at_once_while_the_sites_are_built() {
     }
 }
 
+/// A first start imports every site folder into the fresh data folder before it serves,
+/// with the public port already bound. A request in that window is answered at once, a
+/// 503 with `Retry-After: 1`, instead of waiting for the import (a second at 10,000
+/// folders); then the sites are served as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_while_a_first_start_imports_the_folders_is_answered_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_demo(dir.path());
+    // Enough folders for an import of a few hundred milliseconds: their site.toml is what
+    // it reads.
+    for i in 0..4000 {
+        let site = dir.path().join(format!("tenants/dv{i:04}"));
+        std::fs::create_dir_all(site.join("content")).unwrap();
+        let toml = format!("label = \"dv{i:04}\"\nname_vi = \"Đơn vị thử nghiệm {i}\"\ntheme = \"default\"\n");
+        std::fs::write(site.join("site.toml"), toml).unwrap();
+        std::fs::write(site.join("content/_index.md"), "+++\ntitle = \"Trang chủ\"\n+++\nXin chào.\n").unwrap();
+    }
+    let port = common::tls::free_port();
+    let more = format!("[http]\nlisten = \"127.0.0.1:{port}\"\n\n[publishing]\napproval = \"off\"\n");
+    let config = common::write_config(
+        dir.path(),
+        std::path::Path::new("tenants"),
+        std::path::Path::new("themes"),
+        std::path::Path::new("data"),
+        &more,
+    );
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_cong"))
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start cong serve"),
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The port is bound just before the import begins: ask as soon as it accepts.
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "cong never listened on {addr}");
+        assert!(child.0.try_wait().unwrap().is_none(), "cong exited before it listened");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let first = get(addr, &host("ais"), "/").await;
+    assert_eq!((first.status, first.header("retry-after")), (503, "1"), "{}", first.text());
+    assert!(first.text().contains("Cổng thông tin đang khởi động"), "the page of a start: {}", first.text());
+    // Then the server proper: ais is built and served.
+    loop {
+        let ais = get(addr, &host("ais"), "/").await;
+        if ais.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ais never served: {} {}", ais.status, ais.text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A child process killed when the test ends, failed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 async fn answers_while_building(server: &Server, start: &str) {
     let started = Instant::now();
     let mut saw_starting = false;

@@ -266,6 +266,44 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     .await;
 }
 
+/// While a start loads the registry (a fresh data folder imports every site folder first:
+/// a second at 10,000), the public port is bound but nothing serves it yet. This answers
+/// every request on it at once with a 503 and `Retry-After: 1` instead of leaving the
+/// connection to wait, until `done` turns true; its connections then drain as any
+/// listener's do, and the listener proper takes the port over.
+pub async fn answer_starting(listener: TcpListener, limits: Limits, done: watch::Receiver<bool>) {
+    let builder = http_builder(&limits);
+    accept_loop(listener, &limits, "HTTP (starting)", done, |stream, permit, graceful| {
+        let (stream, seen) = GuardedIo::new(stream, &limits);
+        let service = service_fn(move |req: Request<Incoming>| {
+            seen.answered_at_once(req.version());
+            std::future::ready(Ok::<_, Infallible>(starting()))
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    })
+    .await;
+}
+
+/// The answer of [`answer_starting`]: no theme is loaded yet, so a page of its own.
+fn starting() -> Response<Body> {
+    const PAGE: &str =
+        "<!doctype html>\n<html lang=\"vi\">\n<head><meta charset=\"utf-8\"><title>Đang khởi động</title></head>\n\
+        <body><main><h1>Cổng thông tin đang khởi động</h1>\n<p>Xin vui lòng thử lại sau giây lát.</p>\n\
+        <p lang=\"en\">The portal is starting; please try again in a moment.</p></main></body>\n</html>\n";
+    let mut resp = Response::new(handler::full(bytes::Bytes::from_static(PAGE.as_bytes())));
+    *resp.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    h.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    handler::security_headers(h);
+    resp
+}
+
 /// What every public listener shares: [`accept_loop_under`] the `[limits] max_connections`
 /// ceiling.
 pub(crate) async fn accept_loop(
