@@ -288,18 +288,11 @@ async fn click(b: &Browser, css: &str) {
     assert!(b.new_page(PROPAGATION).await, "clicking `{css}` on {} loaded no new page", b.current_url().await);
 }
 
-/// Submit the form `css` (its first submit button) and wait for the page it leads to.
-async fn submit(b: &Browser, css: &str) {
-    b.mark_page().await;
-    b.submit(css).await;
-    assert!(b.new_page(PROPAGATION).await, "submitting `{css}` on {} loaded no new page", b.current_url().await);
-}
-
 /// Fill the sign-in form on the current page with `username` and `password` and send it.
 async fn submit_sign_in(b: &Browser, username: &str, password: &str) {
     b.fill("#username", username).await;
     b.fill("#password", password).await;
-    submit(b, "form[action='/dang-nhap']").await;
+    b.submit_and_load("form[action='/dang-nhap']").await;
 }
 
 /// Sign in as `username` from the sign-in page; panics unless the browser left it.
@@ -382,7 +375,7 @@ async fn sign_in_with_a_wrong_then_the_right_password_and_sign_out_ends_the_sess
     assert_eq!(w.get_as(&old, "/duyet").await.status, 200, "the cookie opens the pages");
 
     // Sign out with the header's button: the server forgets the session, not only the browser.
-    submit(&b, "form[action='/dang-xuat']").await;
+    b.submit_and_load("form[action='/dang-xuat']").await;
     assert_eq!(here_path(&b, &w).await, "/dang-nhap", "signing out shows the sign-in page");
     assert_eq!(session_cookie(&b).await, None, "the browser's cookie is gone");
     b.goto(&w.url("/")).await;
@@ -507,7 +500,7 @@ async fn a_contributor_writes_uploads_submits_and_an_approver_publishes() {
     let png = tmp.path().join("Ảnh hội nghị.png");
     std::fs::write(&png, PNG).expect("write the image");
     b.upload("#file", &png).await;
-    submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+    b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
     assert_eq!(
         here(&b, &w).await,
         "/don-vi/ais?tb=uploaded",
@@ -526,7 +519,7 @@ async fn a_contributor_writes_uploads_submits_and_an_approver_publishes() {
 
     // Submit both for approval.
     b.fill("#message", "Bài mới: Hội nghị an toàn thông tin 2026, kèm ảnh").await;
-    submit(&b, "form[action='/don-vi/ais/gui-duyet']").await;
+    b.submit_and_load("form[action='/don-vi/ais/gui-duyet']").await;
     let at = here(&b, &w).await;
     assert!(at.ends_with("?tb=submitted"), "submitting shows the submission: {at}\n{}", b.text().await);
     let id = submission_id(&at);
@@ -562,7 +555,7 @@ async fn a_contributor_writes_uploads_submits_and_an_approver_publishes() {
     assert_eq!(w.public(AIS, url).await.status, 404, "a preview publishes nothing");
 
     b.goto(&w.url(&format!("/duyet/{id}"))).await;
-    submit(&b, &format!("form[action='/duyet/{id}/approve']")).await;
+    b.submit_and_load(&format!("form[action='/duyet/{id}/approve']")).await;
     let approved_at = Instant::now();
     assert_eq!(here(&b, &w).await, format!("/duyet/{id}?tb=approved"), "{}", b.text().await);
     let text = b.text().await;
@@ -639,14 +632,14 @@ async fn registering_a_member_shows_naming_errors_a_suggestion_then_registers() 
     // The list's filters: by status, and by name without diacritics.
     b.execute("document.getElementById('status').value = 'pending';", vec![]).await;
     b.fill("#q", "phap").await;
-    submit(&b, "main form[action='/thanh-vien']").await;
+    b.submit_and_load("main form[action='/thanh-vien']").await;
     let listed = b
         .execute("return [...document.querySelectorAll('main tbody a')].map(a => a.getAttribute('href'));", vec![])
         .await;
     assert_eq!(listed, json!(["/thanh-vien/vpc"]), "pending members named like \"phap\": {}", here(&b, &w).await);
     b.fill("#q", "").await;
     b.execute("document.getElementById('status').value = 'active';", vec![]).await;
-    submit(&b, "main form[action='/thanh-vien']").await;
+    b.submit_and_load("main form[action='/thanh-vien']").await;
     assert!(b.exists("a[href='/thanh-vien/ais']").await, "ais is active");
     assert!(!b.exists("a[href='/thanh-vien/vpc']").await, "vpc is not active");
 }
@@ -708,7 +701,7 @@ async fn a_contributor_of_another_site_cannot_reach_its_submissions_or_pages() {
         for (const [k, v] of Object.entries(arguments[2])) f.querySelector(`input[name=${k}]`).value = v;";
     let delete = json!({ "path": "content/lien-he.md", "sha256": sha });
     b.execute(retarget, vec![json!("form[action='/don-vi/cbc/xoa']"), json!("/don-vi/ais/xoa"), delete]).await;
-    submit(&b, "form[action='/don-vi/ais/xoa']").await;
+    b.submit_and_load("form[action='/don-vi/ais/xoa']").await;
     assert!(b.title().await.starts_with("Không có quyền"), "deleting from ais: {}", b.title().await);
     assert!(w.site_file("ais", "content/lien-he.md").is_file(), "nothing deleted from ais");
 
@@ -719,7 +712,7 @@ async fn a_contributor_of_another_site_cannot_reach_its_submissions_or_pages() {
     b.upload("#file", &png).await;
     b.execute(retarget, vec![json!("form[action='/don-vi/cbc/tai-len']"), json!("/don-vi/ais/tai-len"), json!({})])
         .await;
-    submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+    b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
     assert!(b.title().await.starts_with("Không có quyền"), "uploading into ais: {}", b.title().await);
     assert!(!w.site_file("ais", "static/anh/chen-ngang.png").exists(), "nothing uploaded into ais");
 
@@ -729,7 +722,7 @@ async fn a_contributor_of_another_site_cannot_reach_its_submissions_or_pages() {
     b.fill("#message", "gửi hộ ais").await;
     b.execute(retarget, vec![json!("form[action='/don-vi/cbc/gui-duyet']"), json!("/don-vi/ais/gui-duyet"), json!({})])
         .await;
-    submit(&b, "form[action='/don-vi/ais/gui-duyet']").await;
+    b.submit_and_load("form[action='/don-vi/ais/gui-duyet']").await;
     assert!(!here(&b, &w).await.starts_with("/duyet/"), "no submission made for ais: {}", here(&b, &w).await);
     let listed = w.api_json("GET", "/api/submissions?site=ais", "", 200).await;
     assert_eq!(listed["submissions"].as_array().map(Vec::len), Some(1), "only lan's submission: {listed}");
@@ -772,7 +765,7 @@ async fn an_integration_user_is_refused_and_can_still_sign_out() {
         assert_eq!(resp.status, 403, "{path} for an integration user:\n{}", resp.text());
     }
     if cookie.is_some() && b.exists("form[action='/dang-xuat']").await {
-        submit(&b, "form[action='/dang-xuat']").await;
+        b.submit_and_load("form[action='/dang-xuat']").await;
         let at = here(&b, &w).await;
         let live = w.get_as(cookie.as_deref().unwrap_or_default(), "/").await.status != 303;
         assert!(
@@ -820,7 +813,7 @@ async fn form_errors_keep_the_values_and_refused_writes_change_nothing() {
 
     // Uploads: none chosen, a name that lies about the content, SVG.
     b.goto(&w.url("/don-vi/ais")).await;
-    submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+    b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
     assert!(b.title().await.starts_with("Lỗi: "), "an upload without a file: {}", b.title().await);
     assert!(b.find_text(".error-summary").await.contains("Chọn một tệp"), "{}", b.find_text("main").await);
     assert!(b.exists(".error-summary a[href='#file']").await, "the summary links to the file field");
@@ -837,7 +830,7 @@ async fn form_errors_keep_the_values_and_refused_writes_change_nothing() {
         std::fs::write(&file, bytes).expect("write the file");
         b.goto(&w.url("/don-vi/ais")).await;
         b.upload("#file", &file).await;
-        submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+        b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
         assert!(b.title().await.starts_with("Lỗi: "), "{name}: {}", b.title().await);
         let summary = b.find_text(".error-summary").await;
         assert!(summary.contains(why), "{name}: the summary says {why:?}: {summary}");
@@ -850,13 +843,13 @@ async fn form_errors_keep_the_values_and_refused_writes_change_nothing() {
     std::fs::write(&png, PNG).expect("write the image");
     b.goto(&w.url("/don-vi/ais")).await;
     b.upload("#file", &png).await;
-    submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+    b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
     assert_eq!(here(&b, &w).await, "/don-vi/ais?tb=uploaded", "{}", b.text().await);
     let mut other = PNG.to_vec();
     other.extend_from_slice(b"another version");
     std::fs::write(&png, &other).expect("rewrite the image");
     b.upload("#file", &png).await;
-    submit(&b, "form[action='/don-vi/ais/tai-len']").await;
+    b.submit_and_load("form[action='/don-vi/ais/tai-len']").await;
     assert!(b.title().await.starts_with("Lỗi: "), "the same name again: {}", b.title().await);
     assert!(b.find_text(".error-summary").await.contains("Đã có tệp static/anh/so-do.png"), "{}", b.text().await);
     assert_eq!(std::fs::read(w.site_file("ais", "static/anh/so-do.png")).ok().as_deref(), Some(PNG), "not overwritten");
@@ -917,7 +910,7 @@ async fn a_deletion_waits_for_approval_and_a_stale_submission_is_flagged() {
     w.settle().await;
     assert_eq!(w.public(AIS, "/lien-he/").await.status, 200, "the page stays until the deletion is approved");
     b.fill("#message", "Gỡ trang liên hệ cũ").await;
-    submit(&b, "form[action='/don-vi/ais/gui-duyet']").await;
+    b.submit_and_load("form[action='/don-vi/ais/gui-duyet']").await;
     let deletion = submission_id(&here(&b, &w).await);
 
     // A second submission, then its file edited again: stale.
@@ -928,14 +921,14 @@ async fn a_deletion_waits_for_approval_and_a_stale_submission_is_flagged() {
     sign_in(&b, &w, "minh").await;
     b.goto(&w.url(&format!("/duyet/{deletion}"))).await;
     assert!(b.find_text("table").await.contains("xoá"), "the detail shows a deletion:\n{}", b.text().await);
-    submit(&b, &format!("form[action='/duyet/{deletion}/approve']")).await;
+    b.submit_and_load(&format!("form[action='/duyet/{deletion}/approve']")).await;
     assert_eq!(here(&b, &w).await, format!("/duyet/{deletion}?tb=approved"), "{}", b.text().await);
     let (page, took) = w.public_until("/lien-he/", PROPAGATION, |r| r.status == 404).await;
     assert_eq!(page.status, 404, "the deleted page is still served {took:?} after the approval");
 
     b.goto(&w.url(&format!("/duyet/{stale}"))).await;
     let warned = b.find_text("main").await.contains("Tệp đã thay đổi sau khi gửi");
-    submit(&b, &format!("form[action='/duyet/{stale}/approve']")).await;
+    b.submit_and_load(&format!("form[action='/duyet/{stale}/approve']")).await;
     let title = b.title().await;
     assert!(title.starts_with("Bài đã cũ"), "approving a stale submission: {title}\n{}", b.text().await);
     assert!(b.find_text("main").await.contains(API_PAGE), "the message names the file");
@@ -971,7 +964,7 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
         assert_eq!(b.find_text(".tag").await, "đang hoạt động", "cbc starts active");
         b.fill("#reason-suspend", "thử giả mạo").await;
         b.execute(script, vec![]).await;
-        submit(&b, suspend).await;
+        b.submit_and_load(suspend).await;
         let title = b.title().await;
         assert!(title.starts_with("Thiếu mã chống giả mạo"), "token {how}: the 403 page, not {title:?}");
         assert!(b.find_text("main").await.contains("Biểu mẫu thiếu mã chống giả mạo (CSRF)"), "token {how}");
@@ -986,14 +979,14 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     // Signing out without the token is refused too: the session lives on.
     b.goto(&w.url("/")).await;
     b.execute("document.querySelector(\"form[action='/dang-xuat'] input[name=csrf]\").remove();", vec![]).await;
-    submit(&b, "form[action='/dang-xuat']").await;
+    b.submit_and_load("form[action='/dang-xuat']").await;
     assert!(b.title().await.starts_with("Thiếu mã chống giả mạo"), "sign-out without a token: {}", b.title().await);
     assert_eq!(w.get_as(&cookie, "/").await.status, 200, "the session was not ended");
 
     // With its token the same form works: the refusals above were the token's doing.
     b.goto(&w.url("/thanh-vien/cbc")).await;
     b.fill("#reason-suspend", "tạm dừng để kiểm tra").await;
-    submit(&b, suspend).await;
+    b.submit_and_load(suspend).await;
     assert_eq!(here(&b, &w).await, "/thanh-vien/cbc?tb=status", "{}", b.text().await);
     assert_eq!(b.find_text(".tag").await, "tạm dừng");
     assert_eq!(w.member_status("cbc").await, "suspended");

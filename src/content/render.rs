@@ -35,7 +35,8 @@ pub enum CachePolicy {
 pub struct Prepared {
     pub status: StatusCode,
     /// Which kept head the answer starts from, found without reading a header value;
-    /// `None` for a type outside [`KNOWN_TYPES`] (its head is made afresh).
+    /// `None` for a type outside [`KNOWN_TYPES`] (its head is made afresh). Found from
+    /// `content_type` and `cache_control` when the page is made; neither changes after.
     pub shape: Option<Shape>,
     /// Hash of the body: the strong validator ([`Prepared::etag`]), and what lets an
     /// unchanged response be reused across rebuilds.
@@ -89,13 +90,14 @@ impl Shape {
 
 /// The content types most pages and files have. A page of one of them is answered from a
 /// head kept for its [`Shape`]; the build cache reads them back as static values.
-pub const KNOWN_TYPES: [&str; 18] = [
+pub const KNOWN_TYPES: [&str; 19] = [
     "text/html; charset=utf-8",
     "text/css; charset=utf-8",
     "text/javascript; charset=utf-8",
     "text/plain; charset=utf-8",
     "text/csv; charset=utf-8",
     "application/xml; charset=utf-8",
+    "application/rss+xml; charset=utf-8",
     "application/json",
     "application/pdf",
     "application/octet-stream",
@@ -115,7 +117,11 @@ pub const CACHE_VALUES: [&str; 3] = ["public, max-age=60, must-revalidate", "pub
 
 impl CachePolicy {
     fn value(self) -> &'static str {
-        CACHE_VALUES[self as usize]
+        match self {
+            CachePolicy::Page => CACHE_VALUES[0],
+            CachePolicy::Asset => CACHE_VALUES[1],
+            CachePolicy::NoStore => CACHE_VALUES[2],
+        }
     }
 }
 
@@ -197,6 +203,7 @@ impl Drop for Kept {
 /// so it reads no bytes of its page outside [`Prepared`]'s first cache line and its body.
 pub fn etag_of(hash: u64, suffix: &str) -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    debug_assert!(suffix.len() <= 4, "an ETag suffix is `-br` or `-gz`, not {suffix:?}");
     let mut text = [b'"'; 22];
     for (i, digit) in text[1..17].iter_mut().enumerate() {
         *digit = HEX[(hash >> (60 - 4 * i)) as usize & 0xf];

@@ -254,16 +254,32 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, graceful| {
         let app = app.clone();
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-        // Idle and first-request deadlines on the socket itself (see `limits`).
-        let (stream, seen) = GuardedIo::new(stream, &limits);
-        let service = service_fn(move |req: Request<Incoming>| serve_one(&app, req, scheme, None, peer, &seen));
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
+        spawn_connection(&builder, stream, &limits, (graceful, permit), |seen| {
+            service_fn(move |req: Request<Incoming>| serve_one(&app, req, scheme, None, peer, &seen))
         });
     })
     .await;
+}
+
+/// Serve one accepted plain-HTTP connection with the service `make` gives for its
+/// [`RequestSeen`], under the idle and first-request deadlines on the socket itself (see
+/// `limits`), watched by `graceful`; its slot (`permit`) is freed when it ends.
+fn spawn_connection<S>(
+    builder: &auto::Builder<StreamsInline>,
+    stream: TcpStream,
+    limits: &Limits,
+    (graceful, permit): (&GracefulShutdown, OwnedSemaphorePermit),
+    make: impl FnOnce(RequestSeen) -> S,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let (stream, seen) = GuardedIo::new(stream, limits);
+    let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), make(seen)).into_owned());
+    tokio::spawn(async move {
+        let _ = conn.await;
+        drop(permit);
+    });
 }
 
 /// While a start loads the registry (a fresh data folder imports every site folder first:
@@ -273,23 +289,26 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
 /// listener's do, and the listener proper takes the port over.
 pub async fn answer_starting(listener: TcpListener, limits: Limits, done: watch::Receiver<bool>) {
     let builder = http_builder(&limits);
-    accept_loop(listener, &limits, "HTTP (starting)", done, |stream, permit, graceful| {
-        let (stream, seen) = GuardedIo::new(stream, &limits);
-        let service = service_fn(move |req: Request<Incoming>| {
-            seen.answered_at_once(req.version());
-            std::future::ready(Ok::<_, Infallible>(starting()))
-        });
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
+    // Each answer is instant and closes its connection: a few slots do, and the load's own
+    // files (site.toml, SQLite) keep the rest of the open-file limit.
+    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTP (starting)", done, |stream, permit, graceful| {
+        spawn_connection(&builder, stream, &limits, (graceful, permit), |seen| {
+            service_fn(move |req: Request<Incoming>| {
+                seen.answered_at_once(req.version());
+                std::future::ready(Ok::<_, Infallible>(starting(req.version())))
+            })
         });
     })
     .await;
 }
 
-/// The answer of [`answer_starting`]: no theme is loaded yet, so a page of its own.
-fn starting() -> Response<Body> {
+/// How many connections [`answer_starting`] holds open at once.
+const STARTING_CONNECTIONS: usize = 64;
+
+/// The answer of [`answer_starting`]: no theme is loaded yet, so a page of its own. Over
+/// HTTP/1 the connection closes after it, so the client's next request reaches the
+/// listener proper.
+fn starting(version: http::Version) -> Response<Body> {
     const PAGE: &str =
         "<!doctype html>\n<html lang=\"vi\">\n<head><meta charset=\"utf-8\"><title>Đang khởi động</title></head>\n\
         <body><main><h1>Cổng thông tin đang khởi động</h1>\n<p>Xin vui lòng thử lại sau giây lát.</p>\n\
@@ -300,6 +319,9 @@ fn starting() -> Response<Body> {
     h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     h.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    if version < http::Version::HTTP_2 {
+        h.insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
     handler::security_headers(h);
     resp
 }
@@ -331,11 +353,16 @@ pub(crate) async fn accept_loop_under(
     // Past the ceiling, connections wait in the kernel's accept queue until one closes.
     let slots = Arc::new(Semaphore::new(ceiling.max(1)));
     loop {
+        // Shutdown first: once it is asked for, no connection is taken (at a start's end the
+        // listener proper is already accepting on the same socket).
         let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+            biased;
             _ = shutdown.changed() => break,
+            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
         };
         let stream = tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(e) => {
@@ -345,7 +372,6 @@ pub(crate) async fn accept_loop_under(
                     continue;
                 }
             },
-            _ = shutdown.changed() => break,
         };
         let _ = stream.set_nodelay(true);
         serve(stream, permit, &graceful);

@@ -308,8 +308,8 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
 /// every page of the site: each request added to it and took from it several times, on a
 /// cache line both cores wrote while they served the same site.)
 fn header_value(text: &[u8]) -> Option<HeaderValue> {
-    let known = crate::content::render::KNOWN_TYPES.iter().chain(&crate::content::render::CACHE_VALUES);
-    match known.into_iter().find(|s| s.as_bytes() == text) {
+    let mut known = crate::content::render::KNOWN_TYPES.iter().chain(&crate::content::render::CACHE_VALUES);
+    match known.find(|s| s.as_bytes() == text) {
         Some(known) => Some(HeaderValue::from_static(known)),
         None => HeaderValue::from_bytes(text).ok(),
     }
