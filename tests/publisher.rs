@@ -174,11 +174,9 @@ async fn a_request_while_a_first_start_imports_the_folders_is_answered_at_once()
     // Enough folders for an import of a few hundred milliseconds: their site.toml is what
     // it reads.
     for i in 0..4000 {
-        let site = dir.path().join(format!("tenants/dv{i:04}"));
-        std::fs::create_dir_all(site.join("content")).unwrap();
-        let toml = format!("label = \"dv{i:04}\"\nname_vi = \"Đơn vị thử nghiệm {i}\"\ntheme = \"default\"\n");
-        std::fs::write(site.join("site.toml"), toml).unwrap();
-        std::fs::write(site.join("content/_index.md"), "+++\ntitle = \"Trang chủ\"\n+++\nXin chào.\n").unwrap();
+        let label = format!("dv{i:04}");
+        let site = dir.path().join("tenants").join(&label);
+        common::reload::write_site(&site, &label, &format!("Đơn vị thử nghiệm {i}"), "Xin chào.");
     }
     let port = common::tls::free_port();
     let more = format!("[http]\nlisten = \"127.0.0.1:{port}\"\n\n[publishing]\napproval = \"off\"\n");

@@ -246,7 +246,7 @@ impl Prepared {
         let _ = identity.set(Kept::given(body));
         Prepared::new_held(
             status,
-            HeaderValue::from_static(KNOWN_TYPES[0]),
+            HeaderValue::from_static("text/html; charset=utf-8"),
             HeaderValue::from_static(CachePolicy::NoStore.value()),
             hash,
             (len, identity),

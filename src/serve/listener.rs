@@ -313,17 +313,15 @@ fn starting(version: http::Version) -> Response<Body> {
         "<!doctype html>\n<html lang=\"vi\">\n<head><meta charset=\"utf-8\"><title>Đang khởi động</title></head>\n\
         <body><main><h1>Cổng thông tin đang khởi động</h1>\n<p>Xin vui lòng thử lại sau giây lát.</p>\n\
         <p lang=\"en\">The portal is starting; please try again in a moment.</p></main></body>\n</html>\n";
-    let mut resp = Response::new(handler::full(bytes::Bytes::from_static(PAGE.as_bytes())));
-    *resp.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
-    let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-    h.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    let mut builder = Response::builder()
+        .status(hyper::StatusCode::SERVICE_UNAVAILABLE)
+        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .header(http::header::RETRY_AFTER, "1");
     if version < http::Version::HTTP_2 {
-        h.insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        builder = builder.header(http::header::CONNECTION, "close");
     }
-    handler::security_headers(h);
-    resp
+    handler::finish(builder, bytes::Bytes::from_static(PAGE.as_bytes()))
 }
 
 /// What every public listener shares: [`accept_loop_under`] the `[limits] max_connections`

@@ -61,7 +61,7 @@ impl RouteTable {
         for (m, label) in members.iter().zip(labels) {
             let fourth = m.fourth_level(zone);
             for (host, route) in routes_of(m, &label, &fourth) {
-                hosts.entry(host.into()).or_insert(route);
+                hosts.entry(host).or_insert(route);
             }
         }
         RouteTable { hosts }
@@ -82,13 +82,13 @@ impl RouteTable {
 }
 
 /// Every (host, route) pair a member contributes.
-fn routes_of(m: &Member, label: &Label, fourth: &str) -> Vec<(String, Route)> {
+fn routes_of(m: &Member, label: &Label, fourth: &str) -> Vec<(SmolStr, Route)> {
     let n = &m.names;
     let names: Vec<&str> = std::iter::once(fourth)
         .chain(n.own_domains.iter().map(String::as_str))
         .chain(n.aliases.iter().map(String::as_str))
         .collect();
-    let all = |route: Route| names.iter().map(|h| (h.to_string(), route.clone())).collect();
+    let all = |route: Route| names.iter().map(|h| (SmolStr::new(h), route.clone())).collect();
     match m.status {
         Status::Pending => all(Route::Pending { label: label.clone() }),
         Status::Suspended => all(Route::Suspended { label: label.clone() }),
@@ -102,7 +102,7 @@ fn routes_of(m: &Member, label: &Label, fourth: &str) -> Vec<(String, Route)> {
             // Only the fourth-level name and aliases live here; own domains are on the unit's servers.
             std::iter::once(fourth)
                 .chain(n.aliases.iter().map(String::as_str))
-                .map(|h| (h.to_string(), route.clone()))
+                .map(|h| (SmolStr::new(h), route.clone()))
                 .collect()
         }
         Status::Active => {
@@ -118,7 +118,7 @@ fn routes_of(m: &Member, label: &Label, fourth: &str) -> Vec<(String, Route)> {
                     } else {
                         Route::Canonical { label: label.clone(), host: host.clone() }
                     };
-                    (h.to_string(), route)
+                    (SmolStr::new(h), route)
                 })
                 .collect()
         }

@@ -270,7 +270,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
     let count = usize::try_from(r.u64()?).ok()?;
     let mut entries = crate::model::FastMap::with_capacity_and_hasher(count, Default::default());
     for _ in 0..count {
-        let url = r.string()?;
+        let url = r.key()?;
         let entry = match r.u8()? {
             0 => Entry::Page(Arc::new(r.prepared()?)),
             1 => Entry::Redirect(r.string()?),
@@ -282,10 +282,10 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
                 let etag = r.value()?;
                 Entry::File(Arc::new(StaticFile { dir, rel, meta, content_type, etag }))
             }
-            3 => Entry::Page(theme.get(&url)?.clone()),
+            3 => Entry::Page(theme.get(url.as_str())?.clone()),
             _ => return None,
         };
-        entries.insert(url.into(), entry);
+        entries.insert(url, entry);
     }
     (r.at == kept.buf.len()).then_some(())?;
     Some(Site {
@@ -411,6 +411,11 @@ impl Reader {
 
     fn string(&mut self) -> Option<String> {
         String::from_utf8(self.slice()?.to_vec()).ok()
+    }
+
+    /// A path, as a site's entries keep it (no `String` made on the way).
+    fn key(&mut self) -> Option<smol_str::SmolStr> {
+        std::str::from_utf8(&self.slice()?).ok().map(smol_str::SmolStr::new)
     }
 
     fn opt(&mut self) -> Option<Option<Bytes>> {
