@@ -9,7 +9,7 @@ use crate::serve::handler::Scheme;
 use crate::serve::limits::GuardedIo;
 use crate::serve::listener::{accept_loop_under, http_builder, run_listener, App};
 use crate::serve::metrics::Metrics;
-use crate::snapshot::certs::{server_config, Resolver};
+use crate::snapshot::certs::{server_config, Certs, Resolver, StartingResolver};
 use crate::snapshot::Live;
 use crate::store::certs as store;
 use crate::store::registry::Shared;
@@ -69,16 +69,11 @@ pub struct Bound {
 impl Running {
     /// Start serving `live` on an already bound listener, with its publisher but without
     /// registry, watcher or admin API.
-    pub fn start(live: Arc<Live>, http: TcpListener) -> std::io::Result<Running> {
+    pub fn start(live: Arc<Live>, http: TcpListener, certs: Arc<Certs>) -> std::io::Result<Running> {
         let http_addr = http.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
         let publisher = Publisher::spawn(live.clone())?;
-        let app = Arc::new(App {
-            live,
-            metrics: Arc::new(Metrics::default()),
-            certs: Default::default(),
-            desk: Default::default(),
-        });
+        let app = Arc::new(App { live, metrics: Arc::new(Metrics::default()), certs, desk: Default::default() });
         let tasks = vec![
             tokio::spawn(run_listener(http, app.clone(), Scheme::Http, rx.clone())),
             tokio::spawn(stop_publisher(publisher.clone(), rx)),
@@ -174,6 +169,19 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     let interim = TcpListener::from_std(http.try_clone()?)?;
     let http = TcpListener::from_std(http)?;
     tokio::spawn(crate::serve::listener::answer_starting(interim, config.limits.clone(), loading));
+    // The HTTPS port likewise, with the stored certificates, read meanwhile, until HTTPS
+    // proper starts.
+    let certs: Arc<Certs> = Arc::default();
+    let (https_started, https_starting) = watch::channel(false);
+    let (https, stored) = match bound.https.filter(|_| config.tls != crate::model::config::TlsMode::Off) {
+        Some(https) => {
+            let https = https.into_std()?;
+            let interim = TcpListener::from_std(https.try_clone()?)?;
+            let stored = load_certificates(&config, certs.clone(), interim, https_starting);
+            (Some(TcpListener::from_std(https)?), Some(stored))
+        }
+        None => (None, None),
+    };
     let load = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut registry = crate::store::registry::Registry::open(&config.registry_path())?;
         // The registry just opened says whether any user could sign in (see `admin_wanted`).
@@ -212,7 +220,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
         .context("loading the sites and the registry")?
         .with_context(|| format!("registry {}", registry_path.display()))?;
     let starting = !live.snapshot().pending.is_empty();
-    let mut running = Running::start(live.clone(), http)?;
+    let mut running = Running::start(live.clone(), http, certs)?;
     if starting {
         // The first builds, on the publisher's pool; `ready` turns true when all are done.
         let (ready, publisher) = (running.ready.clone(), running.publisher.clone());
@@ -287,8 +295,11 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
             live.config.admin_token_env
         );
     }
-    if let Some(https) = bound.https {
-        start_https(&mut running, https).await.context("starting HTTPS ([https], [acme])")?;
+    if let (Some(https), Some(stored)) = (https, stored) {
+        let store = stored.await.unwrap_or_else(|_| Err(std::io::Error::other("the store's reader stopped").into()));
+        let store = store.context("reading the certificate store ([paths] certs)")?;
+        start_https(&mut running, https, store).await.context("starting HTTPS ([https], [acme])")?;
+        https_started.send_replace(true);
     }
     // Started: edits made from now on are seen.
     let watched = match watched {
@@ -534,20 +545,46 @@ pub async fn serve(config: crate::model::config::Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Turn HTTPS on for a running server: load the store, start the HTTPS listener on `https`
-/// and the certificate manager (local CA or ACME, from `[https] tls`). With `tls = "off"`
-/// nothing starts.
-pub async fn start_https(running: &mut Running, https: tokio::net::TcpListener) -> Result<(), TlsError> {
+/// Read the certificate store of `config` into `certs` on a blocking thread, then answer
+/// the HTTPS port (`interim`, a handle of its socket) with the start's 503 until `done`
+/// turns true. The store, or why it cannot be opened, comes back on the receiver.
+fn load_certificates(
+    config: &Config,
+    certs: Arc<Certs>,
+    interim: TcpListener,
+    done: watch::Receiver<bool>,
+) -> tokio::sync::oneshot::Receiver<Result<store::Store, TlsError>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (dir, limits) = (config.certs_dir.clone(), config.limits.clone());
+    tokio::spawn(async move {
+        let read = tokio::task::spawn_blocking(move || -> Result<_, TlsError> {
+            let store = store::Store::open(&dir)?;
+            certs.install_all(store.load_served());
+            let acceptor = tokio_rustls::TlsAcceptor::from(server_config(Arc::new(StartingResolver(certs)))?);
+            Ok((store, acceptor))
+        })
+        .await;
+        let (store, acceptor) = match read {
+            Ok(Ok(read)) => read,
+            Ok(Err(e)) => return drop(tx.send(Err(e))),
+            Err(e) => return drop(tx.send(Err(TlsError::Io(std::io::Error::other(e))))),
+        };
+        let _ = tx.send(Ok(store));
+        crate::serve::https::answer_starting(interim, acceptor, limits, done).await;
+    });
+    rx
+}
+
+/// Turn HTTPS on for a running server whose certificates `store` holds (already installed
+/// in its `certs`): start the HTTPS listener on `https` and the certificate manager (local
+/// CA or ACME, from `[https] tls`). With `tls = "off"` nothing starts.
+pub async fn start_https(running: &mut Running, https: TcpListener, store: store::Store) -> Result<(), TlsError> {
     let app = running.app.clone();
     let config = &app.live.config;
     if config.tls == crate::model::config::TlsMode::Off {
         return Ok(());
     }
     let addr = https.local_addr()?;
-    let store = store::Store::open(&config.certs_dir)?;
-    for (name, key) in store.load_served() {
-        app.certs.install(&name, key);
-    }
     let manager = crate::control::certs::Manager::new(app.live.clone(), app.certs.clone(), store).await?;
     let port = config.https_public_port.unwrap_or(addr.port());
     app.certs.redirect_port.store(port, Ordering::Relaxed);

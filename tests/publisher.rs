@@ -170,44 +170,12 @@ async fn a_start_answers_at_once_while_the_sites_are_built() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_while_a_first_start_imports_the_folders_is_answered_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    copy_demo(dir.path());
-    // Enough folders for an import of a few hundred milliseconds: their site.toml is what
-    // it reads.
-    for i in 0..4000 {
-        let label = format!("dv{i:04}");
-        let site = dir.path().join("tenants").join(&label);
-        common::reload::write_site(&site, &label, &format!("Đơn vị thử nghiệm {i}"), "Xin chào.");
-    }
     let port = common::tls::free_port();
-    let more = format!("[http]\nlisten = \"127.0.0.1:{port}\"\n\n[publishing]\napproval = \"off\"\n");
-    let config = common::write_config(
-        dir.path(),
-        std::path::Path::new("tenants"),
-        std::path::Path::new("themes"),
-        std::path::Path::new("data"),
-        &more,
-    );
-    let mut child = Killed(
-        Command::new(env!("CARGO_BIN_EXE_cong"))
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start cong serve"),
-    );
+    let mut child = first_start(dir.path(), &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // The port is bound just before the import begins: ask as soon as it accepts.
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "cong never listened on {addr}");
-        assert!(child.0.try_wait().unwrap().is_none(), "cong exited before it listened");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let deadline = when_listening(&mut child, addr);
     let first = get(addr, &host("ais"), "/").await;
-    assert_eq!((first.status, first.header("retry-after")), (503, "1"), "{}", first.text());
-    assert!(first.text().contains("Cổng thông tin đang khởi động"), "the page of a start: {}", first.text());
+    assert_starting(first.status, first.header("retry-after"), &first.text());
     // Then the server proper: ais is built and served.
     loop {
         let ais = get(addr, &host("ais"), "/").await;
@@ -217,6 +185,88 @@ async fn a_request_while_a_first_start_imports_the_folders_is_answered_at_once()
         assert!(Instant::now() < deadline, "ais never served: {} {}", ais.status, ais.text());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The HTTPS port likewise: in that window the handshake completes with the certificate the
+/// store holds, and the request gets the same 503; then HTTPS proper serves the site with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_request_while_a_first_start_imports_the_folders_is_answered_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The store holds a certificate for ais from a start before (here: one of the test's own).
+    let name = host("ais");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec![name.clone()]).unwrap().self_signed(&key).unwrap();
+    let meta = cong::store::certs::Meta { source: "internal".into(), ..Default::default() };
+    let store = cong::store::certs::Store::open(&dir.path().join("certs")).unwrap();
+    store.save(&name, &cert.pem(), &key.serialize_pem(), meta).unwrap();
+    let roots = common::tls::roots(cert.pem().as_bytes());
+    let (http, https) = (common::tls::free_port(), common::tls::free_port());
+    let more = format!(
+        "[http]\nlisten = \"127.0.0.1:{http}\"\n\n[https]\ntls = \"internal\"\nlisten = \"127.0.0.1:{https}\"\n"
+    );
+    let mut child = first_start(dir.path(), &more);
+    let addr = SocketAddr::from(([127, 0, 0, 1], https));
+    let deadline = when_listening(&mut child, addr);
+    let first = common::tls::https_get(addr, &name, "/", &roots).await;
+    assert_starting(first.status, first.header("retry-after"), &first.text());
+    loop {
+        let ais = common::tls::https_get(addr, &name, "/", &roots).await;
+        if ais.status == 200 {
+            assert!(ais.text().contains("<html"), "the site itself: {}", ais.text());
+            break;
+        }
+        assert!(Instant::now() < deadline, "ais never served over HTTPS: {} {}", ais.status, ais.text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `cong serve` on the demo and 4,000 more site folders in `dir`, a fresh data folder, with
+/// `listen` (the `[http]` and `[https]` sections).
+fn first_start(dir: &std::path::Path, listen: &str) -> Killed {
+    copy_demo(dir);
+    // Enough folders for an import of a few hundred milliseconds: their site.toml is what
+    // it reads.
+    for i in 0..4000 {
+        let label = format!("dv{i:04}");
+        let site = dir.join("tenants").join(&label);
+        common::reload::write_site(&site, &label, &format!("Đơn vị thử nghiệm {i}"), "Xin chào.");
+    }
+    let more = format!("{listen}\n[publishing]\napproval = \"off\"\n");
+    let config = common::write_config(
+        dir,
+        std::path::Path::new("tenants"),
+        std::path::Path::new("themes"),
+        std::path::Path::new("data"),
+        &more,
+    );
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_cong"))
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start cong serve"),
+    )
+}
+
+/// Wait until `addr` accepts (it is bound just before the import begins: ask as soon as it
+/// does); the deadline for the rest of the test.
+fn when_listening(child: &mut Killed, addr: SocketAddr) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "cong never listened on {addr}");
+        assert!(child.0.try_wait().unwrap().is_none(), "cong exited before it listened");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    deadline
+}
+
+/// The answer of a start that has not loaded the registry yet.
+fn assert_starting(status: u16, retry_after: &str, text: &str) {
+    assert_eq!((status, retry_after), (503, "1"), "{text}");
+    assert!(text.contains("Cổng thông tin đang khởi động"), "the page of a start: {text}");
 }
 
 /// A child process killed when the test ends, failed or not.

@@ -2,11 +2,12 @@
 //! connection to the same hyper builder as plain HTTP, with the SNI name for the handler.
 //! TLS-ALPN-01 validation connections (`acme-tls/1`) end after the handshake.
 
+use crate::model::config::Limits;
 use crate::model::host::normalize_host;
 use crate::serve::cork::{cork, Uncorking};
 use crate::serve::handler::Scheme;
 use crate::serve::limits::GuardedIo;
-use crate::serve::listener::{accept_loop, http_builder, serve_one, App};
+use crate::serve::listener::{accept_loop, accept_loop_under, http_builder, serve_one, App};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::Request;
@@ -53,6 +54,38 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
             });
             let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
             let _ = Uncorking::new(watcher.watch(conn), corked).await;
+            drop(permit);
+        });
+    })
+    .await;
+}
+
+/// While a start loads the registry, the HTTPS port's twin of
+/// [`crate::serve::listener::answer_starting`]: the handshake with a certificate from the
+/// store (`acceptor`, see `snapshot::certs::StartingResolver`), then a 503 with
+/// `Retry-After: 1` to every request, until `done` turns true.
+pub async fn answer_starting(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    limits: Limits,
+    done: watch::Receiver<bool>,
+) {
+    use crate::serve::listener::{starting_service, STARTING_CONNECTIONS};
+    let (builder, limits) = (Arc::new(http_builder(&limits)), Arc::new(limits));
+    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTPS (starting)", done, |stream, permit, graceful| {
+        let (acceptor, builder, watcher, limits) =
+            (acceptor.clone(), builder.clone(), graceful.watcher(), limits.clone());
+        tokio::spawn(async move {
+            let Ok(Ok(mut tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await else {
+                return;
+            };
+            if tls.get_ref().1.alpn_protocol() == Some(crate::snapshot::certs::ACME_TLS_ALPN) {
+                let _ = tls.shutdown().await;
+                return;
+            }
+            let (io, seen) = GuardedIo::new(tls, &limits);
+            let _ =
+                watcher.watch(builder.serve_connection(TokioIo::new(io), starting_service(seen)).into_owned()).await;
             drop(permit);
         });
     })

@@ -292,18 +292,30 @@ pub async fn answer_starting(listener: TcpListener, limits: Limits, done: watch:
     // Each answer is instant and closes its connection: a few slots do, and the load's own
     // files (site.toml, SQLite) keep the rest of the open-file limit.
     accept_loop_under(listener, STARTING_CONNECTIONS, "HTTP (starting)", done, |stream, permit, graceful| {
-        spawn_connection(&builder, stream, &limits, (graceful, permit), |seen| {
-            service_fn(move |req: Request<Incoming>| {
-                seen.answered_at_once(req.version());
-                std::future::ready(Ok::<_, Infallible>(starting(req.version())))
-            })
-        });
+        spawn_connection(&builder, stream, &limits, (graceful, permit), starting_service);
     })
     .await;
 }
 
-/// How many connections [`answer_starting`] holds open at once.
-const STARTING_CONNECTIONS: usize = 64;
+/// How many connections [`answer_starting`] (and its HTTPS twin) holds open at once.
+pub(crate) const STARTING_CONNECTIONS: usize = 64;
+
+/// The service of a connection taken while a start loads the registry: [`starting`] to
+/// every request.
+pub(crate) fn starting_service(
+    seen: RequestSeen,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = std::future::Ready<Result<Response<Body>, Infallible>>,
+> + Send
+       + 'static {
+    service_fn(move |req: Request<Incoming>| {
+        seen.answered_at_once(req.version());
+        std::future::ready(Ok(starting(req.version())))
+    })
+}
 
 /// The answer of [`answer_starting`]: no theme is loaded yet, so a page of its own. Over
 /// HTTP/1 the connection closes after it, so the client's next request reaches the

@@ -54,6 +54,16 @@ impl Certs {
         });
     }
 
+    /// Serve every one of `keys` from now on, in one change of the map (a start installs
+    /// the whole store: one [`Certs::install`] each would copy the map once per name).
+    pub fn install_all(&self, keys: Vec<(String, Arc<CertifiedKey>)>) {
+        self.served.rcu(|m| {
+            let mut m = HashMap::clone(m);
+            m.extend(keys.iter().cloned());
+            m
+        });
+    }
+
     /// The certificate served for `name`.
     pub fn get(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         self.served.load().get(name).cloned()
@@ -120,6 +130,19 @@ impl ResolvesServerCert for Resolver {
         // Only names the routing table answers, even if the store holds more.
         self.live.snapshot().routes.lookup(&name)?;
         self.certs.get(&name)
+    }
+}
+
+/// The resolver while a start loads the registry: there is no routing table yet, so any
+/// name the store holds a certificate for is answered (with the start's 503, see
+/// `serve::https::answer_starting`) rather than left to wait. No challenge is
+/// pending before the certificate manager runs.
+#[derive(Debug)]
+pub struct StartingResolver(pub Arc<Certs>);
+
+impl ResolvesServerCert for StartingResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.0.get(&normalize_host(hello.server_name()?).ok()?)
     }
 }
 

@@ -142,7 +142,7 @@ pub struct Server {
 
 /// Bind `127.0.0.1:0` and serve `live`.
 pub async fn start(live: Arc<Live>) -> Server {
-    let running = Running::start(live, bind().await).expect("server starts");
+    let running = Running::start(live, bind().await, Default::default()).expect("server starts");
     Server { addr: running.http_addr, running }
 }
 
