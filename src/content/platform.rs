@@ -3,7 +3,7 @@
 //! pages for unknown, pending, suspended and archived names and for bad requests.
 
 use crate::content::render::{self, CachePolicy, Prepared};
-use crate::content::site::{Entries, Entry};
+use crate::content::site::{Entries, Entry, Paths};
 use crate::content::theme::ThemeSet;
 use crate::model::config::Platform;
 use crate::model::member::{Member, Membership, Status, Window};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct PlatformPages {
     /// What the apex (`mic.gov.vn`, `www.mic.gov.vn`) serves: `/`, `/_theme/…`, `/robots.txt`.
-    pub apex: Entries,
+    pub apex: Paths,
     pub bad_request: Arc<Prepared>,
     /// Unknown host or pending member: shows nothing of any member.
     pub not_found: Arc<Prepared>,
@@ -119,7 +119,7 @@ impl PlatformPages {
         }
         Ok(PlatformPages {
             maintenance,
-            apex,
+            apex: apex.into(),
             bad_request: status(
                 StatusCode::BAD_REQUEST,
                 "Yêu cầu không hợp lệ",

@@ -300,7 +300,7 @@ fn development_directory(snap: &Snapshot, suffix: &str, headers: &HeaderMap, met
 
 /// Decode the path and look it up in a site's entries.
 fn answer_path<B>(
-    entries: &crate::content::site::Entries,
+    entries: &crate::content::site::Paths,
     not_found: Option<&std::sync::Arc<Prepared>>,
     snap: &Snapshot,
     req: &Request<B>,
@@ -310,7 +310,7 @@ fn answer_path<B>(
     let Some(path) = decode_path(req.uri().path()) else {
         return prepared(&snap.pages.bad_request, headers, method);
     };
-    match entries.get(&*path) {
+    match entries.get(&path) {
         Some(Entry::Page(p)) => prepared(p, headers, method),
         Some(Entry::Redirect(to)) => redirect(&with_query(to, req.uri().query())),
         Some(Entry::File(f)) => crate::serve::file::answer(f, headers, method),

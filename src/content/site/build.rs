@@ -5,7 +5,7 @@
 use super::config::SiteConfig;
 use super::content::{self, Date, Document};
 use super::place::{read_content, Item};
-use super::{shown_path, Entries, Entry, Site, SiteError};
+use super::{shown_path, Entries, Entry, Paths, Site, SiteError};
 use crate::content::files;
 use crate::content::render::{self, CachePolicy, Prepared};
 use crate::content::theme::ThemeSet;
@@ -225,6 +225,7 @@ pub fn build(input: &BuildInput) -> Result<Site, SiteError> {
         let message = format!("the build took longer than {} s", budget.deadline.as_secs());
         return Err(fail(vec![Problem::in_file(&shown, message).fix("raise [limits] build_deadline_secs")]));
     }
+    let entries = Paths::from(entries);
     Ok(Site { label, config, entries, not_found, warnings, lints, page_count, services, shell, built_from: None })
 }
 

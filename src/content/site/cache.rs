@@ -291,7 +291,7 @@ pub fn load(kept: &Kept, key: &Key, input: &BuildInput) -> Option<Site> {
     Some(Site {
         label,
         config,
-        entries,
+        entries: entries.into(),
         not_found,
         warnings,
         lints,

@@ -9,20 +9,23 @@ pub mod content;
 pub mod html;
 pub mod links;
 pub mod notice;
+mod paths;
 mod place;
 pub mod scaffold;
 pub mod services;
 
 pub use build::{build, open_config, BuildInput};
+pub use paths::Paths;
 
 use crate::content::render::Prepared;
 use crate::model::FastMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// A site's paths (decoded, starting with `/`) and what each answers. A path of up to 23
-/// bytes (`/`, `/gioi-thieu/`, `/tin-tuc/`...) is kept in the map's own slot, so a lookup
-/// compares it without reading another place in memory (issue #13, flatness).
+/// A site's paths (decoded, starting with `/`) and what each answers, while a build makes
+/// them; frozen into [`Paths`] for the request path. A path of up to 23 bytes (`/`,
+/// `/gioi-thieu/`, `/tin-tuc/`...) is kept in the slot itself, so a lookup compares it
+/// without reading another place in memory (issue #13, flatness).
 pub type Entries = FastMap<smol_str::SmolStr, Entry>;
 
 /// What a path of a site answers.
@@ -60,7 +63,7 @@ pub struct StaticFile {
 #[repr(C, align(64))]
 pub struct Site {
     /// Path (decoded, starting with `/`) → entry.
-    pub entries: Entries,
+    pub entries: Paths,
     pub label: String,
     pub config: config::SiteConfig,
     /// The site's own themed 404 page.
