@@ -1,9 +1,11 @@
 //! Request counters by member and status and a histogram of response times, rendered in
 //! the Prometheus text format.
 //! The hot path touches only its own thread's shard: its lock (taken by no other thread but
-//! a render), the member's counters found by its label's number (an index, no hashing) and
+//! a render), the member's counter found by its label's number (an index, no hashing) and
 //! the histogram. With one shared set, every request moved the same cache lines between the
-//! cores.
+//! cores. A 200 (nearly every answer) counts in a dense array of its own, 8 bytes a member
+//! (80 KB at 10,000 members, which stays in a core's cache), the other statuses in the
+//! member's full set (152 bytes).
 
 use crate::model::label::Label;
 use std::fmt::Write;
@@ -43,7 +45,9 @@ struct Shard(Mutex<Tally>);
 
 #[derive(Debug, Default)]
 struct Tally {
-    /// By [`Label::id`]; grown when a member of a higher number is first counted.
+    /// 200s by [`Label::id`]; grown when a member of a higher number is first counted.
+    ok: Vec<u64>,
+    /// Every other status by [`Label::id`]; grown likewise.
     members: Vec<Counters>,
     /// Requests that concerned no member (apex, unknown host, health).
     no_member: Counters,
@@ -80,6 +84,13 @@ impl Metrics {
         tally.duration_sum_us =
             tally.duration_sum_us.saturating_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
         let counters = match member {
+            Some(label) if status == 200 => {
+                if tally.ok.len() <= label.id() {
+                    tally.ok.resize(label.id() + 1, 0);
+                }
+                tally.ok[label.id()] += 1;
+                return;
+            }
             Some(label) => {
                 if tally.members.len() <= label.id() {
                     tally.members.resize(label.id() + 1, Counters::default());
@@ -106,6 +117,12 @@ impl Metrics {
                     *a += b;
                 }
             }
+            let ok = Counters::slot(200);
+            for (id, n) in tally.ok.iter().enumerate().filter(|(_, n)| **n > 0) {
+                if let Some(member) = texts.get(id) {
+                    members.entry(member.to_string()).or_default().0[ok] += n;
+                }
+            }
             for (a, b) in sum.durations.iter_mut().zip(tally.durations) {
                 *a += b;
             }
@@ -130,6 +147,7 @@ impl Metrics {
             .map(|shard| {
                 let tally = shard.0.lock().unwrap_or_else(|p| p.into_inner());
                 let counters = match id {
+                    Some(id) if status == 200 => return tally.ok.get(id).copied().unwrap_or(0),
                     Some(id) => tally.members.get(id),
                     None => Some(&tally.no_member),
                 };

@@ -169,12 +169,10 @@ mod tests {
     #[test]
     fn a_redirect_and_a_long_path_keep_what_they_say() {
         let long = format!("/{}/", "tin-tuc-".repeat(10));
-        let entries: Entries = [
-            (SmolStr::from("/page/1/"), Entry::Redirect("/".into())),
-            (SmolStr::from(long.as_str()), page()),
-        ]
-        .into_iter()
-        .collect();
+        let entries: Entries =
+            [(SmolStr::from("/page/1/"), Entry::Redirect("/".into())), (SmolStr::from(long.as_str()), page())]
+                .into_iter()
+                .collect();
         let paths = Paths::from(entries);
         assert!(matches!(paths.get("/page/1/"), Some(Entry::Redirect(to)) if to == "/"));
         assert!(matches!(paths.get(&long), Some(Entry::Page(_))));
@@ -186,6 +184,9 @@ mod tests {
         let urls = ["/", "/gioi-thieu/", "/tin-tuc/", "/lien-he/", "/sitemap.xml", "/robots.txt", "/feed.xml"];
         let entries: Entries = urls.iter().map(|u| (SmolStr::from(*u), page())).collect();
         let paths = Paths::from(entries);
-        assert!(displacement(urls.iter().map(|u| SmolStr::from(*u)).collect::<Vec<_>>().iter(), paths.seed, paths.mask) <= 1);
+        assert!(
+            displacement(urls.iter().map(|u| SmolStr::from(*u)).collect::<Vec<_>>().iter(), paths.seed, paths.mask)
+                <= 1
+        );
     }
 }
