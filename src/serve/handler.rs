@@ -176,16 +176,16 @@ fn answer_route<B>(snap: &Snapshot, route: &Route, req: &Request<B>, scheme: Sch
     let (headers, method) = (req.headers(), req.method());
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     match route {
-        Route::Site { label } => match snap.site(label) {
-            Some(site) => match in_maintenance(snap, label) {
+        Route::Site { label } => match snap.served(label) {
+            Some(served) => match in_maintenance(snap, label) {
                 Some((wait, page)) => {
                     let mut resp = prepared(page, headers, method);
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
                     resp
                 }
-                None => match services_page(snap, label, site, req) {
+                None => match services_page(snap, label, &served.site, req) {
                     Some(resp) => resp,
-                    None => answer_path(&site.entries, Some(&site.not_found), snap, req),
+                    None => answer_path(&served.paths, Some(&served.site.not_found), snap, req),
                 },
             },
             // Being built since the start: ask again in a second rather than wait.

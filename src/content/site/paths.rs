@@ -8,11 +8,14 @@
 //! each slot is one aligned cache line holding the path's hash, the path and its entry;
 //! the table is at most half full and is built once, with the hash seed (of a few tried)
 //! that puts the most paths in their first slot, so nearly every lookup reads one line
-//! after the header (which sits in the [`Site`](super::Site)'s first line).
+//! after the header. The header is small and cheap to copy (the slots are shared), so the
+//! snapshot keeps a copy of each site's beside the site in a dense array, and a request
+//! does not read the [`Site`](super::Site) at all on its way to a page.
 
 use super::{Entries, Entry};
 use smol_str::SmolStr;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// One slot: a cache line of its own.
 #[derive(Debug, Default)]
@@ -29,14 +32,12 @@ const _: () = assert!(std::mem::size_of::<Slot>() == 64, "a slot is one cache li
 /// How many hash seeds a build tries before it keeps the best.
 const SEEDS: u64 = 8;
 
-/// Path (decoded, starting with `/`) → entry, immutable.
-#[derive(Debug)]
+/// Path (decoded, starting with `/`) → entry, immutable. A clone shares the slots.
+#[derive(Debug, Clone)]
 pub struct Paths {
-    slots: Box<[Slot]>,
-    /// `slots.len() - 1` (a power of two less one).
-    mask: usize,
+    /// A power of two of them, at most half taken.
+    slots: Arc<[Slot]>,
     seed: u64,
-    len: usize,
 }
 
 impl Default for Paths {
@@ -62,7 +63,7 @@ impl From<Entries> for Paths {
             }
         }
         let seed = best.1;
-        let mut slots: Box<[Slot]> = (0..capacity).map(|_| Slot::default()).collect();
+        let mut slots: Vec<Slot> = (0..capacity).map(|_| Slot::default()).collect();
         for (path, entry) in entries {
             let hash = hash(seed, &path);
             let mut i = hash as usize & mask;
@@ -71,7 +72,7 @@ impl From<Entries> for Paths {
             }
             slots[i] = Slot { hash, path, entry: Some(entry) };
         }
-        Paths { slots, mask, seed, len }
+        Paths { slots: slots.into(), seed }
     }
 }
 
@@ -80,14 +81,15 @@ impl Paths {
     #[inline]
     pub fn get(&self, path: &str) -> Option<&Entry> {
         let hash = hash(self.seed, path);
-        let mut i = hash as usize & self.mask;
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
         loop {
             let slot = &self.slots[i];
             let entry = slot.entry.as_ref()?;
             if slot.hash == hash && slot.path == path {
                 return Some(entry);
             }
-            i = (i + 1) & self.mask;
+            i = (i + 1) & mask;
         }
     }
 
@@ -95,12 +97,13 @@ impl Paths {
         self.get(path).is_some()
     }
 
+    /// How many paths (counted: for checks and tests, not the request path).
     pub fn len(&self) -> usize {
-        self.len
+        self.iter().count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Every path and its entry, in no particular order.
@@ -184,9 +187,7 @@ mod tests {
         let urls = ["/", "/gioi-thieu/", "/tin-tuc/", "/lien-he/", "/sitemap.xml", "/robots.txt", "/feed.xml"];
         let entries: Entries = urls.iter().map(|u| (SmolStr::from(*u), page())).collect();
         let paths = Paths::from(entries);
-        assert!(
-            displacement(urls.iter().map(|u| SmolStr::from(*u)).collect::<Vec<_>>().iter(), paths.seed, paths.mask)
-                <= 1
-        );
+        let keys: Vec<SmolStr> = urls.iter().map(|u| SmolStr::from(*u)).collect();
+        assert!(displacement(keys.iter(), paths.seed, paths.slots.len() - 1) <= 1);
     }
 }
