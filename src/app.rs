@@ -298,8 +298,7 @@ pub async fn launch(mut config: crate::model::config::Config, bound: Bound) -> a
     if let (Some(https), Some(stored)) = (https, stored) {
         let store = stored.await.unwrap_or_else(|_| Err(std::io::Error::other("the store's reader stopped").into()));
         let store = store.context("reading the certificate store ([paths] certs)")?;
-        start_https(&mut running, https, store).await.context("starting HTTPS ([https], [acme])")?;
-        https_started.send_replace(true);
+        start_https(&mut running, https, store, &https_started).await.context("starting HTTPS ([https], [acme])")?;
     }
     // Started: edits made from now on are seen.
     let watched = match watched {
@@ -576,22 +575,31 @@ fn load_certificates(
 }
 
 /// Turn HTTPS on for a running server whose certificates `store` holds (already installed
-/// in its `certs`): start the HTTPS listener on `https` and the certificate manager (local
-/// CA or ACME, from `[https] tls`). With `tls = "off"` nothing starts.
-pub async fn start_https(running: &mut Running, https: TcpListener, store: store::Store) -> Result<(), TlsError> {
+/// in its `certs`): start the HTTPS listener on `https`, tell `started` (the start's answer
+/// on that port then ends), then the certificate manager (local CA or ACME, from `[https]
+/// tls`). The local CA issues every missing certificate before this returns; the names
+/// the store held are served meanwhile (10,000 new names take minutes of key generation
+/// and disk flushes). With `tls = "off"` nothing starts.
+pub async fn start_https(
+    running: &mut Running,
+    https: TcpListener,
+    store: store::Store,
+    started: &watch::Sender<bool>,
+) -> Result<(), TlsError> {
     let app = running.app.clone();
     let config = &app.live.config;
     if config.tls == crate::model::config::TlsMode::Off {
         return Ok(());
     }
     let addr = https.local_addr()?;
-    let manager = crate::control::certs::Manager::new(app.live.clone(), app.certs.clone(), store).await?;
-    let port = config.https_public_port.unwrap_or(addr.port());
-    app.certs.redirect_port.store(port, Ordering::Relaxed);
     let resolver = Arc::new(Resolver { certs: app.certs.clone(), live: app.live.clone() });
     let acceptor = tokio_rustls::TlsAcceptor::from(server_config(resolver)?);
     running.https_addr = Some(addr);
-    running.add_task(tokio::spawn(crate::serve::https::run(https, app, acceptor, running.shutdown_signal())));
+    running.add_task(tokio::spawn(crate::serve::https::run(https, app.clone(), acceptor, running.shutdown_signal())));
+    started.send_replace(true);
+    let manager = crate::control::certs::Manager::new(app.live.clone(), app.certs.clone(), store).await?;
+    let port = config.https_public_port.unwrap_or(addr.port());
+    app.certs.redirect_port.store(port, Ordering::Relaxed);
     running.add_task(tokio::spawn(manager.run(running.shutdown_signal())));
     Ok(())
 }
