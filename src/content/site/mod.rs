@@ -56,11 +56,10 @@ pub struct StaticFile {
 
 /// One rendered version of a site. Replaced whole on change, never edited in place.
 ///
-/// `entries` comes first, and the alignment gives it a cache line of its own: the one
-/// field a request reads, in one line instead of wherever the compiler put it (and
-/// astride two lines three times in four, with the 16-byte alignment of an allocation).
+/// A request for a page does not read it: the snapshot keeps a copy of the header of its
+/// `entries` beside it (`snapshot::Served`); only a miss (the site's 404) and the pages
+/// made per request come here.
 #[derive(Debug)]
-#[repr(C, align(64))]
 pub struct Site {
     /// Path (decoded, starting with `/`) → entry.
     pub entries: Paths,
