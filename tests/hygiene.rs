@@ -239,7 +239,7 @@ fn every_page_of_every_demo_site_and_of_the_platform_satisfies_the_csp() {
         }
     };
     for (label, site) in &snap.sites {
-        for (path, entry) in &site.entries {
+        for (path, entry) in site.entries.iter() {
             if let Entry::Page(p) = entry {
                 check(format!("{label}{path}"), p);
             }
@@ -247,7 +247,7 @@ fn every_page_of_every_demo_site_and_of_the_platform_satisfies_the_csp() {
         check(format!("{label} 404"), &site.not_found);
     }
     let platform = &snap.pages;
-    for (path, entry) in &platform.apex {
+    for (path, entry) in platform.apex.iter() {
         if let Entry::Page(p) = entry {
             check(format!("directory {path}"), p);
         }

@@ -15,12 +15,35 @@ use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 /// How long a client has to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TLS handshake within [`HANDSHAKE_TIMEOUT`]; `None` when it failed or timed out, and
+/// for a TLS-ALPN-01 validation connection, which ends after it.
+async fn handshake(acceptor: &TlsAcceptor, stream: TcpStream) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        // Unknown SNI, no SNI, a scanner, a slow client: the alert is already sent.
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            return None;
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            return None;
+        }
+    };
+    if tls.get_ref().1.alpn_protocol() == Some(crate::snapshot::certs::ACME_TLS_ALPN) {
+        // The CA has seen the challenge certificate; there is nothing to serve.
+        let _ = tls.shutdown().await;
+        return None;
+    }
+    Some(tls)
+}
 
 /// Accept TLS connections on `listener` until `shutdown` turns true, then drain.
 pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, shutdown: watch::Receiver<bool>) {
@@ -30,18 +53,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
         let (app, acceptor, builder, watcher) = (app.clone(), acceptor.clone(), builder.clone(), graceful.watcher());
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         tokio::spawn(async move {
-            let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => tls,
-                // Unknown SNI, no SNI, a scanner, a slow client: the alert is already sent.
-                Ok(Err(e)) => return tracing::debug!("TLS handshake failed: {e}"),
-                Err(_) => return tracing::debug!("TLS handshake timed out"),
+            let Some(tls) = handshake(&acceptor, stream).await else {
+                return;
             };
             let conn = tls.get_ref().1;
-            if conn.alpn_protocol() == Some(crate::snapshot::certs::ACME_TLS_ALPN) {
-                // The CA has seen the challenge certificate; there is nothing to serve.
-                let _ = tls.shutdown().await;
-                return;
-            }
             let sni: Option<Arc<str>> =
                 conn.server_name().and_then(|s| normalize_host(s).ok()).map(|s| Arc::from(s.as_ref()));
             // HTTP/2: what one poll writes leaves in one write (see `cork`).
@@ -76,13 +91,9 @@ pub async fn answer_starting(
         let (acceptor, builder, watcher, limits) =
             (acceptor.clone(), builder.clone(), graceful.watcher(), limits.clone());
         tokio::spawn(async move {
-            let Ok(Ok(mut tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await else {
+            let Some(tls) = handshake(&acceptor, stream).await else {
                 return;
             };
-            if tls.get_ref().1.alpn_protocol() == Some(crate::snapshot::certs::ACME_TLS_ALPN) {
-                let _ = tls.shutdown().await;
-                return;
-            }
             let (io, seen) = GuardedIo::new(tls, &limits);
             let _ =
                 watcher.watch(builder.serve_connection(TokioIo::new(io), starting_service(seen)).into_owned()).await;

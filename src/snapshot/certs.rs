@@ -47,11 +47,7 @@ impl std::fmt::Debug for Certs {
 impl Certs {
     /// Serve `key` for `name` from now on; open connections keep the one they have.
     pub fn install(&self, name: &str, key: Arc<CertifiedKey>) {
-        self.served.rcu(|m| {
-            let mut m = HashMap::clone(m);
-            m.insert(name.to_string(), key.clone());
-            m
-        });
+        self.install_all(vec![(name.to_string(), key)]);
     }
 
     /// Serve every one of `keys` from now on, in one change of the map (a start installs

@@ -119,9 +119,8 @@ impl RouteTable {
         for (m, label) in members.iter().zip(labels) {
             let fourth = m.fourth_level(zone);
             for (host, route) in routes_of(m, &label, &fourth) {
-                if !hosts.contains(host.as_str()) {
-                    hosts.insert(Slot { host, route });
-                }
+                // A set keeps the slot it has: the first claim stands.
+                hosts.insert(Slot { host, route });
             }
         }
         RouteTable { hosts }

@@ -503,7 +503,7 @@ mod tests {
         store(&file, &key, &built).unwrap();
         let back = load(&read(&file).unwrap(), &key, &input).expect("read back");
         assert_eq!(back.entries.len(), built.entries.len());
-        for (url, entry) in &built.entries {
+        for (url, entry) in built.entries.iter() {
             match (entry, back.entries.get(url).unwrap_or_else(|| panic!("{url} missing"))) {
                 (Entry::Page(a), Entry::Page(b)) => {
                     assert_eq!(

@@ -52,24 +52,20 @@ impl From<Entries> for Paths {
         // At most half full, and never full: a lookup always meets an empty slot.
         let capacity = (2 * len).max(1).next_power_of_two();
         let mask = capacity - 1;
-        let mut best = (u64::MAX, 0);
+        let mut best: Option<Placement> = None;
         for seed in 0..SEEDS {
-            let displaced = displacement(entries.keys(), seed, mask);
-            if displaced < best.0 {
-                best = (displaced, seed);
+            let placed = place(entries.keys(), seed, mask);
+            if best.as_ref().is_none_or(|b| placed.displaced < b.displaced) {
+                best = Some(placed);
             }
-            if displaced == 0 {
+            if best.as_ref().is_some_and(|b| b.displaced == 0) {
                 break;
             }
         }
-        let seed = best.1;
+        let Placement { seed, at, .. } = best.expect("at least one seed is tried");
         let mut slots: Vec<Slot> = (0..capacity).map(|_| Slot::default()).collect();
-        for (path, entry) in entries {
-            let hash = hash(seed, &path);
-            let mut i = hash as usize & mask;
-            while slots[i].entry.is_some() {
-                i = (i + 1) & mask;
-            }
+        // A map yields its entries in the same order as its keys, which `place` followed.
+        for ((path, entry), (i, hash)) in entries.into_iter().zip(at) {
             slots[i] = Slot { hash, path, entry: Some(entry) };
         }
         Paths { slots: slots.into(), seed }
@@ -112,32 +108,33 @@ impl Paths {
     }
 }
 
-impl<'a> IntoIterator for &'a Paths {
-    type Item = (&'a SmolStr, &'a Entry);
-    type IntoIter = Box<dyn Iterator<Item = (&'a SmolStr, &'a Entry)> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 fn hash(seed: u64, path: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(seed).hash_one(path)
 }
 
-/// How many slots past their first the paths would sit, with `seed` in a table of `mask + 1`.
-fn displacement<'a>(paths: impl Iterator<Item = &'a SmolStr>, seed: u64, mask: usize) -> u64 {
+/// Where paths go with one seed in a table of `mask + 1` slots.
+struct Placement {
+    seed: u64,
+    /// Each path's slot and hash, in the order the paths came.
+    at: Vec<(usize, u64)>,
+    /// How many slots past their first the paths sit, in all.
+    displaced: u64,
+}
+
+fn place<'a>(paths: impl Iterator<Item = &'a SmolStr>, seed: u64, mask: usize) -> Placement {
     let mut taken = vec![false; mask + 1];
-    let mut displaced = 0;
+    let mut placed = Placement { seed, at: Vec::new(), displaced: 0 };
     for path in paths {
-        let mut i = hash(seed, path) as usize & mask;
+        let hash = hash(seed, path);
+        let mut i = hash as usize & mask;
         while taken[i] {
             i = (i + 1) & mask;
-            displaced += 1;
+            placed.displaced += 1;
         }
         taken[i] = true;
+        placed.at.push((i, hash));
     }
-    displaced
+    placed
 }
 
 #[cfg(test)]
@@ -188,6 +185,6 @@ mod tests {
         let entries: Entries = urls.iter().map(|u| (SmolStr::from(*u), page())).collect();
         let paths = Paths::from(entries);
         let keys: Vec<SmolStr> = urls.iter().map(|u| SmolStr::from(*u)).collect();
-        assert!(displacement(keys.iter(), paths.seed, paths.slots.len() - 1) <= 1);
+        assert!(place(keys.iter(), paths.seed, paths.slots.len() - 1).displaced <= 1);
     }
 }
