@@ -252,7 +252,7 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(site) => {
             let mut total = 0u64;
-            for (url, entry) in &site.entries {
+            for (url, entry) in site.entries.iter() {
                 let p = match entry {
                     Entry::Page(p) => p,
                     Entry::File(file) => {
