@@ -3,7 +3,7 @@
 //! `fantoccini` client, and axe-core run inside the page for accessibility.
 //!
 //! [`Browser::start`] launches `chromedriver --port=0` in its own process group (its port read
-//! from its first lines) and opens one headless session with a fresh profile in a temp folder;
+//! from its first lines; a new driver when the port it chose was taken) and opens one headless session with a fresh profile in a temp folder;
 //! dropping the [`Browser`] kills that process group, so Chromium goes with its driver. Every
 //! method panics with the action and the WebDriver error, and none waits longer than
 //! [`super::TIMEOUT`].
@@ -88,17 +88,7 @@ impl Browser {
         let axe_source = std::fs::read_to_string(&axe).unwrap_or_else(|e| panic!("read {}: {e}", axe.display()));
         let dir = tempfile::tempdir().expect("browser temp folder");
         let log = dir.path().join("chromedriver.log");
-        let mut driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .arg(format!("--log-path={}", log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            // Its own process group, Chromium included, so that drop can kill them all.
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", chromedriver.display()));
-        let port = driver_port(&mut driver, &log).await;
+        let (mut driver, port) = launch_driver(&chromedriver, &log).await;
         let url = format!("http://127.0.0.1:{port}");
         wait_ready(&mut driver, port, &log).await;
         let profile = dir.path().join("profile");
@@ -330,8 +320,42 @@ fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
-/// The port `chromedriver --port=0` says it listens on ("... started successfully on port N.").
-async fn driver_port(driver: &mut Child, log: &Path) -> u16 {
+/// Start `chromedriver --port=0` and read its port. With port 0 the driver takes a free port
+/// on one address family and then binds the same number on the other, which another
+/// loopback socket of the suite may hold: then it stops with `ERR_ADDRESS_IN_USE` in its log,
+/// and a new driver (a new port) is started, up to [`DRIVER_ATTEMPTS`] times.
+async fn launch_driver(chromedriver: &Path, log: &Path) -> (Child, u16) {
+    for attempt in 1..=DRIVER_ATTEMPTS {
+        let mut driver = Command::new(chromedriver)
+            .arg("--port=0")
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            // Its own process group, Chromium included, so that drop can kill them all.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", chromedriver.display()));
+        match driver_port(&mut driver).await {
+            Ok(port) => return (driver, port),
+            Err(why) => {
+                kill_group(&mut driver);
+                let log_text = tail(log);
+                if attempt == DRIVER_ATTEMPTS || !log_text.contains("ERR_ADDRESS_IN_USE") {
+                    panic!("chromedriver {why} (attempt {attempt} of {DRIVER_ATTEMPTS})\nlog:\n{log_text}");
+                }
+            }
+        }
+    }
+    unreachable!("the last attempt returns or panics")
+}
+
+/// How many drivers [`launch_driver`] starts before it gives up on a port in use.
+const DRIVER_ATTEMPTS: u32 = 5;
+
+/// The port `chromedriver --port=0` says it listens on ("... started successfully on port N."),
+/// or why there is none.
+async fn driver_port(driver: &mut Child) -> Result<u16, String> {
     let stdout = driver.stdout.take().expect("chromedriver stdout");
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -347,15 +371,9 @@ async fn driver_port(driver: &mut Child, log: &Path) -> u16 {
         }
     });
     match tokio::time::timeout(START_TIMEOUT, rx).await {
-        Ok(Ok(port)) => port,
-        Ok(Err(_)) => {
-            kill_group(driver);
-            panic!("chromedriver stopped without saying its port\nlog:\n{}", tail(log))
-        }
-        Err(_) => {
-            kill_group(driver);
-            panic!("chromedriver did not say its port within {START_TIMEOUT:?}\nlog:\n{}", tail(log))
-        }
+        Ok(Ok(port)) => Ok(port),
+        Ok(Err(_)) => Err("stopped without saying its port".to_string()),
+        Err(_) => Err(format!("did not say its port within {START_TIMEOUT:?}")),
     }
 }
 
