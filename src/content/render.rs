@@ -10,6 +10,7 @@ use minijinja::{Environment, Value};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
+use std::sync::Arc;
 
 /// How long clients may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +43,11 @@ pub struct Prepared {
     /// unchanged response be reused across rebuilds.
     pub hash: u64,
     /// The brotli form, the one compressed form every page holds: present only when
-    /// compression saves bytes. Browsers ask for it over HTTPS.
-    pub br: Option<Bytes>,
+    /// compression saves bytes. Browsers ask for it over HTTPS. In an `Arc<[u8]>`, not
+    /// `Bytes`: an answer holds a clone, and this way the count of clones sits just before
+    /// the first bytes sent, in the same cache line, where a `Bytes`'s count is an
+    /// allocation of its own (one more line from memory per answer at 10,000 sites).
+    pub br: Option<Arc<[u8]>>,
     /// `Last-Modified` of a static file (its modification time); `None` for rendered pages,
     /// whose ETag says it all.
     pub last_modified: Option<Box<HeaderValue>>,
@@ -233,7 +237,7 @@ impl Prepared {
         // Static values: a clone per request touches no reference count.
         let (content_type, cache_control) =
             (HeaderValue::from_static(content_type), HeaderValue::from_static(cache.value()));
-        Prepared::new_held(status, content_type, cache_control, hash, (len, identity), br.map(Bytes::from))
+        Prepared::new_held(status, content_type, cache_control, hash, (len, identity), br.map(Arc::from))
     }
 
     /// A page made for one request (a lookup, a filtered list): `no-store`, and not
@@ -263,7 +267,7 @@ impl Prepared {
         hash: u64,
         last_modified: Option<HeaderValue>,
         (len, identity): (u64, Option<Bytes>),
-        br: Option<Bytes>,
+        br: Option<Arc<[u8]>>,
     ) -> Option<Prepared> {
         let held = std::sync::OnceLock::new();
         match identity {
@@ -286,7 +290,7 @@ impl Prepared {
         cache_control: HeaderValue,
         hash: u64,
         (len, identity): (u64, std::sync::OnceLock<Kept>),
-        br: Option<Bytes>,
+        br: Option<Arc<[u8]>>,
     ) -> Prepared {
         Prepared {
             status,
@@ -592,7 +596,7 @@ mod tests {
                 0,
                 None,
                 (body.len() as u64, None),
-                Some(Bytes::from(super::brotli(body))),
+                Some(Arc::from(super::brotli(body))),
             )
             .expect("br without identity is a whole page")
         };

@@ -4,7 +4,7 @@
 //! the site was built with, and sends it in chunks as a [`FileBody`]. Ranges apply.
 
 use crate::content::site::StaticFile;
-use crate::serve::handler::{finish, Body};
+use crate::serve::handler::{finish, Body, Chunk};
 use crate::serve::range;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -110,10 +110,10 @@ pub struct FileBody {
 }
 
 impl hyper::body::Body for FileBody {
-    type Data = Bytes;
+    type Data = Chunk;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Chunk>, std::io::Error>>> {
         let this = self.get_mut();
         if this.remaining == 0 {
             return Poll::Ready(None);
@@ -132,7 +132,7 @@ impl hyper::body::Body for FileBody {
                 }
                 this.remaining -= n as u64;
                 buf.truncate(n);
-                Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+                Poll::Ready(Some(Ok(Frame::data(Chunk::Bytes(Bytes::from(buf))))))
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::serve::range;
 use crate::snapshot::certs::Certs;
 use crate::snapshot::routes::Route;
 use crate::snapshot::Snapshot;
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -20,11 +20,70 @@ use std::borrow::Cow;
 /// A response body: prepared bytes, or a large static file streamed from disk.
 /// (The file is boxed: every answer is moved through a few calls on its way to hyper, and
 /// nearly every one is prepared bytes, which would otherwise carry a file's room.)
-pub type Body = http_body_util::Either<Full<Bytes>, Box<crate::serve::file::FileBody>>;
+pub type Body = http_body_util::Either<Full<Chunk>, Box<crate::serve::file::FileBody>>;
 
 /// A body of prepared bytes.
 pub fn full(bytes: Bytes) -> Body {
-    http_body_util::Either::Left(Full::new(bytes))
+    http_body_util::Either::Left(Full::new(Chunk::Bytes(bytes)))
+}
+
+/// The bytes of a response as hyper takes them: `Bytes`, or a page's brotli form sent from
+/// the page's own `Arc<[u8]>` (see [`Prepared::br`]: its count of clones is in the line of
+/// its first bytes), from `at` on.
+#[derive(Debug)]
+pub enum Chunk {
+    Bytes(Bytes),
+    Shared { bytes: std::sync::Arc<[u8]>, at: usize },
+}
+
+impl Chunk {
+    fn shared(bytes: std::sync::Arc<[u8]>) -> Chunk {
+        Chunk::Shared { bytes, at: 0 }
+    }
+}
+
+impl Default for Chunk {
+    fn default() -> Chunk {
+        Chunk::Bytes(Bytes::new())
+    }
+}
+
+impl bytes::Buf for Chunk {
+    fn remaining(&self) -> usize {
+        match self {
+            Chunk::Bytes(b) => b.len(),
+            Chunk::Shared { bytes, at } => bytes.len() - at,
+        }
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self {
+            Chunk::Bytes(b) => b,
+            Chunk::Shared { bytes, at } => &bytes[*at..],
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        match self {
+            Chunk::Bytes(b) => b.advance(n),
+            Chunk::Shared { bytes, at } => {
+                assert!(n <= bytes.len() - *at, "advance {n} past the {} bytes left", bytes.len() - *at);
+                *at += n;
+            }
+        }
+    }
+
+    /// Without a copy for `Bytes` (the default copies).
+    fn copy_to_bytes(&mut self, len: usize) -> Bytes {
+        match self {
+            Chunk::Bytes(b) => b.copy_to_bytes(len),
+            Chunk::Shared { .. } => {
+                let mut out = bytes::BytesMut::with_capacity(len);
+                out.put((&mut *self).take(len));
+                out.freeze()
+            }
+        }
+    }
 }
 
 /// Which listener a request came in on.
@@ -449,10 +508,10 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
     // A coding is chosen only for a page that has a brotli form, so a gzip one too (made on
     // demand: a HEAD asks for its length as well).
     let body = match coding {
-        Some(Coding::Br) => p.br.clone().unwrap_or_default(),
-        Some(Coding::Gzip) => p.gzip().unwrap_or_default(),
-        None if method == Method::HEAD => Bytes::new(),
-        None => p.body(),
+        Some(Coding::Br) => p.br.clone().map(Chunk::shared).unwrap_or_default(),
+        Some(Coding::Gzip) => Chunk::Bytes(p.gzip().unwrap_or_default()),
+        None if method == Method::HEAD => Chunk::default(),
+        None => Chunk::Bytes(p.body()),
     };
     let mut h = head(p, coding);
     if p.status == StatusCode::OK {
@@ -462,10 +521,13 @@ fn whole(p: &Prepared, coding: Option<Coding>, method: &Method) -> Response<Body
         }
     }
     if method == Method::HEAD {
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(if coding.is_some() { body.len() as u64 } else { p.len }));
-        return response(p.status, h, Bytes::new());
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(if coding.is_some() { body.remaining() as u64 } else { p.len }),
+        );
+        return response(p.status, h, Chunk::default());
     }
-    if body.is_empty() {
+    if !body.has_remaining() {
         // hyper's HTTP/2 side writes a length only for a body that has bytes.
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
@@ -539,12 +601,12 @@ fn number_value(text: String) -> HeaderValue {
 /// A response of `status` with `headers` plus the ones every response carries.
 fn with_headers(status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Response<Body> {
     security_headers(&mut headers);
-    response(status, headers, body)
+    response(status, headers, Chunk::Bytes(body))
 }
 
 /// A response of `status` with exactly `headers`.
-fn response(status: StatusCode, headers: HeaderMap, body: Bytes) -> Response<Body> {
-    let mut resp = Response::new(full(body));
+fn response(status: StatusCode, headers: HeaderMap, body: Chunk) -> Response<Body> {
+    let mut resp = Response::new(http_body_util::Either::Left(Full::new(body)));
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     resp
@@ -700,6 +762,24 @@ pub fn security_headers(h: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page's brotli form goes to hyper as a shared chunk: in pieces, or copied out, it
+    /// yields exactly its bytes, and never reads past them.
+    #[test]
+    fn a_shared_chunk_yields_its_bytes_once() {
+        let bytes: std::sync::Arc<[u8]> = std::sync::Arc::from(&b"0123456789"[..]);
+        let mut chunk = Chunk::shared(bytes.clone());
+        assert_eq!((chunk.remaining(), chunk.chunk()), (10, &b"0123456789"[..]));
+        chunk.advance(3);
+        assert_eq!(chunk.chunk(), b"3456789");
+        assert_eq!(chunk.copy_to_bytes(4), Bytes::from_static(b"3456"));
+        assert_eq!((chunk.remaining(), chunk.chunk()), (3, &b"789"[..]));
+        chunk.advance(3);
+        assert!(!chunk.has_remaining() && chunk.chunk().is_empty());
+        assert_eq!(std::sync::Arc::strong_count(&bytes), 2, "the page's bytes are shared, not copied");
+        let past = std::panic::catch_unwind(move || chunk.advance(1));
+        assert!(past.is_err(), "advancing past the end must fail, not wrap");
+    }
 
     /// Heads are kept per shape and cloned: every shape must still get exactly its own
     /// headers, with its own ETag and length in the places kept for them, whichever shape

@@ -442,7 +442,8 @@ impl Reader {
         };
         let len = self.u64()?;
         let body = self.opt()?;
-        let br = self.opt()?;
+        // Copied out of the file's buffer into an allocation of its own: see `Prepared::br`.
+        let br = self.opt()?.map(|b| std::sync::Arc::from(&b[..]));
         Prepared::from_parts(status, content_type, cache_control, hash, last_modified, (len, body), br)
     }
 }
