@@ -27,6 +27,9 @@ use tokio::task::JoinSet;
 const TICK: Duration = Duration::from_millis(250);
 /// Orders running at once.
 const PARALLEL: usize = 4;
+
+/// How many certificates the local CA's first issuance at a start serves at a time.
+const INSTALL_BATCH: usize = 256;
 /// An order that takes longer than this is abandoned (and backs off).
 const ORDER_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -148,10 +151,17 @@ impl Manager {
             next_look: Instant::now(),
         };
         if matches!(*manager.issuer, Issuer::Internal(_)) {
+            // Served in batches: one change of the served map each (it is copied whole on
+            // a change, so one per name was quadratic: seconds at 10,000 new names).
+            let mut batch = Vec::new();
             for name in manager.plan() {
                 let result = manager.issuer.issue(&name, &manager.certs).await;
-                manager.finish(&name, result);
+                batch.extend(manager.finish(&name, result));
+                if batch.len() >= INSTALL_BATCH {
+                    manager.certs.install_all(std::mem::take(&mut batch));
+                }
             }
+            manager.certs.install_all(batch);
         }
         Ok(manager)
     }
@@ -164,7 +174,7 @@ impl Manager {
                 _ = tokio::time::sleep(TICK) => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Ok((name, result)) = done {
-                        self.finish(&name, result);
+                        self.serve(&name, result);
                     }
                 }
                 _ = shutdown.changed() => break,
@@ -173,7 +183,7 @@ impl Manager {
                 if let Issuer::Internal(ca) = &*self.issuer {
                     // Signing locally takes a millisecond: no task needed.
                     let result = ca.issue(&name, LEAF_DAYS).map_err(AcmeError::from);
-                    self.finish(&name, result);
+                    self.serve(&name, result);
                     continue;
                 }
                 let (issuer, certs) = (self.issuer.clone(), self.certs.clone());
@@ -256,8 +266,20 @@ impl Manager {
         true
     }
 
-    /// Record the outcome of one issuance: store and serve the certificate, or back off.
-    fn finish(&mut self, name: &str, result: Result<(String, String), AcmeError>) {
+    /// [`Manager::finish`] one issuance and serve its certificate at once.
+    fn serve(&mut self, name: &str, result: Result<(String, String), AcmeError>) {
+        if let Some((name, key)) = self.finish(name, result) {
+            self.certs.install(&name, key);
+        }
+    }
+
+    /// Record the outcome of one issuance: store the certificate and return it with its
+    /// name, for the caller to serve, or back off.
+    fn finish(
+        &mut self,
+        name: &str,
+        result: Result<(String, String), AcmeError>,
+    ) -> Option<(String, Arc<rustls::sign::CertifiedKey>)> {
         self.running.remove(name);
         let mut meta = self.metas.get(name).cloned().unwrap_or_else(|| load_meta(&self.store, name));
         meta.last_attempt = Some(now());
@@ -265,9 +287,10 @@ impl Manager {
         meta.source = source.into();
         meta.directory = directory;
         let saved = result.and_then(|(chain, key)| Ok(self.store.save(name, &chain, &key, meta.clone())?));
+        let mut served = None;
         match saved {
             Ok(loaded) => {
-                self.certs.install(name, loaded.key);
+                served = Some((name.to_string(), loaded.key));
                 tracing::info!(
                     "{name}: certificate from {} installed, valid until {}",
                     loaded.info.issuer,
@@ -288,6 +311,7 @@ impl Manager {
         }
         self.metas.insert(name.to_string(), meta);
         self.next_look = Instant::now();
+        served
     }
 }
 
