@@ -589,6 +589,29 @@ mod tests {
         assert!(!edited.settled.iter().any(|(p, _, _)| p == page), "just written: not kept");
     }
 
+    /// A page read back owns its bodies: none is a view of the file's buffer, which would
+    /// keep the whole buffer (every brotli form in it, already copied out) alive.
+    #[test]
+    fn pages_read_back_do_not_keep_the_files_buffer() {
+        use crate::content::render::CachePolicy;
+        let small = Prepared::new(StatusCode::OK, "text/plain; charset=utf-8", CachePolicy::Page, b"ok\n".to_vec());
+        let text = "Đơn vị thực hiện chức năng tham mưu, quản lý nhà nước. ".repeat(40);
+        let page = Prepared::html(StatusCode::OK, CachePolicy::Page, text);
+        let mut w = Writer(Vec::new());
+        w.prepared(&small);
+        w.prepared(&page);
+        let buf = Bytes::from(w.0);
+        let within = |ptr: *const u8| buf.as_ptr_range().contains(&ptr);
+        let mut r = Reader { buf: buf.clone(), at: 0 };
+        let (small_back, page_back) = (r.prepared().expect("the small page"), r.prepared().expect("the page"));
+        let body = small_back.held_body().expect("a body that does not compress is held");
+        assert_eq!(&body[..], b"ok\n");
+        assert!(!within(body.as_ptr()), "the held body is a view of the buffer");
+        let br = page_back.br.as_deref().expect("the page's brotli form");
+        assert_eq!(Some(br), page.br.as_deref());
+        assert!(!within(br.as_ptr()), "the brotli form is a view of the buffer");
+    }
+
     #[test]
     fn header_values_keep_their_bytes() {
         for text in ["text/html; charset=utf-8", "no-store", "application/vnd.rar", "\"a1b2c3\""] {
