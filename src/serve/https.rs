@@ -78,7 +78,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, acceptor: TlsAcceptor, sh
 /// While a start loads the registry, the HTTPS port's twin of
 /// [`crate::serve::listener::answer_starting`]: the handshake with a certificate from the
 /// store (`acceptor`, see `snapshot::certs::StartingResolver`), then a 503 with
-/// `Retry-After: 1` to every request, until `done` turns true.
+/// `Retry-After: 1` to every request, until `done` turns true. As there, a connection
+/// taken before the end gets its answer (its handshake may finish after it).
 pub async fn answer_starting(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -87,16 +88,14 @@ pub async fn answer_starting(
 ) {
     use crate::serve::listener::{starting_service, STARTING_CONNECTIONS};
     let (builder, limits) = (Arc::new(http_builder(&limits)), Arc::new(limits));
-    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTPS (starting)", done, |stream, permit, graceful| {
-        let (acceptor, builder, watcher, limits) =
-            (acceptor.clone(), builder.clone(), graceful.watcher(), limits.clone());
+    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTPS (starting)", done, |stream, permit, _| {
+        let (acceptor, builder, limits) = (acceptor.clone(), builder.clone(), limits.clone());
         tokio::spawn(async move {
             let Some(tls) = handshake(&acceptor, stream).await else {
                 return;
             };
             let (io, seen) = GuardedIo::new(tls, &limits);
-            let _ =
-                watcher.watch(builder.serve_connection(TokioIo::new(io), starting_service(seen)).into_owned()).await;
+            let _ = builder.serve_connection(TokioIo::new(io), starting_service(seen)).await;
             drop(permit);
         });
     })

@@ -285,14 +285,22 @@ fn spawn_connection<S>(
 /// While a start loads the registry (a fresh data folder imports every site folder first:
 /// a second at 10,000), the public port is bound but nothing serves it yet. This answers
 /// every request on it at once with a 503 and `Retry-After: 1` instead of leaving the
-/// connection to wait, until `done` turns true; its connections then drain as any
-/// listener's do, and the listener proper takes the port over.
+/// connection to wait, until `done` turns true; then the listener proper takes the port
+/// over. A connection taken before that gets its answer whenever its request comes: it is
+/// not under the loop's graceful shutdown, which closes a connection still waiting for its
+/// first request, and a client that connected just before the end would see its
+/// connection close unanswered. Each is bounded by the header timeout of `limits`.
 pub async fn answer_starting(listener: TcpListener, limits: Limits, done: watch::Receiver<bool>) {
     let builder = http_builder(&limits);
     // Each answer is instant and closes its connection: a few slots do, and the load's own
     // files (site.toml, SQLite) keep the rest of the open-file limit.
-    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTP (starting)", done, |stream, permit, graceful| {
-        spawn_connection(&builder, stream, &limits, (graceful, permit), starting_service);
+    accept_loop_under(listener, STARTING_CONNECTIONS, "HTTP (starting)", done, |stream, permit, _| {
+        let (stream, seen) = GuardedIo::new(stream, &limits);
+        let conn = builder.serve_connection(TokioIo::new(stream), starting_service(seen)).into_owned();
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
     })
     .await;
 }
