@@ -132,7 +132,7 @@ impl hyper::body::Body for FileBody {
                 }
                 this.remaining -= n as u64;
                 buf.truncate(n);
-                Poll::Ready(Some(Ok(Frame::data(Chunk::Bytes(Bytes::from(buf))))))
+                Poll::Ready(Some(Ok(Frame::data(Chunk::from(Bytes::from(buf))))))
             }
         }
     }

@@ -23,8 +23,8 @@ use std::borrow::Cow;
 pub type Body = http_body_util::Either<Full<Chunk>, Box<crate::serve::file::FileBody>>;
 
 /// A body of prepared bytes.
-pub fn full(bytes: Bytes) -> Body {
-    http_body_util::Either::Left(Full::new(Chunk::Bytes(bytes)))
+pub fn full(bytes: impl Into<Chunk>) -> Body {
+    http_body_util::Either::Left(Full::new(bytes.into()))
 }
 
 /// The bytes of a response as hyper takes them: `Bytes`, or a page's brotli form sent from
@@ -39,6 +39,12 @@ pub enum Chunk {
 impl Chunk {
     fn shared(bytes: std::sync::Arc<[u8]>) -> Chunk {
         Chunk::Shared { bytes, at: 0 }
+    }
+}
+
+impl From<Bytes> for Chunk {
+    fn from(bytes: Bytes) -> Chunk {
+        Chunk::Bytes(bytes)
     }
 }
 
@@ -601,12 +607,12 @@ fn number_value(text: String) -> HeaderValue {
 /// A response of `status` with `headers` plus the ones every response carries.
 fn with_headers(status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Response<Body> {
     security_headers(&mut headers);
-    response(status, headers, Chunk::Bytes(body))
+    response(status, headers, body.into())
 }
 
 /// A response of `status` with exactly `headers`.
 fn response(status: StatusCode, headers: HeaderMap, body: Chunk) -> Response<Body> {
-    let mut resp = Response::new(http_body_util::Either::Left(Full::new(body)));
+    let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     resp

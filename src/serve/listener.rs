@@ -254,7 +254,7 @@ pub async fn run_listener(listener: TcpListener, app: Arc<App>, scheme: Scheme, 
     accept_loop(listener, &limits, "HTTP", shutdown, |stream, permit, graceful| {
         let app = app.clone();
         let peer = stream.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-        spawn_connection(&builder, stream, &limits, (graceful, permit), |seen| {
+        spawn_connection(&builder, stream, &limits, (Some(graceful), permit), |seen| {
             service_fn(move |req: Request<Incoming>| serve_one(&app, req, scheme, None, peer, &seen))
         });
     })
@@ -268,16 +268,21 @@ fn spawn_connection<S>(
     builder: &auto::Builder<StreamsInline>,
     stream: TcpStream,
     limits: &Limits,
-    (graceful, permit): (&GracefulShutdown, OwnedSemaphorePermit),
+    (graceful, permit): (Option<&GracefulShutdown>, OwnedSemaphorePermit),
     make: impl FnOnce(RequestSeen) -> S,
 ) where
     S: hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible> + Send + 'static,
     S::Future: Send + 'static,
 {
     let (stream, seen) = GuardedIo::new(stream, limits);
-    let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), make(seen)).into_owned());
+    let conn = builder.serve_connection(TokioIo::new(stream), make(seen)).into_owned();
+    // Under the listener's graceful shutdown, or (a start's answer) left to finish.
+    let watcher = graceful.map(GracefulShutdown::watcher);
     tokio::spawn(async move {
-        let _ = conn.await;
+        let _ = match watcher {
+            Some(watcher) => watcher.watch(conn).await,
+            None => conn.await,
+        };
         drop(permit);
     });
 }
@@ -295,12 +300,7 @@ pub async fn answer_starting(listener: TcpListener, limits: Limits, done: watch:
     // Each answer is instant and closes its connection: a few slots do, and the load's own
     // files (site.toml, SQLite) keep the rest of the open-file limit.
     accept_loop_under(listener, STARTING_CONNECTIONS, "HTTP (starting)", done, |stream, permit, _| {
-        let (stream, seen) = GuardedIo::new(stream, &limits);
-        let conn = builder.serve_connection(TokioIo::new(stream), starting_service(seen)).into_owned();
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
+        spawn_connection(&builder, stream, &limits, (None, permit), starting_service);
     })
     .await;
 }
